@@ -1,0 +1,197 @@
+"""Registration, login, sessions, tokens and roles."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from tortoise.exceptions import IntegrityError
+
+from forum.errors import NotAuthenticated, NotFound, ValidationFailed
+from forum.i18n import gettext as _
+from forum.models import Affiliation, ApiToken, LoginSession, Role, User
+
+__all__ = [
+    "Registration",
+    "authenticate",
+    "change_role",
+    "create_token",
+    "end_session",
+    "hash_password",
+    "register",
+    "start_session",
+    "user_for_session",
+    "user_for_token",
+]
+
+USERNAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{1,30})[a-z0-9]$")
+RESERVED_USERNAMES = frozenset(
+    {"admin", "administrator", "root", "system", "koryu", "moderator", "api", "login", "me"}
+)
+MIN_PASSWORD = 10
+MAX_PASSWORD = 256
+
+# argon2id with the library's RFC 9106 "low memory" profile: 64 MiB, 3 passes.
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so both paths cost the same time.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def _digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _clean_text(value: str) -> str:
+    """NFKC-fold and drop control characters, so names cannot smuggle invisible text."""
+    value = unicodedata.normalize("NFKC", value)
+    return "".join(ch for ch in value if unicodedata.category(ch)[0] != "C").strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    username: str
+    password: str
+    display_name: str
+    affiliation: str = Affiliation.OTHER.value
+    organisation: str = ""
+
+    def check(self) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        if not USERNAME_RE.fullmatch(self.username):
+            errors["username"] = _(
+                "ユーザー名は3〜32文字の半角英小文字・数字・_・- で、英数字で始まり英数字で終わる必要があります。"
+            )
+        elif self.username in RESERVED_USERNAMES:
+            errors["username"] = _("このユーザー名は使用できません。")
+        if not MIN_PASSWORD <= len(self.password) <= MAX_PASSWORD:
+            errors["password"] = _("パスワードは10文字以上256文字以下にしてください。")
+        name = _clean_text(self.display_name)
+        if not 1 <= len(name) <= 50:
+            errors["display_name"] = _("表示名は1〜50文字で入力してください。")
+        if self.affiliation not in {a.value for a in Affiliation}:
+            errors["affiliation"] = _("所属区分を選んでください。")
+        if len(_clean_text(self.organisation)) > 100:
+            errors["organisation"] = _("所属団体名は100文字以内で入力してください。")
+        return errors
+
+
+async def register(data: Registration, *, role: Role = Role.PARTICIPANT) -> User:
+    errors = data.check()
+    if errors:
+        raise ValidationFailed(_("入力内容を確認してください。"), fields=errors)
+    try:
+        return await User.create(
+            username=data.username,
+            display_name=_clean_text(data.display_name),
+            password_hash=hash_password(data.password),
+            role=role,
+            affiliation=Affiliation(data.affiliation),
+            organisation=_clean_text(data.organisation),
+        )
+    except IntegrityError:
+        raise ValidationFailed(
+            _("入力内容を確認してください。"),
+            code="username_taken",
+            fields={"username": _("このユーザー名はすでに使われています。")},
+        ) from None
+
+
+def is_suspended(user: User, now: datetime | None = None) -> bool:
+    now = now or datetime.now(UTC)
+    return user.suspended_until is not None and user.suspended_until > now
+
+
+async def authenticate(username: str, password: str) -> User:
+    """Check a password; the same error whether the name or the password was wrong."""
+    user = await User.get_or_none(username=username.strip().lower())
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        user = None
+    if user is None:
+        raise NotAuthenticated(
+            _("ユーザー名またはパスワードが違います。"), code="invalid_credentials"
+        )
+    if is_suspended(user):
+        raise NotAuthenticated(_("このアカウントは利用停止中です。"), code="suspended")
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+        await user.save(update_fields=["password_hash"])
+    return user
+
+
+async def start_session(user: User, *, days: int) -> tuple[str, LoginSession]:
+    raw = secrets.token_urlsafe(32)
+    session = await LoginSession.create(
+        id=_digest(raw),
+        user=user,
+        csrf_token=secrets.token_urlsafe(32),
+        expires_at=datetime.now(UTC) + timedelta(days=days),
+    )
+    return raw, session
+
+
+async def session_for(raw: str) -> LoginSession | None:
+    """The live session behind a cookie; expired sessions and suspended users get none."""
+    if not raw or len(raw) > 100:
+        return None
+    session = await LoginSession.get_or_none(id=_digest(raw)).select_related("user")
+    if session is None:
+        return None
+    if session.expires_at <= datetime.now(UTC) or is_suspended(session.user):
+        return None
+    return session
+
+
+async def user_for_session(raw: str) -> User | None:
+    session = await session_for(raw)
+    return session.user if session else None
+
+
+async def end_session(raw: str) -> None:
+    await LoginSession.filter(id=_digest(raw)).delete()
+
+
+async def end_all_sessions(user: User) -> None:
+    await LoginSession.filter(user=user).delete()
+    await ApiToken.filter(user=user).delete()
+
+
+async def create_token(user: User) -> str:
+    raw = "kr_" + secrets.token_urlsafe(32)
+    await ApiToken.create(key_hash=_digest(raw), user=user)
+    return raw
+
+
+async def user_for_token(raw: str) -> User | None:
+    if not raw.startswith("kr_") or len(raw) > 100:
+        return None
+    token = await ApiToken.get_or_none(key_hash=_digest(raw)).select_related("user")
+    if token is None or is_suspended(token.user):
+        return None
+    return token.user
+
+
+async def change_role(username: str, role: str) -> User:
+    try:
+        new_role = Role(role)
+    except ValueError:
+        raise ValidationFailed(
+            _("役割が正しくありません。"), fields={"role": _("役割を選んでください。")}
+        ) from None
+    user = await User.get_or_none(username=username)
+    if user is None:
+        raise NotFound(_("ユーザーが見つかりません。"))
+    user.role = new_role
+    await user.save(update_fields=["role"])
+    return user

@@ -1,0 +1,98 @@
+"""Composition root: settings, database, broker, moderation and the routes, put together."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+from tortoise.contrib.starlette import RegisterTortoise
+
+from forum import outbox
+from forum.config import Settings
+from forum.errors import ForumError, NotFound
+from forum.gate import Gatekeeper, OpenGate
+from forum.i18n import gettext as _
+from forum.ratelimit import RateLimiter
+from forum.web import api, pages
+from forum.web.middleware import BodyLimitMiddleware, IdentityMiddleware, SecurityHeadersMiddleware
+from forum.web.openapi import openapi_route
+from forum.web.responses import JSON, error_response, is_api
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("koryu")
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with RegisterTortoise(app, config=settings.tortoise_config()):
+            yield
+        outbox.bind_publisher(None)
+
+    async def forum_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ForumError)
+        if is_api(request.scope):
+            return error_response(request.scope, exc)
+        return pages.error_page(request, exc)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        if exc.status_code == 404:
+            error: ForumError = NotFound(_("ページが見つかりません。"))
+        else:
+            error = ForumError(str(exc.detail), code=_http_code(exc.status_code))
+            error.status = exc.status_code  # type: ignore[misc]
+        return await forum_error(request, error)
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        message = _("サーバーで問題が起きました。時間をおいてもう一度お試しください。")
+        if is_api(request.scope):
+            return JSON({"error": {"code": "internal", "message": message}}, status_code=500)
+        return Response(message, status_code=500, media_type="text/plain; charset=utf-8")
+
+    app = Starlette(
+        routes=[
+            Mount("/api/v1", routes=api.routes()),
+            openapi_route(),
+            Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+            *pages.routes(),
+        ],
+        middleware=[
+            Middleware(SecurityHeadersMiddleware),
+            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+            Middleware(IdentityMiddleware, secure_cookies=settings.secure_cookies),
+        ],
+        exception_handlers={
+            ForumError: forum_error,
+            HTTPException: http_error,
+            Exception: server_error,
+        },
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.gate = gate or OpenGate()
+    app.state.limiters = {
+        "login_ip": RateLimiter(settings.login_attempts_per_minute * 3, 60),
+        "login_account": RateLimiter(settings.login_attempts_per_minute, 60),
+        "register": RateLimiter(10, 3600),
+        "post": RateLimiter(settings.posts_per_minute, 60),
+    }
+    return app
+
+
+def _http_code(status: int) -> str:
+    return {405: "method_not_allowed", 400: "bad_request"}.get(status, "http_error")

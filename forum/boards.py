@@ -1,0 +1,148 @@
+"""Board actions: create, edit, list, staff."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+
+from forum.errors import Forbidden, NotFound, ValidationFailed
+from forum.i18n import gettext as _
+from forum.models import Board, BoardMember, BoardRole, ModerationPolicy, User
+from forum.permissions import Actor, can_read_board
+
+__all__ = [
+    "add_staff",
+    "create_board",
+    "get_board",
+    "list_boards",
+    "list_members",
+    "load_actor",
+    "remove_staff",
+    "update_board",
+]
+
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
+
+
+async def load_actor(user: User | None) -> Actor:
+    if user is None:
+        return Actor()
+    rows = await BoardMember.filter(user_id=user.id).values_list("board_id", "role")
+    return Actor(user=user, board_roles={int(b): BoardRole(r) for b, r in rows})
+
+
+def _check_fields(data: dict[str, Any], *, creating: bool) -> dict[str, Any]:
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {}
+    if creating or "slug" in data:
+        slug = data.get("slug")
+        if not isinstance(slug, str) or not SLUG_RE.fullmatch(slug):
+            errors["slug"] = _("スラッグは半角英小文字・数字・ハイフンで40文字以内です。")
+        else:
+            clean["slug"] = slug
+    if creating or "title" in data:
+        title = data.get("title")
+        if not isinstance(title, str) or not 1 <= len(title.strip()) <= 100:
+            errors["title"] = _("タイトルは1〜100文字で入力してください。")
+        else:
+            clean["title"] = title.strip()
+    if "description" in data:
+        description = data["description"]
+        if not isinstance(description, str) or len(description) > 2000:
+            errors["description"] = _("説明は2000文字以内で入力してください。")
+        else:
+            clean["description"] = description.strip()
+    if "moderation" in data:
+        try:
+            clean["moderation"] = ModerationPolicy(data["moderation"])
+        except ValueError:
+            errors["moderation"] = _(
+                "モデレーション方式は open / premoderated / first_posts のいずれかです。"
+            )
+    if "private" in data:
+        if not isinstance(data["private"], bool):
+            errors["private"] = _("非公開設定は true か false です。")
+        else:
+            clean["private"] = data["private"]
+    if "position" in data:
+        if not isinstance(data["position"], int) or isinstance(data["position"], bool):
+            errors["position"] = _("表示順は整数です。")
+        else:
+            clean["position"] = data["position"]
+    if errors:
+        raise ValidationFailed(_("入力内容を確認してください。"), fields=errors)
+    return clean
+
+
+async def create_board(actor: Actor, data: dict[str, Any]) -> Board:
+    if not actor.is_admin:
+        raise Forbidden(_("掲示板を作成できるのは管理者だけです。"))
+    fields = _check_fields(data, creating=True)
+    try:
+        return await Board.create(**fields)
+    except IntegrityError:
+        raise ValidationFailed(
+            _("入力内容を確認してください。"),
+            code="slug_taken",
+            fields={"slug": _("このスラッグはすでに使われています。")},
+        ) from None
+
+
+async def update_board(actor: Actor, board: Board, data: dict[str, Any]) -> Board:
+    if not actor.is_admin:
+        raise Forbidden(_("掲示板を編集できるのは管理者だけです。"))
+    fields = _check_fields(data, creating=False)
+    fields.pop("slug", None)  # the slug is the board's address; it does not change
+    if fields:
+        board.update_from_dict(fields)
+        await board.save(update_fields=list(fields))
+    return board
+
+
+async def get_board(actor: Actor, slug: str) -> Board:
+    board = await Board.get_or_none(slug=slug)
+    if board is None or not can_read_board(actor, board):
+        raise NotFound(_("掲示板が見つかりません。"))
+    return board
+
+
+async def list_boards(actor: Actor) -> list[Board]:
+    boards = await Board.all().order_by("position", "id")
+    return [b for b in boards if can_read_board(actor, b)]
+
+
+async def list_members(board: Board) -> list[BoardMember]:
+    """Everyone with a standing on the board (experts, moderators, members of a private one)."""
+    return await BoardMember.filter(board_id=board.id).select_related("user").order_by("role", "id")
+
+
+async def add_staff(actor: Actor, board: Board, username: str, role: str) -> BoardMember:
+    if not actor.is_admin:
+        raise Forbidden(_("担当者を設定できるのは管理者だけです。"))
+    try:
+        board_role = BoardRole(role)
+    except ValueError:
+        raise ValidationFailed(
+            _("役割が正しくありません。"), fields={"role": _("役割を選んでください。")}
+        ) from None
+    user = await User.get_or_none(username=username)
+    if user is None:
+        raise NotFound(_("ユーザーが見つかりません。"))
+    member, created = await BoardMember.get_or_create(
+        board=board, user=user, defaults={"role": board_role}
+    )
+    if not created and member.role is not board_role:
+        member.role = board_role
+        await member.save(update_fields=["role"])
+    return member
+
+
+async def remove_staff(actor: Actor, board: Board, username: str) -> bool:
+    if not actor.is_admin:
+        raise Forbidden(_("担当者を設定できるのは管理者だけです。"))
+    user = await User.get_or_none(username=username)
+    if user is None:
+        raise NotFound(_("ユーザーが見つかりません。"))
+    return bool(await BoardMember.filter(board=board, user=user).delete())

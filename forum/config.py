@@ -1,0 +1,133 @@
+"""Settings, read once from the environment (``KORYU_*``)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+__all__ = ["ConfigError", "Settings"]
+
+log = logging.getLogger("koryu.config")
+
+DEFAULT_DATABASE_URL = "sqlite://var/koryu.sqlite3"
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names it."""
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, not {raw!r}")
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ConfigError(f"not an http(s) origin: {url!r}")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    broker_url: str = "memory://"
+    secret_key: str = field(default="", repr=False)
+    site_url: str = "http://127.0.0.1:8000"
+    allowed_origins: frozenset[str] = frozenset()
+    production: bool = False
+    registration_open: bool = True
+    data_dir: Path = Path("var")
+    max_body_bytes: int = 1_000_000
+    session_days: int = 30
+    login_attempts_per_minute: int = 10
+    posts_per_minute: int = 10
+    event_retention_days: int = 30
+    secure_cookies: bool = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        production = env.get("KORYU_ENV", "development").strip().lower() == "production"
+        data_dir = Path(env.get("KORYU_DATA_DIR", "var"))
+        site_url = _origin(env.get("KORYU_SITE_URL", "http://127.0.0.1:8000"))
+        origins = {site_url}
+        for item in env.get("KORYU_ALLOWED_ORIGINS", "").split(","):
+            if item.strip():
+                origins.add(_origin(item.strip()))
+        secret = env.get("KORYU_SECRET_KEY", "")
+        if not secret:
+            if production:
+                raise ConfigError("KORYU_SECRET_KEY must be set when KORYU_ENV=production")
+            secret = _local_secret(data_dir)
+        return cls(
+            database_url=env.get("KORYU_DATABASE_URL", DEFAULT_DATABASE_URL),
+            broker_url=env.get("KORYU_BROKER_URL", "memory://"),
+            secret_key=secret,
+            site_url=site_url,
+            allowed_origins=frozenset(origins),
+            production=production,
+            registration_open=_bool(env, "KORYU_REGISTRATION_OPEN", True),
+            data_dir=data_dir,
+            max_body_bytes=_int(env, "KORYU_MAX_BODY_BYTES", 1_000_000),
+            session_days=_int(env, "KORYU_SESSION_DAYS", 30),
+            login_attempts_per_minute=_int(env, "KORYU_LOGIN_ATTEMPTS_PER_MINUTE", 10),
+            posts_per_minute=_int(env, "KORYU_POSTS_PER_MINUTE", 10),
+            event_retention_days=_int(env, "KORYU_EVENT_RETENTION_DAYS", 30),
+            secure_cookies=_bool(env, "KORYU_SECURE_COOKIES", site_url.startswith("https:")),
+        )
+
+    def tortoise_config(self) -> dict[str, object]:
+        return tortoise_config(self.database_url)
+
+
+def tortoise_config(database_url: str) -> dict[str, object]:
+    if database_url.startswith("sqlite://") and not database_url.startswith("sqlite://:memory:"):
+        Path(database_url.removeprefix("sqlite://")).parent.mkdir(parents=True, exist_ok=True)
+    return {
+        "connections": {"default": database_url},
+        "apps": {
+            "models": {
+                "models": ["forum.models"],
+                "migrations": "forum.migrations",
+                "default_connection": "default",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def _local_secret(data_dir: Path) -> str:
+    """Development convenience: make a key once and keep it, so sessions survive restarts."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    log.warning("KORYU_SECRET_KEY is not set: generated one and kept it in %s", path)
+    return key

@@ -1,0 +1,197 @@
+"""Japanese demo content: boards, users of every role, and realistic threads."""
+
+from __future__ import annotations
+
+from forum import accounts, boards, posts, threads
+from forum.gate import OpenGate
+from forum.models import Board, ModerationPolicy, Role, Thread, User
+
+__all__ = ["DEMO_PASSWORD", "load_demo"]
+
+DEMO_PASSWORD = "koryu-demo-2026"  # noqa: S105 - documented demo accounts, local use only
+
+USERS = [
+    ("admin", "運営事務局", Role.ADMIN, "intermediary", "地方創生交流センター", ""),
+    ("mod-tanaka", "田中 美咲", Role.MODERATOR, "intermediary", "全国移住ナビ協議会", ""),
+    (
+        "expert-yamamoto",
+        "山本 健一",
+        Role.EXPERT,
+        "business",
+        "山本地域デザイン研究所",
+        "関係人口・地域づくり",
+    ),
+    (
+        "expert-suzuki",
+        "鈴木 由紀",
+        Role.EXPERT,
+        "intermediary",
+        "NPO法人 ふるさと共創",
+        "移住支援・空き家活用",
+    ),
+    ("sato-town", "佐藤 大輔", Role.PARTICIPANT, "municipality", "長野県 小海町 企画課", ""),
+    ("ito-city", "伊藤 さくら", Role.PARTICIPANT, "municipality", "島根県 雲南市 政策推進課", ""),
+    ("kobayashi", "小林 拓也", Role.PARTICIPANT, "business", "株式会社 里山テック", ""),
+    ("watanabe", "渡辺 花子", Role.PARTICIPANT, "citizen", "", ""),
+]
+
+BOARDS = [
+    (
+        "kankei-jinko",
+        "関係人口の創出・拡大",
+        "地域と多様に関わる人々（関係人口）を増やす取り組みについて話し合います。",
+        ModerationPolicy.OPEN,
+    ),
+    (
+        "iju-teiju",
+        "移住・定住",
+        "移住相談、お試し住宅、就業支援、空き家バンクなど、移住・定住施策の情報交換。",
+        ModerationPolicy.FIRST_POSTS,
+    ),
+    (
+        "digital",
+        "デジタル活用",
+        "デジタル田園都市国家構想、オンライン関係案内所、行政DXの実践。",
+        ModerationPolicy.OPEN,
+    ),
+    (
+        "jirei",
+        "実践事例",
+        "各地の実践事例（成功も失敗も）を共有する場所です。",
+        ModerationPolicy.PREMODERATED,
+    ),
+    (
+        "forum-live",
+        "全国フォーラム・研修会",
+        "全国フォーラムや研修会のライブQ&Aスレッド。質問はモデレーターの承認後に公開されます。",
+        ModerationPolicy.PREMODERATED,
+    ),
+]
+
+THREADS = [
+    (
+        "kankei-jinko",
+        "sato-town",
+        "ふるさと納税の寄附者を関係人口につなげるには？",
+        "小海町企画課の佐藤です。\n\nふるさと納税の寄附者は年間3,000人ほどいますが、返礼品を送って終わりになっています。寄附者と継続的な関係をつくる工夫をご存じの方、教えてください。",
+        [
+            (
+                "expert-yamamoto",
+                "寄附者向けに**オンライン交流会**を年2回開いている町があります。返礼品に生産者の手紙を同封し、交流会の案内をQRコードで載せるだけでも参加率が上がりました。\n\n- 交流会は平日夜 19:30〜20:30\n- 生産者が1人5分ずつ近況を話す\n- 最後に「現地で会える日」を告知",
+            ),
+            (
+                "ito-city",
+                "雲南市では寄附者を「応援人口」と呼んで、メールマガジンで課題を共有しています。課題に共感した人が実際に訪れるケースも出てきました。",
+            ),
+            (
+                "watanabe",
+                "寄附した側の市民として、町の近況が届くとうれしいです。写真が多いと読みやすいですね。",
+            ),
+        ],
+    ),
+    (
+        "iju-teiju",
+        "kobayashi",
+        "お試し住宅の運営、民間委託のメリットとデメリット",
+        "お試し住宅の運営を受託している事業者です。自治体直営と民間委託で、利用者の満足度や移住率に違いはあるのでしょうか。",
+        [
+            (
+                "expert-suzuki",
+                "委託の場合、**相談窓口と住宅管理を同じ事業者が担う**と利用者の満足度が高い傾向があります。一方で、移住後のフォロー（仕事・子育て）は役場の各課との連携が不可欠です。",
+            ),
+            (
+                "sato-town",
+                "小海町は直営ですが、清掃と鍵の受け渡しだけ地元のシルバー人材センターにお願いしています。",
+            ),
+        ],
+    ),
+    (
+        "digital",
+        "ito-city",
+        "オンライン関係案内所の立ち上げで苦労したこと",
+        "昨年度オンライン関係案内所を立ち上げました。参加者は集まるのですが、**地域側の受け手**が足りず、継続が難しくなっています。同じ悩みをお持ちの方はいますか？",
+        [
+            (
+                "expert-yamamoto",
+                "受け手不足はよく聞く課題です。地域おこし協力隊のOB・OGに「つなぎ役」として謝金を払う仕組みが有効でした。参考：https://www.chisou.go.jp/",
+            ),
+            (
+                "kobayashi",
+                "チャットツールの運用は弊社でも支援しています。通知の設計次第で地域側の負担はかなり減らせます。",
+            ),
+        ],
+    ),
+    (
+        "jirei",
+        "expert-suzuki",
+        "【実践事例】空き家バンク登録数を2年で3倍にした町の取り組み",
+        "ある町の取り組みを紹介します。\n\n1. 固定資産税の納税通知書に空き家バンクの案内を同封\n2. 相続相談会を司法書士会と共催\n3. 登録前の片付け費用を一部補助\n\n結果、登録数は2年で約3倍になりました。",
+        [
+            (
+                "sato-town",
+                "納税通知書への同封、すぐに真似できそうです。費用はほとんどかからないですね。",
+            )
+        ],
+    ),
+    (
+        "forum-live",
+        "mod-tanaka",
+        "【全国フォーラム2026】関係人口から移住へ — 有識者Q&A",
+        "全国フォーラム2026のライブQ&Aスレッドです。質問はモデレーターの承認後に公開され、有識者が順に回答します。",
+        [],
+    ),
+]
+
+
+async def load_demo() -> bool:
+    """Load the demo once; return False when it is already there."""
+    if await User.filter(username="admin").exists():
+        return False
+    users: dict[str, User] = {}
+    for username, name, role, affiliation, organisation, field in USERS:
+        user = await accounts.register(
+            accounts.Registration(
+                username=username,
+                password=DEMO_PASSWORD,
+                display_name=name,
+                affiliation=affiliation,
+                organisation=organisation,
+            ),
+            role=role,
+        )
+        if field:
+            user.expert_field = field
+            await user.save(update_fields=["expert_field"])
+        users[username] = user
+    admin = await boards.load_actor(users["admin"])
+    for position, (slug, title, description, policy) in enumerate(BOARDS):
+        board = await boards.create_board(
+            admin,
+            {
+                "slug": slug,
+                "title": title,
+                "description": description,
+                "moderation": policy.value,
+                "position": position,
+            },
+        )
+        await boards.add_staff(admin, board, "expert-yamamoto", "expert")
+        await boards.add_staff(admin, board, "expert-suzuki", "expert")
+    gate = OpenGate()
+    for slug, author, title, body, replies in THREADS:
+        board = await Board.get(slug=slug)
+        outcome = await threads.create_thread(
+            await boards.load_actor(users[author]), board, title, body, gate=gate
+        )
+        thread = await Thread.get(id=outcome.body["thread"]["id"])
+        for replier, text in replies:
+            await posts.create_post(
+                await boards.load_actor(users[replier]),
+                thread,
+                board,
+                posts.Draft(body=text),
+                gate=gate,
+            )
+    await Thread.filter(title__startswith="【実践事例】").update(featured=True)
+    await Thread.filter(board__slug="forum-live").update(live=True, pinned=True)
+    return True

@@ -1,0 +1,45 @@
+"""The seam between posting and moderation.
+
+Posting asks a ``Gatekeeper`` whether a new post goes out at once or waits, and lets it
+write its queue entry inside the posting transaction. The forum's own gate publishes
+everything; ``moderation`` supplies the real one, wired in ``forum.app``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from forum.models import Board, Post, PostStatus, Thread
+from forum.outbox import Tx
+from forum.permissions import Actor
+
+__all__ = ["Gatekeeper", "OpenGate", "Verdict"]
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    status: PostStatus
+    reasons: tuple[str, ...] = ()
+
+
+class Gatekeeper(Protocol):
+    async def review(self, actor: Actor, board: Board, thread: Thread | None, body: str) -> Verdict:
+        """Decide before anything is written; raise ``Forbidden`` to refuse the post."""
+        ...
+
+    async def record(
+        self, tx: Tx, actor: Actor, post: Post, board: Board, verdict: Verdict
+    ) -> None:
+        """Write what moderation keeps about the new post, in the posting transaction."""
+        ...
+
+
+class OpenGate:
+    async def review(self, actor: Actor, board: Board, thread: Thread | None, body: str) -> Verdict:
+        return Verdict(PostStatus.PUBLISHED)
+
+    async def record(
+        self, tx: Tx, actor: Actor, post: Post, board: Board, verdict: Verdict
+    ) -> None:
+        return None

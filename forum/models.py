@@ -1,0 +1,260 @@
+"""Tortoise models of the forum domain and the realtime outbox."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Role(StrEnum):
+    PARTICIPANT = "participant"
+    EXPERT = "expert"
+    MODERATOR = "moderator"
+    ADMIN = "admin"
+
+
+class Affiliation(StrEnum):
+    MUNICIPALITY = "municipality"  # 自治体
+    INTERMEDIARY = "intermediary"  # 中間支援組織
+    BUSINESS = "business"  # 民間事業者
+    CITIZEN = "citizen"  # 市民
+    OTHER = "other"  # その他
+
+
+class ModerationPolicy(StrEnum):
+    OPEN = "open"
+    PREMODERATED = "premoderated"
+    FIRST_POSTS = "first_posts"
+
+
+class BoardRole(StrEnum):
+    MEMBER = "member"
+    EXPERT = "expert"
+    MODERATOR = "moderator"
+
+
+class PostKind(StrEnum):
+    POST = "post"
+    QUESTION = "question"
+
+
+class PostStatus(StrEnum):
+    PUBLISHED = "published"
+    PENDING = "pending"
+    REJECTED = "rejected"
+    DELETED = "deleted"
+
+
+class AnswerState(StrEnum):
+    ANSWERED_LIVE = "answered_live"
+    ANSWERED_WRITTEN = "answered_written"
+    DEFERRED = "deferred"
+
+
+class User(Model):
+    id = fields.IntField(primary_key=True)
+    username = fields.CharField(max_length=32, unique=True)
+    display_name = fields.CharField(max_length=50)
+    password_hash = fields.CharField(max_length=255)
+    role = fields.CharEnumField(Role, max_length=16, default=Role.PARTICIPANT)
+    affiliation = fields.CharEnumField(Affiliation, max_length=16, default=Affiliation.OTHER)
+    organisation = fields.CharField(max_length=100, default="")
+    expert_field = fields.CharField(max_length=100, default="")
+    bio = fields.TextField(default="")
+    locale = fields.CharField(max_length=8, default="")
+    suspended_until = fields.DatetimeField(null=True)
+    silenced_until = fields.DatetimeField(null=True)
+    published_posts = fields.IntField(default=0)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "users"
+
+
+class LoginSession(Model):
+    """A browser login. The cookie holds the raw id, the table its SHA-256."""
+
+    id = fields.CharField(max_length=64, primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="login_sessions", on_delete=fields.CASCADE
+    )
+    csrf_token = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+
+    class Meta:
+        table = "login_sessions"
+
+
+class ApiToken(Model):
+    id = fields.IntField(primary_key=True)
+    key_hash = fields.CharField(max_length=64, unique=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="tokens", on_delete=fields.CASCADE
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "api_tokens"
+
+
+class Board(Model):
+    id = fields.IntField(primary_key=True)
+    slug = fields.CharField(max_length=40, unique=True)
+    title = fields.CharField(max_length=100)
+    description = fields.TextField(default="")
+    moderation = fields.CharEnumField(
+        ModerationPolicy, max_length=16, default=ModerationPolicy.OPEN
+    )
+    private = fields.BooleanField(default=False)
+    position = fields.IntField(default=0)
+    thread_count = fields.IntField(default=0)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "boards"
+
+
+class BoardMember(Model):
+    """A user's standing on one board: experts and moderators run it, members read it."""
+
+    id = fields.IntField(primary_key=True)
+    board: fields.ForeignKeyRelation[Board] = fields.ForeignKeyField(
+        "models.Board", related_name="members", on_delete=fields.CASCADE
+    )
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="board_roles", on_delete=fields.CASCADE
+    )
+    role = fields.CharEnumField(BoardRole, max_length=16)
+
+    class Meta:
+        table = "board_members"
+        unique_together = (("board", "user"),)
+
+
+class Thread(Model):
+    id = fields.IntField(primary_key=True)
+    board: fields.ForeignKeyRelation[Board] = fields.ForeignKeyField(
+        "models.Board", related_name="threads", on_delete=fields.CASCADE
+    )
+    author: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="threads", on_delete=fields.RESTRICT
+    )
+    title = fields.CharField(max_length=120)
+    pinned = fields.BooleanField(default=False)
+    locked = fields.BooleanField(default=False)
+    featured = fields.BooleanField(default=False)
+    live = fields.BooleanField(default=False)
+    moderation = fields.CharEnumField(ModerationPolicy, max_length=16, null=True)
+    post_count = fields.IntField(default=0)
+    last_post_at = fields.DatetimeField(auto_now_add=True)
+    deleted = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "threads"
+        indexes = (("board_id", "pinned", "last_post_at"),)
+
+
+class Post(Model):
+    id = fields.IntField(primary_key=True)
+    thread: fields.ForeignKeyRelation[Thread] = fields.ForeignKeyField(
+        "models.Thread", related_name="posts", on_delete=fields.CASCADE
+    )
+    author: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="posts", on_delete=fields.RESTRICT
+    )
+    kind = fields.CharEnumField(PostKind, max_length=16, default=PostKind.POST)
+    body = fields.TextField()
+    html = fields.TextField()
+    status = fields.CharEnumField(PostStatus, max_length=16, default=PostStatus.PUBLISHED)
+    reply_to: fields.ForeignKeyNullableRelation[Post] = fields.ForeignKeyField(
+        "models.Post", related_name="replies", null=True, on_delete=fields.SET_NULL
+    )
+    anonymous = fields.BooleanField(default=False)
+    votes = fields.IntField(default=0)
+    answer_state = fields.CharEnumField(AnswerState, max_length=24, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    edited_at = fields.DatetimeField(null=True)
+    deleted_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "posts"
+        indexes = (("thread_id", "status", "id"),)
+
+
+class PostRevision(Model):
+    """The body a post had before an edit."""
+
+    id = fields.IntField(primary_key=True)
+    post: fields.ForeignKeyRelation[Post] = fields.ForeignKeyField(
+        "models.Post", related_name="revisions", on_delete=fields.CASCADE
+    )
+    editor: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="revisions", on_delete=fields.RESTRICT
+    )
+    body = fields.TextField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "post_revisions"
+
+
+class Vote(Model):
+    id = fields.IntField(primary_key=True)
+    post: fields.ForeignKeyRelation[Post] = fields.ForeignKeyField(
+        "models.Post", related_name="vote_rows", on_delete=fields.CASCADE
+    )
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="votes", on_delete=fields.CASCADE
+    )
+
+    class Meta:
+        table = "votes"
+        unique_together = (("post", "user"),)
+
+
+class IdempotencyRecord(Model):
+    """The first response to a create request, returned again for a retry with the same key."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="idempotency_records", on_delete=fields.CASCADE
+    )
+    key = fields.CharField(max_length=128)
+    scope = fields.CharField(max_length=64)
+    status_code = fields.IntField()
+    response: dict[str, Any] = fields.JSONField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "idempotency_records"
+        unique_together = (("user", "key"),)
+
+
+class ChannelHead(Model):
+    """The last sequence number handed out on a realtime channel."""
+
+    channel = fields.CharField(max_length=80, primary_key=True)
+    last_seq = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "channel_heads"
+
+
+class OutboxEvent(Model):
+    """A realtime event, committed with the change that caused it (transactional outbox)."""
+
+    id = fields.BigIntField(primary_key=True)
+    channel = fields.CharField(max_length=80)
+    seq = fields.BigIntField()
+    name = fields.CharField(max_length=40)
+    payload: dict[str, Any] = fields.JSONField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "events"
+        unique_together = (("channel", "seq"),)

@@ -1,0 +1,71 @@
+"""The JSON shapes of users, boards, threads and posts, shared by the API and realtime events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from forum.models import Board, Post, Thread, User
+
+__all__ = ["board_resource", "iso", "post_resource", "thread_resource", "user_resource"]
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def user_resource(user: User) -> dict[str, Any]:
+    return {
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role.value,
+        "affiliation": user.affiliation.value,
+        "organisation": user.organisation,
+        "expert_field": user.expert_field,
+    }
+
+
+def board_resource(board: Board) -> dict[str, Any]:
+    return {
+        "slug": board.slug,
+        "title": board.title,
+        "description": board.description,
+        "moderation": board.moderation.value,
+        "private": board.private,
+        "thread_count": board.thread_count,
+    }
+
+
+def thread_resource(thread: Thread, *, board_slug: str, seq: int) -> dict[str, Any]:
+    return {
+        "id": thread.id,
+        "board": board_slug,
+        "title": thread.title,
+        "pinned": thread.pinned,
+        "locked": thread.locked,
+        "featured": thread.featured,
+        "live": thread.live,
+        "post_count": thread.post_count,
+        "seq": seq,
+        "created_at": iso(thread.created_at),
+        "last_post_at": iso(thread.last_post_at),
+    }
+
+
+def post_resource(post: Post, *, author: User | None) -> dict[str, Any]:
+    """``author`` is None where the viewer may not know who wrote an anonymous question."""
+    return {
+        "id": post.id,
+        "thread_id": post.thread_id,  # type: ignore[attr-defined]
+        "author": user_resource(author) if author else None,
+        "kind": post.kind.value,
+        "body": post.body,
+        "html": post.html,
+        "status": post.status.value,
+        "reply_to": post.reply_to_id,  # type: ignore[attr-defined]
+        "anonymous": post.anonymous,
+        "votes": post.votes,
+        "answer_state": post.answer_state.value if post.answer_state else None,
+        "created_at": iso(post.created_at),
+        "edited_at": iso(post.edited_at),
+    }

@@ -1,0 +1,131 @@
+"""Request helpers for the thin HTTP layer: who is asking, CSRF, JSON bodies, rate limits."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from forum.errors import BadRequest, Forbidden, NotAuthenticated, RateLimited, ValidationFailed
+from forum.gate import Gatekeeper
+from forum.i18n import gettext as _
+from forum.models import User
+from forum.permissions import Actor
+from forum.ratelimit import RateLimiter
+
+__all__ = [
+    "SAFE_METHODS",
+    "actor_of",
+    "check_csrf",
+    "client_ip",
+    "csrf_token",
+    "gate_of",
+    "limiter",
+    "protect",
+    "read_json",
+    "require_user",
+    "text_field",
+]
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def actor_of(request: Request) -> Actor:
+    actor: Actor = request.state.actor
+    return actor
+
+
+def require_user(request: Request) -> User:
+    user: User | None = request.state.user
+    if user is None:
+        if request.state.auth == "invalid_bearer":
+            raise NotAuthenticated(_("トークンが無効です。"), code="invalid_token")
+        raise NotAuthenticated(_("ログインしてください。"))
+    return user
+
+
+def gate_of(request: Request) -> Gatekeeper:
+    gate: Gatekeeper = request.app.state.gate
+    return gate
+
+
+def limiter(request: Request, name: str) -> RateLimiter:
+    limiters: dict[str, RateLimiter] = request.app.state.limiters
+    return limiters[name]
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def rate_limit(request: Request, name: str, key: str) -> None:
+    wait = limiter(request, name).hit(key)
+    if wait is not None:
+        raise RateLimited(
+            _("短時間に操作が集中しました。しばらく待ってからもう一度お試しください。"),
+            retry_after=wait,
+        )
+
+
+def csrf_token(request: Request) -> str:
+    """The token forms and scripts must send back: the session's, or the visitor cookie's."""
+    session = request.state.login_session
+    if session is not None:
+        return str(session.csrf_token)
+    return str(request.state.anon_csrf or request.state.new_anon_csrf)
+
+
+def check_csrf(request: Request, submitted: str | None) -> None:
+    expected = ""
+    if request.state.auth == "cookie":
+        expected = request.state.login_session.csrf_token
+    elif request.state.anon_csrf:
+        expected = request.state.anon_csrf
+    if not expected or not submitted or not hmac.compare_digest(expected, submitted):
+        raise Forbidden(
+            _("フォームの有効期限が切れました。ページを再読み込みしてからもう一度お試しください。"),
+            code="csrf_failed",
+        )
+
+
+def protect(endpoint: Endpoint) -> Endpoint:
+    """API endpoints: cookie-authenticated unsafe requests must carry X-CSRF-Token."""
+
+    @wraps(endpoint)
+    async def guarded(request: Request) -> Response:
+        if request.method not in SAFE_METHODS and request.state.auth == "cookie":
+            check_csrf(request, request.headers.get("x-csrf-token"))
+        return await endpoint(request)
+
+    return guarded
+
+
+async def read_json(request: Request) -> dict[str, Any]:
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        raise BadRequest(
+            _("Content-Type は application/json にしてください。"), code="bad_media_type"
+        )
+    raw = await request.body()
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise BadRequest(_("JSON として読めません。"), code="bad_json") from None
+    if not isinstance(data, dict):
+        raise BadRequest(_("JSON オブジェクトを送ってください。"), code="bad_json")
+    return data
+
+
+def text_field(data: dict[str, Any], name: str, *, required: bool = True) -> str:
+    value = data.get(name, None if required else "")
+    if not isinstance(value, str):
+        raise ValidationFailed(
+            _("入力内容を確認してください。"), fields={name: _("文字列で指定してください。")}
+        )
+    return value

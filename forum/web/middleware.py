@@ -1,0 +1,141 @@
+"""Pure ASGI middleware: security headers, body size limit, who is asking and in which language."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from forum import accounts, i18n
+from forum.boards import load_actor
+from forum.errors import PayloadTooLarge
+from forum.web.responses import error_response
+
+__all__ = ["BodyLimitMiddleware", "IdentityMiddleware", "SecurityHeadersMiddleware"]
+
+SESSION_COOKIE = "koryu_session"
+ANON_CSRF_COOKIE = "koryu_csrf"
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        nonce = secrets.token_urlsafe(16)
+        scope.setdefault("state", {})["csp_nonce"] = nonce
+        policy = (
+            "default-src 'self'; "
+            f"script-src 'self' 'nonce-{nonce}'; "
+            "style-src 'self'; img-src 'self' data:; "
+            "connect-src 'self'; "
+            "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+        )
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Content-Security-Policy", policy)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("X-Frame-Options", "DENY")
+                headers.setdefault("Referrer-Policy", "same-origin")
+                headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class BodyLimitMiddleware:
+    """Refuse bodies over the limit, whether announced by Content-Length or streamed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = Headers(scope=scope).get("content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+            # Raised here it would miss the exception handlers, which sit inside us.
+            await error_response(scope, PayloadTooLarge(too_large_message()))(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise PayloadTooLarge(too_large_message())
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
+def too_large_message() -> str:
+    return i18n.gettext("送信された内容が大きすぎます。")
+
+
+class IdentityMiddleware:
+    """Resolve the user from a bearer token or the session cookie, and the page language."""
+
+    def __init__(self, app: ASGIApp, *, secure_cookies: bool = False) -> None:
+        self.app = app
+        self.cookie_flags = "; Path=/; HttpOnly; SameSite=Lax" + (
+            "; Secure" if secure_cookies else ""
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in {"http", "websocket"} or scope["path"].startswith("/static/"):
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        state: dict[str, Any] = scope.setdefault("state", {})
+        state.update(user=None, login_session=None, auth=None, session_cookie=None)
+        authorization = headers.get("authorization", "")
+        if authorization.lower().startswith("bearer "):
+            user = await accounts.user_for_token(authorization[7:].strip())
+            state.update(user=user, auth="bearer" if user else "invalid_bearer")
+        else:
+            raw = _cookie(headers, SESSION_COOKIE)
+            if raw:
+                session = await accounts.session_for(raw)
+                if session is not None:
+                    state.update(
+                        user=session.user, login_session=session, auth="cookie", session_cookie=raw
+                    )
+        state["anon_csrf"] = _cookie(headers, ANON_CSRF_COOKIE)
+        state["new_anon_csrf"] = "" if state["anon_csrf"] else secrets.token_urlsafe(32)
+        state["actor"] = await load_actor(state["user"])
+        preferred = state["user"].locale if state["user"] else ""
+        chosen = _cookie(headers, "koryu_lang") or preferred
+        i18n.set_locale(i18n.negotiate(headers.get("accept-language"), chosen))
+        if scope["type"] != "http" or not state["new_anon_csrf"] or state["user"] is not None:
+            await self.app(scope, receive, send)
+            return
+        cookie = f"{ANON_CSRF_COOKIE}={state['new_anon_csrf']}{self.cookie_flags}"
+
+        async def send_with_cookie(message: Message) -> None:
+            # Visitors get a CSRF cookie so the login and registration forms can be checked.
+            if message["type"] == "http.response.start" and not scope["path"].startswith("/api/"):
+                MutableHeaders(scope=message).append("set-cookie", cookie)
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+
+def _cookie(headers: Headers, name: str) -> str:
+    for chunk in headers.getlist("cookie"):
+        for part in chunk.split(";"):
+            key, _, value = part.strip().partition("=")
+            if key == name:
+                return value
+    return ""

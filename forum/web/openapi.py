@@ -1,0 +1,395 @@
+"""The OpenAPI 3.1 document of API v1, kept next to the routes (a test checks they match)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from forum.web.responses import JSON
+
+__all__ = ["OPERATIONS", "document", "openapi_route"]
+
+Schema = dict[str, Any]
+
+
+def _ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _obj(required: list[str], **props: Schema) -> Schema:
+    return {"type": "object", "required": required, "properties": props}
+
+
+STR: Schema = {"type": "string"}
+INT: Schema = {"type": "integer"}
+BOOL: Schema = {"type": "boolean"}
+TIME: Schema = {"type": "string", "format": "date-time"}
+
+
+def _nullable(schema: Schema) -> Schema:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def _list_of(name: str) -> Schema:
+    return _obj(
+        ["items", "next_cursor"],
+        items={"type": "array", "items": _ref(name)},
+        next_cursor=_nullable(STR),
+    )
+
+
+SCHEMAS: dict[str, Schema] = {
+    "Error": _obj(
+        ["error"],
+        error=_obj(
+            ["code", "message"],
+            code=STR,
+            message=STR,
+            fields={"type": "object", "additionalProperties": STR},
+        ),
+    ),
+    "User": _obj(
+        ["username", "display_name", "role", "affiliation", "organisation"],
+        username=STR,
+        display_name=STR,
+        role={"enum": ["participant", "expert", "moderator", "admin"]},
+        affiliation={"enum": ["municipality", "intermediary", "business", "citizen", "other"]},
+        organisation=STR,
+        expert_field=STR,
+    ),
+    "Board": _obj(
+        ["slug", "title", "description", "moderation"],
+        slug=STR,
+        title=STR,
+        description=STR,
+        moderation={"enum": ["open", "premoderated", "first_posts"]},
+        private=BOOL,
+        thread_count=INT,
+    ),
+    "Thread": _obj(
+        ["id", "board", "title", "pinned", "locked", "live", "post_count", "seq", "created_at"],
+        id=INT,
+        board=STR,
+        title=STR,
+        pinned=BOOL,
+        locked=BOOL,
+        featured=BOOL,
+        live=BOOL,
+        post_count=INT,
+        seq=INT,
+        created_at=TIME,
+        last_post_at=TIME,
+    ),
+    "Post": _obj(
+        [
+            "id",
+            "thread_id",
+            "author",
+            "kind",
+            "body",
+            "html",
+            "status",
+            "reply_to",
+            "votes",
+            "answer_state",
+            "created_at",
+            "edited_at",
+        ],
+        id=INT,
+        thread_id=INT,
+        author=_nullable(_ref("User")),
+        kind={"enum": ["post", "question"]},
+        body=STR,
+        html=STR,
+        status={"enum": ["published", "pending", "rejected", "deleted"]},
+        reply_to=_nullable(INT),
+        anonymous=BOOL,
+        votes=INT,
+        answer_state=_nullable({"enum": ["answered_live", "answered_written", "deferred"]}),
+        created_at=TIME,
+        edited_at=_nullable(TIME),
+    ),
+    "Registration": _obj(
+        ["username", "password", "display_name"],
+        username={"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{1,30}[a-z0-9]$"},
+        password={"type": "string", "minLength": 10, "maxLength": 256},
+        display_name={"type": "string", "minLength": 1, "maxLength": 50},
+        affiliation={"enum": ["municipality", "intermediary", "business", "citizen", "other"]},
+        organisation={"type": "string", "maxLength": 100},
+    ),
+    "Credentials": _obj(["username", "password"], username=STR, password=STR),
+    "TokenCreated": _obj(["token", "user"], token=STR, user=_ref("User")),
+    "BoardInput": _obj(
+        ["slug", "title"],
+        slug=STR,
+        title=STR,
+        description=STR,
+        moderation={"enum": ["open", "premoderated", "first_posts"]},
+        private=BOOL,
+        position=INT,
+    ),
+    "BoardPatch": _obj(
+        [],
+        title=STR,
+        description=STR,
+        moderation={"enum": ["open", "premoderated", "first_posts"]},
+        private=BOOL,
+        position=INT,
+    ),
+    "StaffInput": _obj([], role={"enum": ["member", "expert", "moderator"]}),
+    "Staff": _obj(["board", "username", "role"], board=STR, username=STR, role=STR),
+    "RoleInput": _obj(["role"], role={"enum": ["participant", "expert", "moderator", "admin"]}),
+    "NewThread": _obj(["title", "body"], title={"type": "string", "maxLength": 120}, body=STR),
+    "ThreadCreated": _obj(["thread", "post"], thread=_ref("Thread"), post=_ref("Post")),
+    "ThreadPatch": _obj([], title=STR, pinned=BOOL, locked=BOOL, featured=BOOL, live=BOOL),
+    "NewPost": _obj(
+        ["body"],
+        body={"type": "string", "maxLength": 20000},
+        reply_to=_nullable(INT),
+        kind={"enum": ["post", "question"]},
+        anonymous=BOOL,
+    ),
+    "PostPatch": _obj(["body"], body=STR),
+    "VoteResult": _obj(["id", "votes", "voted"], id=INT, votes=INT, voted=BOOL),
+    "BoardList": _list_of("Board"),
+    "ThreadList": _list_of("Thread"),
+    "PostList": _list_of("Post"),
+}
+
+ERRORS = {
+    "400": "bad_request, bad_json, bad_media_type, invalid_cursor, bad_query",
+    "401": "not_authenticated, invalid_credentials, invalid_token, suspended",
+    "403": "forbidden, csrf_failed, login_required, thread_locked",
+    "404": "not_found",
+    "409": "idempotency_key_reused",
+    "413": "payload_too_large",
+    "422": "invalid (with fields), username_taken, slug_taken",
+    "429": "rate_limited (Retry-After header)",
+}
+
+# (method, path, summary, request schema, success status, response schema, auth, idempotent)
+OPERATIONS: list[tuple[str, str, str, str | None, int, str | None, str, bool]] = [
+    ("post", "/users", "Register an account", "Registration", 201, "User", "anyone", False),
+    ("get", "/users/{username}", "A user's public profile", None, 200, "User", "anyone", False),
+    (
+        "put",
+        "/users/{username}/role",
+        "Set a user's role",
+        "RoleInput",
+        200,
+        "User",
+        "admin",
+        False,
+    ),
+    ("post", "/tokens", "Get a bearer token", "Credentials", 201, "TokenCreated", "anyone", False),
+    ("get", "/me", "The current user", None, 200, "User", "user", False),
+    ("get", "/boards", "Boards the caller may read", None, 200, "BoardList", "anyone", False),
+    ("post", "/boards", "Create a board", "BoardInput", 201, "Board", "admin", False),
+    ("get", "/boards/{slug}", "One board", None, 200, "Board", "anyone", False),
+    ("patch", "/boards/{slug}", "Edit a board", "BoardPatch", 200, "Board", "admin", False),
+    (
+        "put",
+        "/boards/{slug}/moderators/{username}",
+        "Make a user an expert, moderator or member of a board",
+        "StaffInput",
+        200,
+        "Staff",
+        "admin",
+        False,
+    ),
+    (
+        "delete",
+        "/boards/{slug}/moderators/{username}",
+        "Remove a user from a board's staff",
+        None,
+        204,
+        None,
+        "admin",
+        False,
+    ),
+    (
+        "get",
+        "/boards/{slug}/threads",
+        "Threads of a board, pinned first, newest activity first",
+        None,
+        200,
+        "ThreadList",
+        "anyone",
+        False,
+    ),
+    (
+        "post",
+        "/boards/{slug}/threads",
+        "Start a thread with its first post",
+        "NewThread",
+        201,
+        "ThreadCreated",
+        "user",
+        True,
+    ),
+    (
+        "get",
+        "/threads/{id}",
+        "One thread with its current realtime seq",
+        None,
+        200,
+        "Thread",
+        "anyone",
+        False,
+    ),
+    (
+        "patch",
+        "/threads/{id}",
+        "Retitle (author, moderators) or pin/lock/feature (moderators)",
+        "ThreadPatch",
+        200,
+        "Thread",
+        "user",
+        False,
+    ),
+    (
+        "get",
+        "/threads/{id}/posts",
+        "Published posts in order (and the caller's own pending ones)",
+        None,
+        200,
+        "PostList",
+        "anyone",
+        False,
+    ),
+    (
+        "post",
+        "/threads/{id}/posts",
+        "Reply or ask a question",
+        "NewPost",
+        201,
+        "Post",
+        "user",
+        True,
+    ),
+    ("get", "/posts/{id}", "One post", None, 200, "Post", "anyone", False),
+    (
+        "patch",
+        "/posts/{id}",
+        "Edit a post (the old body is kept as a revision)",
+        "PostPatch",
+        200,
+        "Post",
+        "author or moderator",
+        False,
+    ),
+    (
+        "delete",
+        "/posts/{id}",
+        "Delete a post (soft)",
+        None,
+        204,
+        None,
+        "author or moderator",
+        False,
+    ),
+    ("put", "/posts/{id}/vote", "Upvote a question", None, 200, "VoteResult", "user", False),
+    ("delete", "/posts/{id}/vote", "Take back an upvote", None, 200, "VoteResult", "user", False),
+]
+
+QUERY = {
+    "/boards/{slug}/threads": [("cursor", STR), ("limit", INT)],
+    "/threads/{id}/posts": [("after", INT), ("limit", INT)],
+}
+
+
+def _operation(
+    method: str,
+    path: str,
+    summary: str,
+    body: str | None,
+    status: int,
+    result: str | None,
+    who: str,
+    idempotent: bool,
+) -> Schema:
+    params: list[Schema] = [
+        {"name": name, "in": "path", "required": True, "schema": INT if name == "id" else STR}
+        for name in (part[1:-1] for part in path.split("/") if part.startswith("{"))
+    ]
+    params += [
+        {"name": n, "in": "query", "required": False, "schema": s}
+        for n, s in QUERY.get(path, [])
+        if method == "get"
+    ]
+    if idempotent:
+        params.append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string", "maxLength": 128},
+                "description": "A retry with the same key returns the first result and creates nothing.",
+            }
+        )
+    responses: Schema = {
+        str(status): {"description": "OK"}
+        if result is None
+        else {"description": "OK", "content": {"application/json": {"schema": _ref(result)}}}
+    }
+    for code, meaning in ERRORS.items():
+        responses[code] = {
+            "description": meaning,
+            "content": {"application/json": {"schema": _ref("Error")}},
+        }
+    op: Schema = {
+        "summary": summary,
+        "description": f"Who: {who}.",
+        "operationId": f"{method}_{path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}",
+        "parameters": params,
+        "responses": responses,
+    }
+    if body:
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": _ref(body)}},
+        }
+    if who == "anyone":
+        op["security"] = [{}, {"bearer": []}, {"session": []}]
+    return op
+
+
+def document() -> Schema:
+    paths: dict[str, Schema] = {}
+    for operation in OPERATIONS:
+        method, path = operation[0], operation[1]
+        paths.setdefault(f"/api/v1{path}", {})[method] = _operation(*operation)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "koryu API",
+            "version": "1",
+            "description": (
+                'Errors are {"error": {"code", "message"}}. Cookie-authenticated unsafe '
+                "requests need X-CSRF-Token; bearer-token requests do not."
+            ),
+        },
+        "paths": paths,
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "koryu_session"},
+            },
+        },
+        "security": [{"bearer": []}, {"session": []}],
+    }
+
+
+_DOCUMENT = document()
+
+
+async def openapi(request: Request) -> Response:
+    return JSON(_DOCUMENT)
+
+
+def openapi_route() -> Route:
+    return Route("/api/openapi.json", openapi, methods=["GET"])

@@ -1,0 +1,151 @@
+"""Fixtures: settings, a migrated database (SQLite always, PostgreSQL when configured), clients."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx2
+import pytest
+from starlette.applications import Starlette
+
+from forum import accounts
+from forum.app import create_app
+from forum.config import Settings
+from forum.db import migrate
+from forum.models import Role, User
+
+POSTGRES_URL = os.environ.get("KORYU_TEST_DATABASE_URL", "")
+REDIS_URL = os.environ.get("KORYU_TEST_REDIS_URL", "")
+DATABASES = ["sqlite", *(["postgres"] if POSTGRES_URL else [])]
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "koryu.sqlite3"
+    asyncio.run(migrate(f"sqlite://{path}"))
+    return path
+
+
+async def _reset_postgres(url: str, *, drop: bool) -> None:
+    conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+    try:
+        if drop:
+            await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+            return
+        tables = await conn.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            "AND tablename NOT LIKE 'tortoise%'"
+        )
+        if tables:
+            names = ", ".join(f'"{t["tablename"]}"' for t in tables)
+            await conn.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_migrated() -> str:
+    asyncio.run(_reset_postgres(POSTGRES_URL, drop=True))
+    asyncio.run(migrate(POSTGRES_URL))
+    return POSTGRES_URL
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "koryu.sqlite3"
+        shutil.copyfile(template, path)
+        return f"sqlite://{path}"
+    url: str = request.getfixturevalue("postgres_migrated")
+    asyncio.run(_reset_postgres(url, drop=False))
+    return url
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        secret_key="test-secret-key",
+        data_dir=tmp_path,
+        allowed_origins=frozenset({"http://127.0.0.1:8000", "http://testserver"}),
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[Starlette]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: Starlette) -> AsyncIterator[httpx2.AsyncClient]:
+    transport = httpx2.ASGITransport(app=app)
+    async with httpx2.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+async def make_user(
+    *,
+    username: str,
+    role: Role = Role.PARTICIPANT,
+    display_name: str | None = None,
+    affiliation: str = "municipality",
+    organisation: str = "",
+) -> User:
+    return await accounts.register(
+        accounts.Registration(
+            username=username,
+            password=PASSWORD,
+            display_name=display_name or f"{username} さん",
+            affiliation=affiliation,
+            organisation=organisation,
+        ),
+        role=role,
+    )
+
+
+@dataclass
+class Member:
+    """A user with a bearer token, for API calls."""
+
+    user: User
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+async def make_member(*, username: str, role: Role = Role.PARTICIPANT, **extra: Any) -> Member:
+    user = await make_user(username=username, role=role, **extra)
+    return Member(user=user, token=await accounts.create_token(user))
+
+
+@pytest.fixture
+async def admin(app: Starlette) -> Member:
+    return await make_member(username="admin-sato", role=Role.ADMIN)
+
+
+@pytest.fixture
+async def alice(app: Starlette) -> Member:
+    return await make_member(username="alice")
+
+
+@pytest.fixture
+async def bob(app: Starlette) -> Member:
+    return await make_member(username="bob")
+
+
+@pytest.fixture
+def anyio_backend() -> Iterator[str]:
+    yield "asyncio"

@@ -1,0 +1,251 @@
+import html
+import json
+import re
+import unicodedata
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from forum import render
+from forum.render import excerpt, render_markdown
+
+# Restated here rather than imported from render.py, so that widening the
+# renderer's allow-list has to be done in a security test too.
+ALLOWED_TAGS = frozenset(
+    {
+        "p", "br", "strong", "em", "del", "s", "code", "pre", "blockquote", "ul", "ol", "li",
+        "a", "h3", "h4", "h5", "h6", "hr", "table", "thead", "tbody", "tr", "th", "td",
+    }
+)  # fmt: skip
+ALLOWED_ATTRIBUTES = {"a": {"href", "rel"}, "ol": {"start"}, "th": {"align"}, "td": {"align"}}
+SAFE_HREF = re.compile(r"(https?|mailto):")
+FORBIDDEN_IN_VALUES = ("javascript:", "vbscript:", "data:", "<script")
+REL = "nofollow ugc noopener"
+
+VECTORS_FILE = Path(__file__).parent / "data" / "xss_vectors.json"
+
+
+def load_vectors() -> list[object]:
+    groups: dict[str, list[str]] = json.loads(VECTORS_FILE.read_text("utf-8"))["vectors"]
+    return [
+        pytest.param(vector, id=f"{group}-{index:02d}")
+        for group, vectors in groups.items()
+        for index, vector in enumerate(vectors)
+    ]
+
+
+def compact(value: str) -> str:
+    """An attribute value as a lenient URL parser might read it: unescaped, NFKC-folded,
+    without whitespace, control or invisible format characters, lower case."""
+    value = unicodedata.normalize("NFKC", html.unescape(value))
+    return "".join(c for c in value if c.isprintable() and not c.isspace()).lower()
+
+
+class OutputChecker(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.problems: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in ALLOWED_TAGS:
+            self.problems.append(f"tag <{tag}> is not allowed")
+        for name, value in attrs:
+            if name.startswith("on") or name == "style":
+                self.problems.append(f"<{tag} {name}=...> is an event handler or style")
+            if name not in ALLOWED_ATTRIBUTES.get(tag, set()):
+                self.problems.append(f"attribute {name} is not allowed on <{tag}>")
+            seen = compact(value or "")
+            if name == "href" and not SAFE_HREF.match(seen):
+                self.problems.append(f"href {value!r} is not http, https or mailto")
+            self.problems.extend(
+                f"{name}={value!r} contains {word}" for word in FORBIDDEN_IN_VALUES if word in seen
+            )
+
+    handle_startendtag = handle_starttag
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in ALLOWED_TAGS:
+            self.problems.append(f"end tag </{tag}> is not allowed")
+
+    def handle_comment(self, data: str) -> None:
+        self.problems.append(f"comment <!--{data}-->")
+
+    def handle_decl(self, decl: str) -> None:
+        self.problems.append(f"declaration <!{decl}>")
+
+    def unknown_decl(self, data: str) -> None:
+        self.problems.append(f"declaration <![{data}]>")
+
+    def handle_pi(self, data: str) -> None:
+        self.problems.append(f"processing instruction <?{data}>")
+
+
+def unsafe_parts(rendered: str) -> list[str]:
+    """Everything in rendered HTML that the renderer must never emit."""
+    checker = OutputChecker()
+    checker.feed(rendered)
+    checker.close()
+    if "<script" in rendered.lower():
+        checker.problems.append("a literal <script")
+    return checker.problems
+
+
+@pytest.mark.parametrize(
+    "unsafe",
+    [
+        "<script>alert(1)</script>",
+        "<img src=x>",
+        '<p onclick="alert(1)">x</p>',
+        '<p style="color:red">x</p>',
+        '<a href="jav&#x09;ascript:alert(1)">x</a>',
+        '<a href="\u3000javascript:alert(1)">x</a>',
+        '<a href="/relative">x</a>',
+        '<a href="https://example.jp" title="data:text/html,x">x</a>',
+        '<p class="x">x</p>',
+        "<!-- x -->",
+    ],
+)
+def test_checker_flags_unsafe_html(unsafe: str) -> None:
+    assert unsafe_parts(unsafe)
+
+
+@pytest.mark.parametrize("vector", load_vectors())
+def test_xss_vector_is_neutralised(vector: str) -> None:
+    rendered = render_markdown(vector)
+    assert unsafe_parts(rendered) == [], rendered
+
+
+def test_vector_corpus_is_large_enough() -> None:
+    assert len(load_vectors()) >= 120
+
+
+def test_public_surface_is_render_markdown_and_excerpt() -> None:
+    assert render.__all__ == ["excerpt", "render_markdown"]
+
+
+def test_raw_html_is_escaped_not_passed_through() -> None:
+    assert render_markdown("<b>太字</b>") == "<p>&lt;b&gt;太字&lt;/b&gt;</p>\n"
+
+
+def test_links_get_rel_nofollow_ugc_noopener() -> None:
+    assert render_markdown("[事例](https://example.jp)") == (
+        f'<p><a href="https://example.jp" rel="{REL}">事例</a></p>\n'
+    )
+
+
+def test_bare_url_with_japanese_path_is_linkified() -> None:
+    assert render_markdown("詳しくは https://example.jp/地方創生 をご覧ください") == (
+        '<p>詳しくは <a href="https://example.jp/%E5%9C%B0%E6%96%B9%E5%89%B5%E7%94%9F"'
+        f' rel="{REL}">https://example.jp/地方創生</a> をご覧ください</p>\n'
+    )
+
+
+def test_link_title_is_dropped() -> None:
+    assert render_markdown('[事例](https://example.jp "説明")') == (
+        f'<p><a href="https://example.jp" rel="{REL}">事例</a></p>\n'
+    )
+
+
+def test_mail_address_is_linkified_as_mailto() -> None:
+    assert render_markdown("連絡先: info@example.jp") == (
+        f'<p>連絡先: <a href="mailto:info@example.jp" rel="{REL}">info@example.jp</a></p>\n'
+    )
+
+
+@pytest.mark.parametrize("source", ["[掲示板](/boards/x)", "[a](ftp://example.jp)", "[a](#top)"])
+def test_links_other_than_http_https_mailto_stay_literal_text(source: str) -> None:
+    assert render_markdown(source) == f"<p>{source}</p>\n"
+
+
+def test_line_break_inside_japanese_paragraph_becomes_br() -> None:
+    assert render_markdown("地方創生の取り組み。\n関係人口を増やす😀") == (
+        "<p>地方創生の取り組み。<br>\n関係人口を増やす😀</p>\n"
+    )
+
+
+def test_full_width_and_half_width_japanese_text_survives_intact() -> None:
+    text = "ＡＢＣ１２３\u3000全角スペース、ｶﾀｶﾅ〜「かぎ括弧」𠮷野家👍🏽"
+    assert render_markdown(text) == f"<p>{text}</p>\n"
+
+
+def test_code_block_escapes_its_contents() -> None:
+    assert render_markdown("```html\n<script>alert('x')</script>\n```") == (
+        "<pre><code>&lt;script&gt;alert('x')&lt;/script&gt;\n</code></pre>\n"
+    )
+
+
+def test_inline_code_escapes_its_contents() -> None:
+    assert render_markdown("`<b>` は太字") == "<p><code>&lt;b&gt;</code> は太字</p>\n"
+
+
+def test_table_renders_with_column_alignment() -> None:
+    assert render_markdown("| 地域 | 人数 |\n|:--|--:|\n| 島根 | 12 |") == (
+        "<table>\n<thead>\n<tr>\n"
+        '<th align="left">地域</th>\n<th align="right">人数</th>\n'
+        "</tr>\n</thead>\n<tbody>\n<tr>\n"
+        '<td align="left">島根</td>\n<td align="right">12</td>\n'
+        "</tr>\n</tbody>\n</table>\n"
+    )
+
+
+def test_strikethrough_renders() -> None:
+    assert render_markdown("~~中止~~ 延期") == "<p><s>中止</s> 延期</p>\n"
+
+
+def test_headings_start_below_the_page_headings() -> None:
+    assert (
+        render_markdown("# 概要\n## 詳細\n###### 注")
+        == "<h3>概要</h3>\n<h4>詳細</h4>\n<h6>注</h6>\n"
+    )
+
+
+def test_image_renders_as_a_link_not_an_img() -> None:
+    assert render_markdown("![地図](https://example.jp/map.png)") == (
+        f'<p>!<a href="https://example.jp/map.png" rel="{REL}">地図</a></p>\n'
+    )
+
+
+def test_lone_surrogate_is_replaced_instead_of_raising() -> None:
+    assert render_markdown("a\ud800b") == "<p>a\ufffdb</p>\n"
+
+
+@pytest.mark.parametrize(
+    ("source", "tag"),
+    [("> " * 5000 + "x", "<blockquote>"), ("- " * 5000 + "x", "<ul>"), ("1. " * 5000, "<ol>")],
+    ids=["blockquotes", "bullet-lists", "ordered-lists"],
+)
+def test_deeply_nested_input_renders_within_bounds(source: str, tag: str) -> None:
+    rendered = render_markdown(source)
+    assert 0 < rendered.count(tag) <= 20
+    assert unsafe_parts(rendered) == []
+
+
+@pytest.mark.parametrize("source", ["[" * 20000 + "a", "*a " * 20000, "`" * 20000, "<" * 20000])
+def test_pathological_inline_input_renders(source: str) -> None:
+    assert unsafe_parts(render_markdown(source)) == []
+
+
+def test_excerpt_strips_markup_and_collapses_whitespace() -> None:
+    source = "# 見出し\n\n本文の**太字**と`a < b`と[リンク](https://example.jp)\n\n- 一\n- 二"
+    assert excerpt(source) == "見出し 本文の太字とa < bとリンク 一 二"
+
+
+def test_excerpt_cuts_japanese_text_at_length_with_ellipsis() -> None:
+    assert (
+        excerpt("地方創生と関係人口についての長い文章です。" * 3, length=10)
+        == "地方創生と関係人口…"
+    )
+
+
+def test_excerpt_keeps_text_that_fits_whole() -> None:
+    assert excerpt("短い投稿です。", length=7) == "短い投稿です。"
+
+
+def test_excerpt_is_plain_text_for_the_template_to_escape() -> None:
+    assert excerpt("<script>alert(1)</script> &amp; 😀") == "<script>alert(1)</script> & 😀"
+
+
+def test_excerpt_rejects_a_length_below_one() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        excerpt("本文", length=0)
