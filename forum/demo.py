@@ -11,7 +11,7 @@ __all__ = ["DEMO_PASSWORD", "load_demo"]
 DEMO_PASSWORD = "koryu-demo-2026"  # noqa: S105 - documented demo accounts, local use only
 
 USERS = [
-    ("admin", "運営事務局", Role.ADMIN, "intermediary", "地方創生交流センター", ""),
+    ("jimukyoku", "運営事務局", Role.ADMIN, "intermediary", "地方創生交流センター", ""),
     ("mod-tanaka", "田中 美咲", Role.MODERATOR, "intermediary", "全国移住ナビ協議会", ""),
     (
         "expert-yamamoto",
@@ -145,7 +145,7 @@ THREADS = [
 
 async def load_demo() -> bool:
     """Load the demo once; return False when it is already there."""
-    if await User.filter(username="admin").exists():
+    if await User.filter(username="jimukyoku").exists():
         return False
     users: dict[str, User] = {}
     for username, name, role, affiliation, organisation, field in USERS:
@@ -163,7 +163,7 @@ async def load_demo() -> bool:
             user.expert_field = field
             await user.save(update_fields=["expert_field"])
         users[username] = user
-    admin = await boards.load_actor(users["admin"])
+    admin = await boards.load_actor(users["jimukyoku"])
     for position, (slug, title, description, policy) in enumerate(BOARDS):
         board = await boards.create_board(
             admin,

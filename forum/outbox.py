@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
@@ -47,27 +48,36 @@ class Tx:
         self.queued.append((channel, name, data))
 
 
-def _next_seq_sql(dialect: str) -> str:
-    mark = "$1" if dialect == "postgres" else "?"
-    return (
-        f"INSERT INTO channel_heads (channel, last_seq) VALUES ({mark}, 1) "  # noqa: S608
-        "ON CONFLICT (channel) DO UPDATE SET last_seq = channel_heads.last_seq + 1 "
-        "RETURNING last_seq"
-    )
+_NEXT_SEQ = (
+    "INSERT INTO channel_heads (channel, last_seq) VALUES ({0}, 1) "
+    "ON CONFLICT (channel) DO UPDATE SET last_seq = channel_heads.last_seq + 1 "
+    "RETURNING last_seq"
+)
+_INSERT_EVENT = (
+    "INSERT INTO events (channel, seq, name, payload, created_at) VALUES ({0}, {1}, {2}, {3}, {4})"
+)
+_MARKS = {"postgres": ("$1", "$2", "$3", "$4::jsonb", "$5")}
 
 
 async def _write(tx: Tx) -> None:
     # The upsert takes the channel's row lock on PostgreSQL (and the write lock on SQLite),
     # so concurrent writers get consecutive numbers in commit order: no gaps, no reuse.
-    sql = _next_seq_sql(tx.conn.capabilities.dialect)
+    # Plain SQL: this runs for every event of every post.
+    marks = _MARKS.get(tx.conn.capabilities.dialect, ("?",) * 5)
+    next_seq = _NEXT_SEQ.format(marks[0])
+    insert = _INSERT_EVENT.format(*marks)
+    now = datetime.now(UTC)
     for channel, name, data in tx.queued:
-        rows = await tx.conn.execute_query_dict(sql, [channel])
+        rows = await tx.conn.execute_query_dict(next_seq, [channel])
         seq = int(rows[0]["last_seq"])
-        await OutboxEvent.create(
-            channel=channel, seq=seq, name=name, payload=data, using_db=tx.conn
-        )
-        tx.written.append(Event(channel=channel, seq=seq, name=name, data=data))
+        event = Event(channel=channel, seq=seq, name=name, data=data)
+        await tx.conn.execute_query(insert, [channel, seq, name, _json(data), now])
+        tx.written.append(event)
     tx.queued.clear()
+
+
+def _json(data: dict[str, Any]) -> str:
+    return orjson.dumps(data).decode()
 
 
 @asynccontextmanager

@@ -14,6 +14,7 @@ import asyncpg
 import httpx2
 import pytest
 from starlette.applications import Starlette
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from forum import accounts
 from forum.app import create_app
@@ -34,12 +35,9 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-async def _reset_postgres(url: str, *, drop: bool) -> None:
+async def _truncate_postgres(url: str) -> None:
     conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
     try:
-        if drop:
-            await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-            return
         tables = await conn.fetch(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
             "AND tablename NOT LIKE 'tortoise%'"
@@ -51,11 +49,26 @@ async def _reset_postgres(url: str, *, drop: bool) -> None:
         await conn.close()
 
 
+async def _create_database(url: str, name: str, *, drop: bool = False) -> None:
+    conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not drop:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
 @pytest.fixture(scope="session")
-def postgres_migrated() -> str:
-    asyncio.run(_reset_postgres(POSTGRES_URL, drop=True))
-    asyncio.run(migrate(POSTGRES_URL))
-    return POSTGRES_URL
+def postgres_migrated() -> Iterator[str]:
+    # A database of this test run's own, so runs side by side never touch each other's data.
+    name = f"koryu_test_{os.getpid()}"
+    base, _, _ = POSTGRES_URL.rpartition("/")
+    url = f"{base}/{name}"
+    asyncio.run(_create_database(POSTGRES_URL, name))
+    asyncio.run(migrate(url))
+    yield url
+    asyncio.run(_create_database(POSTGRES_URL, name, drop=True))
 
 
 @pytest.fixture(params=DATABASES)
@@ -66,7 +79,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         shutil.copyfile(template, path)
         return f"sqlite://{path}"
     url: str = request.getfixturevalue("postgres_migrated")
-    asyncio.run(_reset_postgres(url, drop=False))
+    asyncio.run(_truncate_postgres(url))
     return url
 
 
@@ -82,6 +95,9 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 async def app(settings: Settings) -> AsyncIterator[Starlette]:
+    # Tortoise caches insert statements per connection name, not per dialect: a run that
+    # goes from SQLite to PostgreSQL must not reuse SQLite's placeholders.
+    EXECUTOR_CACHE.clear()
     application = create_app(settings)
     async with application.router.lifespan_context(application):
         yield application
