@@ -1,0 +1,67 @@
+"""Realtime delivery of committed events to WebSocket viewers.
+
+Knows nothing of the forum: the application injects `authenticate`,
+`authorise`, `replay` and `visible` (see `realtime.types`).
+"""
+
+from realtime.broker import Broker, BrokerUnavailable, create_broker
+from realtime.connection import CLOSE_TOO_SLOW, Connection, ConnectionClosing, Transport
+from realtime.endpoint import make_ws_endpoint
+from realtime.hub import Hub
+from realtime.memory import MemoryBroker, MemoryBus
+from realtime.protocol import (
+    ClientFrame,
+    Event,
+    Ping,
+    ProtocolError,
+    Subscribe,
+    Unsubscribe,
+    encode_error,
+    encode_pong,
+    encode_presence,
+    encode_resync,
+    encode_subscribed,
+    parse_client_frame,
+)
+from realtime.types import (
+    AuthenticateFn,
+    AuthoriseFn,
+    Principal,
+    Replay,
+    ReplayFn,
+    Resync,
+    VisibleFn,
+)
+
+__all__ = [
+    "CLOSE_TOO_SLOW",
+    "AuthenticateFn",
+    "AuthoriseFn",
+    "Broker",
+    "BrokerUnavailable",
+    "ClientFrame",
+    "Connection",
+    "ConnectionClosing",
+    "Event",
+    "Hub",
+    "MemoryBroker",
+    "MemoryBus",
+    "Ping",
+    "Principal",
+    "ProtocolError",
+    "Replay",
+    "ReplayFn",
+    "Resync",
+    "Subscribe",
+    "Transport",
+    "Unsubscribe",
+    "VisibleFn",
+    "create_broker",
+    "encode_error",
+    "encode_pong",
+    "encode_presence",
+    "encode_resync",
+    "encode_subscribed",
+    "make_ws_endpoint",
+    "parse_client_frame",
+]

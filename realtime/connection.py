@@ -1,0 +1,143 @@
+"""One WebSocket as the hub sees it: subscriptions, a bounded queue, a writer."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Protocol
+
+from starlette.websockets import WebSocketDisconnect
+
+from realtime.protocol import Event, encode_resync
+from realtime.types import Principal, VisibleFn
+
+__all__ = ["CLOSE_TOO_SLOW", "Connection", "ConnectionClosing", "Subscription", "Transport"]
+
+logger = logging.getLogger(__name__)
+
+CLOSE_TOO_SLOW = 4008
+
+
+class Transport(Protocol):
+    """The two calls a Connection makes on its socket (a Starlette WebSocket fits)."""
+
+    async def send_text(self, data: str) -> None: ...
+
+    async def close(self, code: int = 1000, reason: str | None = None) -> None: ...
+
+
+class ConnectionClosing(Exception):
+    """The connection is shutting down; stop producing frames for it."""
+
+
+class Subscription:
+    """A connection's position in one channel."""
+
+    __slots__ = ("buffer", "last_seq")
+
+    def __init__(self) -> None:
+        # Live events that arrive while the subscribe replay is in flight wait
+        # here; None once the subscription is live.
+        self.buffer: list[Event] | None = []
+        self.last_seq = 0
+
+
+class Connection:
+    """Frames leave only through the writer task, in queue order.
+
+    `push` never waits: a full queue means the client cannot keep up, and it
+    is closed with 4008 rather than slowing the fan-out for everybody else.
+    """
+
+    def __init__(self, transport: Transport, principal: Principal, *, queue_size: int) -> None:
+        self.transport = transport
+        self.principal = principal
+        self.subscriptions: dict[str, Subscription] = {}
+        self._queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=queue_size)
+        self._close_code: int | None = None
+        self._close_reason = ""
+        self.closing = False
+
+    @property
+    def close_code(self) -> int | None:
+        return self._close_code
+
+    def push(self, frame: str) -> None:
+        if self.closing:
+            return
+        try:
+            self._queue.put_nowait(frame)
+        except asyncio.QueueFull:
+            self.close(CLOSE_TOO_SLOW, "too slow")
+
+    async def send(self, frame: str) -> None:
+        """Queue a frame, waiting for room: for replies and replays, not fan-out."""
+        if self.closing:
+            raise ConnectionClosing
+        await self._queue.put(frame)
+        if self.closing:
+            raise ConnectionClosing
+
+    def offer(self, event: Event, visible: VisibleFn | None) -> None:
+        """Deliver a live event: buffered, dropped as a duplicate, or queued."""
+        sub = self.subscriptions.get(event.channel)
+        if sub is None or self.closing:
+            return
+        if sub.buffer is not None:
+            sub.buffer.append(event)
+            if len(sub.buffer) > self._queue.maxsize:
+                self.close(CLOSE_TOO_SLOW, "too slow")
+            return
+        if event.seq <= sub.last_seq:
+            return
+        skipped = event.seq > sub.last_seq + 1
+        sub.last_seq = event.seq
+        if skipped:
+            # The hub could not fill the gap: say so rather than skip silently.
+            self.push(encode_resync(event.channel, event.seq - 1))
+        if self.sees(event, visible):
+            self.push(event.text)
+
+    def sees(self, event: Event, visible: VisibleFn | None) -> bool:
+        if visible is None:
+            return True
+        try:
+            return visible(self.principal, event)
+        except Exception:
+            logger.exception("visible() failed on %s#%d; withholding it", event.channel, event.seq)
+            return False
+
+    def skip_to(self, channel: str, seq: int, resync_frame: str) -> None:
+        """History up to `seq` cannot be replayed: tell a live subscriber to refetch."""
+        sub = self.subscriptions.get(channel)
+        if sub is not None and sub.buffer is None and seq > sub.last_seq:
+            sub.last_seq = seq
+            self.push(resync_frame)
+
+    def offer_presence(self, channel: str, frame: str) -> None:
+        sub = self.subscriptions.get(channel)
+        if sub is not None and sub.buffer is None:
+            self.push(frame)
+
+    def close(self, code: int | None, reason: str = "") -> None:
+        """Stop the writer; it sends a close frame with `code` unless code is None
+        (the peer is already gone). Frames still queued are dropped: the client
+        resumes from the last seq it saw."""
+        if self.closing:
+            return
+        self.closing = True
+        self._close_code, self._close_reason = code, reason
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        self._queue.put_nowait(None)
+
+    async def run_writer(self) -> None:
+        try:
+            while (frame := await self._queue.get()) is not None:
+                await self.transport.send_text(frame)
+            if self._close_code is not None:
+                await self.transport.close(self._close_code, self._close_reason)
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            # The socket died under us (uvicorn reports some of these as
+            # RuntimeError once it has answered a peer's close).
+            self.close(None)

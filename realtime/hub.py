@@ -1,0 +1,293 @@
+"""Local fan-out: channel -> connections, in seq order, without gaps or duplicates.
+
+The broker delivers every event once per process; the hub checks it against
+the channel's last seq, fills gaps from the database (a publish lost while
+Redis was down, or publishers racing each other), and hands the one encoded
+frame to each subscribed connection without awaiting any of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable, Coroutine, Iterable
+from typing import Any, Self
+
+from realtime.broker import Broker, BrokerUnavailable
+from realtime.channel import Channel, by_seq
+from realtime.connection import Connection, Subscription, Transport
+from realtime.presence import PRESENCE_CHANNEL, PRESENCE_EVENT, Presence
+from realtime.protocol import Event, encode_error, encode_resync, encode_subscribed
+from realtime.types import AuthoriseFn, Principal, Replay, ReplayFn, Resync, VisibleFn
+
+__all__ = ["Hub"]
+
+logger = logging.getLogger(__name__)
+
+_CLOSE_SERVICE_RESTART = 1012
+
+
+class Hub:
+    """Run it inside the app's lifespan: `async with hub: ...`.
+
+    `replay` reads the events table (see `realtime.types.ReplayFn`); `visible`
+    runs per viewer per event and must not do I/O. Presence counts go out at
+    most once per `presence_interval` per channel.
+    """
+
+    def __init__(
+        self,
+        broker: Broker,
+        *,
+        replay: ReplayFn,
+        visible: VisibleFn | None = None,
+        queue_size: int = 1024,
+        presence_interval: float = 1.0,
+        presence_ttl: float = 30.0,
+        replay_timeout: float = 10.0,
+        process_id: str | None = None,
+    ) -> None:
+        if queue_size < 1:
+            raise ValueError("queue_size must be at least 1: the queue must be bounded")
+        self.broker = broker
+        self.replay = replay
+        self.visible = visible
+        self.queue_size = queue_size
+        self.presence_interval = presence_interval
+        self.replay_timeout = replay_timeout
+        self._presence = Presence(process_id or uuid.uuid4().hex, ttl=presence_ttl)
+        self._channels: dict[str, Channel] = {}
+        self._connections: set[Connection] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        # After a Redis outage every channel re-checks at once: spare the database.
+        self._fill_slots = asyncio.Semaphore(8)
+        self._presence_task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.broker.set_listener(self.dispatch, on_reconnect=self.recheck)
+        await self.broker.connect()
+        self._presence_task = asyncio.create_task(self._presence_loop(), name="koryu-presence")
+
+    async def stop(self) -> None:
+        if self._presence_task is not None:
+            self._presence_task.cancel()
+            await asyncio.gather(self._presence_task, return_exceptions=True)
+            self._presence_task = None
+        farewell = self._presence.farewell(self._local_counts())
+        if farewell is not None:
+            await self._publish_quietly(farewell)
+        for conn in self._connections:
+            conn.close(_CLOSE_SERVICE_RESTART, "server restarting")
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.broker.disconnect()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    async def publish(self, event: Event) -> None:
+        """Raises BrokerUnavailable; the event is committed, so callers may ignore it."""
+        await self.broker.publish(event)
+
+    async def healthy(self) -> bool:
+        return await self.broker.healthy()
+
+    def attach(self, transport: Transport, principal: Principal) -> Connection:
+        conn = Connection(transport, principal, queue_size=self.queue_size)
+        self._connections.add(conn)
+        return conn
+
+    def detach(self, conn: Connection) -> None:
+        for channel in list(conn.subscriptions):
+            self.unsubscribe(conn, channel)
+        self._connections.discard(conn)
+
+    def channels(self) -> list[str]:
+        return list(self._channels)
+
+    def viewers(self, channel: str) -> int:
+        ch = self._channels.get(channel)
+        return (len(ch.subscribers) if ch else 0) + self._presence.remote(channel)
+
+    def dispatch(self, event: Event) -> None:
+        """The broker listener. Synchronous: it queues frames and never waits on a socket."""
+        if event.channel == PRESENCE_CHANNEL:
+            if event.name == PRESENCE_EVENT:
+                self._presence.receive(event)
+            return
+        ch = self._channels.get(event.channel)
+        if ch is not None:
+            ch.receive(event)
+
+    def recheck(self) -> None:
+        """Look for events the broker lost (the on_reconnect hook)."""
+        for ch in self._channels.values():
+            ch.recheck()
+
+    async def subscribe(
+        self, conn: Connection, channel: str, after: int | None, *, replay: ReplayFn | None = None
+    ) -> None:
+        """Register first, replay second: what is published meanwhile is buffered,
+        so it is neither lost nor sent twice. Authorisation is the caller's job."""
+        self.unsubscribe(conn, channel)
+        ch = self._channels.get(channel)
+        if ch is None:
+            ch = self._channels[channel] = Channel(
+                channel, visible=self.visible, replay=self._replay_bounded, spawn=self._spawn
+            )
+        ch.subscribers.add(conn)
+        sub = conn.subscriptions[channel] = Subscription()
+        self._presence.local_changed(channel)
+        try:
+            await self._catch_up(conn, ch, sub, after, replay or self.replay)
+        except BaseException:
+            if conn.subscriptions.get(channel) is sub:
+                self.unsubscribe(conn, channel)
+            raise
+
+    def unsubscribe(self, conn: Connection, channel: str) -> bool:
+        if conn.subscriptions.pop(channel, None) is None:
+            return False
+        ch = self._channels.get(channel)
+        if ch is not None:
+            ch.subscribers.discard(conn)
+            if not ch.subscribers:
+                del self._channels[channel]
+                self._presence.forget(channel)
+        self._presence.local_changed(channel)
+        return True
+
+    def kick(self, channel: str, predicate: Callable[[Principal], bool]) -> int:
+        """Drop the subscribers whose principal matches, telling each with a
+        `forbidden` error frame. Returns how many were dropped."""
+        ch = self._channels.get(channel)
+        if ch is None:
+            return 0
+        return self._drop(channel, [c for c in ch.subscribers if predicate(c.principal)])
+
+    async def revalidate(self, channel: str, authorise: AuthoriseFn) -> int:
+        """Re-run `authorise` for every subscriber (e.g. a board went private)."""
+        ch = self._channels.get(channel)
+        if ch is None:
+            return 0
+        conns = list(ch.subscribers)
+        checks = asyncio.Semaphore(16)
+
+        async def allowed(conn: Connection) -> bool:
+            async with checks:
+                return await authorise(conn.principal, channel)
+
+        results = await asyncio.gather(*map(allowed, conns), return_exceptions=True)
+        # An authorise that fails closes the door: the client may subscribe again.
+        denied = [c for c, ok in zip(conns, results, strict=True) if ok is not True]
+        return self._drop(channel, denied)
+
+    def _drop(self, channel: str, conns: Iterable[Connection]) -> int:
+        frame = encode_error("forbidden", "access to this channel was withdrawn", channel)
+        dropped = 0
+        for conn in conns:
+            if self.unsubscribe(conn, channel):
+                conn.push(frame)
+                dropped += 1
+        return dropped
+
+    async def _catch_up(
+        self,
+        conn: Connection,
+        ch: Channel,
+        sub: Subscription,
+        after: int | None,
+        replay: ReplayFn,
+    ) -> None:
+        channel = ch.name
+        result = await self._replay(replay, channel, after, None)
+        if conn.subscriptions.get(channel) is not sub:
+            return
+        position = result.head
+        ch.learn_head(position)
+        if after is not None and after > position:
+            # The client claims events the server never had (say, a restored
+            # database): only a refetch makes its state trustworthy again.
+            result = Resync(position)
+        if isinstance(result, Resync):
+            await conn.send(encode_resync(channel, position))
+        else:
+            await conn.send(encode_subscribed(channel, position))
+            if after is not None:
+                await self._send_replayed(conn, result.events, after, position)
+        # Live events are normally contiguous with the head; a hole means the
+        # replay lagged behind what the hub had already delivered. Bounded: a
+        # hole that persists is reported as a resync by Connection.offer.
+        for _ in range(3):
+            assert sub.buffer is not None
+            hole = ch.hole_after(position, sub.buffer)
+            if hole is None or conn.subscriptions.get(channel) is not sub:
+                break
+            fill = await self._replay(replay, channel, position, hole)
+            if isinstance(fill, Resync):
+                await conn.send(encode_resync(channel, hole))
+            else:
+                await self._send_replayed(conn, fill.events, position, hole)
+            position = hole
+        if conn.subscriptions.get(channel) is not sub or sub.buffer is None:
+            return
+        # No await from here on: going live is atomic with respect to dispatch.
+        buffered, sub.buffer, sub.last_seq = sub.buffer, None, position
+        for event in buffered:
+            conn.offer(event, self.visible)
+        self._presence.force(channel)
+
+    async def _send_replayed(
+        self, conn: Connection, events: Iterable[Event], after: int, until: int
+    ) -> None:
+        last = after
+        for event in by_seq(events):
+            if last < event.seq <= until:
+                last = event.seq
+                if conn.sees(event, self.visible):
+                    await conn.send(event.text)
+
+    async def _replay_bounded(
+        self, channel: str, after: int | None, until: int | None
+    ) -> Replay | Resync:
+        async with self._fill_slots:
+            return await self._replay(self.replay, channel, after, until)
+
+    async def _replay(
+        self, replay: ReplayFn, channel: str, after: int | None, until: int | None
+    ) -> Replay | Resync:
+        async with asyncio.timeout(self.replay_timeout):
+            try:
+                return await replay(channel, after, until)
+            except Resync as resync:
+                return resync
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _local_counts(self) -> dict[str, int]:
+        return {name: len(ch.subscribers) for name, ch in self._channels.items()}
+
+    async def _presence_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.presence_interval)
+            try:
+                await self._presence.tick(self._channels, self._publish_quietly)
+            except Exception:
+                logger.exception("presence tick failed")
+
+    async def _publish_quietly(self, event: Event) -> bool:
+        try:
+            await self.broker.publish(event)
+        except BrokerUnavailable:
+            logger.info("presence not published: broker unavailable")
+            return False
+        return True

@@ -1,0 +1,58 @@
+"""Shapes of the callables the application injects into the realtime layer.
+
+realtime never sees the forum's user model: a principal is whatever
+`authenticate` returns, handed back unchanged to `authorise` and `visible`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+from starlette.websockets import WebSocket
+
+from realtime.protocol import Event
+
+__all__ = [
+    "AuthenticateFn",
+    "AuthoriseFn",
+    "Principal",
+    "Replay",
+    "ReplayFn",
+    "Resync",
+    "VisibleFn",
+]
+
+Principal: TypeAlias = Any
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """Events of a channel with `after < seq <= head`, in seq order, and the head."""
+
+    events: Sequence[Event]
+    head: int
+
+
+class Resync(Exception):
+    """History before `after` is gone: the client refetches over HTTP from `head`.
+
+    `replay` may raise it or return it.
+    """
+
+    def __init__(self, head: int) -> None:
+        super().__init__(f"history pruned; continue from seq {head}")
+        self.head = head
+
+
+# replay(channel, after, until): events with after < seq <= until (until=None:
+# up to the current head). after=None asks only for the head, with no events.
+ReplayFn: TypeAlias = Callable[[str, int | None, int | None], Awaitable[Replay | Resync]]
+# Runs once per viewer per event inside the fan-out loop: keep it cheap and
+# free of I/O (decide from fields already on the principal and the event).
+VisibleFn: TypeAlias = Callable[[Principal, Event], bool]
+AuthoriseFn: TypeAlias = Callable[[Principal, str], Awaitable[bool]]
+# Returns None to refuse the handshake (e.g. a bad bearer token); an
+# anonymous principal is a valid principal.
+AuthenticateFn: TypeAlias = Callable[[WebSocket], Awaitable[Principal | None]]
