@@ -1,0 +1,245 @@
+"""HTML pages: parse the request, call a domain action, render a template. No domain logic here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from forum import boards, i18n, posts, threads
+from forum.errors import Forbidden, ForumError, NotFound, RateLimited, ValidationFailed
+from forum.i18n import gettext as _
+from forum.models import Board, Post, PostStatus, Thread, User
+from forum.permissions import can_post_in, can_see_author, can_start_thread
+from forum.web import account_pages, admin_pages
+from forum.web.common import actor_of, gate_of, rate_limit, require_user
+from forum.web.forms import field, login_redirect, path_id, read_form, redirect, safe_next
+from forum.web.templating import render
+
+__all__ = ["error_page", "routes"]
+
+POSTS_PER_PAGE = 50
+LANG_COOKIE = "koryu_lang"
+
+
+def error_page(request: Request, exc: ForumError) -> Response:
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    return render(
+        request,
+        "error.html",
+        {"error": exc, "status": exc.status, "path": request.url.path},
+        status_code=exc.status,
+        headers=headers,
+    )
+
+
+# --- browsing -----------------------------------------------------------------------------
+
+
+async def home(request: Request) -> Response:
+    actor = actor_of(request)
+    return render(
+        request,
+        "forum/home.html",
+        {
+            "featured": await threads.featured_threads(actor),
+            "recent": await threads.recent_threads(actor),
+            "boards": await boards.list_boards(actor),
+        },
+    )
+
+
+async def board_list(request: Request) -> Response:
+    return render(
+        request, "forum/boards.html", {"boards": await boards.list_boards(actor_of(request))}
+    )
+
+
+async def board_page(request: Request) -> Response:
+    actor = actor_of(request)
+    board = await boards.get_board(actor, request.path_params["slug"])
+    cursor = request.query_params.get("cursor") or None
+    page = await threads.list_threads(actor, board, cursor=cursor)
+    return render(
+        request,
+        "forum/board.html",
+        {
+            "board": board,
+            "threads": page.threads,
+            "next_cursor": page.next_cursor,
+            "paged": cursor is not None,
+            "can_start": can_start_thread(actor, board),
+        },
+    )
+
+
+# --- new thread ---------------------------------------------------------------------------
+
+
+async def new_thread_form(request: Request) -> Response:
+    if request.state.user is None:
+        return login_redirect(request)
+    actor = actor_of(request)
+    board = await boards.get_board(actor, request.path_params["slug"])
+    if not can_start_thread(actor, board):
+        raise Forbidden(_("この掲示板にはスレッドを作成できません。"))
+    return render(request, "forum/new_thread.html", {"board": board})
+
+
+async def new_thread(request: Request) -> Response:
+    form = await read_form(request)
+    user = require_user(request)
+    actor = actor_of(request)
+    board = await boards.get_board(actor, request.path_params["slug"])
+    title, body = field(form, "title"), field(form, "body")
+    rate_limit(request, "post", str(user.id))
+    try:
+        outcome = await threads.create_thread(actor, board, title, body, gate=gate_of(request))
+    except ValidationFailed as exc:
+        context = {"board": board, "form": {"title": title, "body": body}, "errors": exc.fields}
+        return render(request, "forum/new_thread.html", context, status_code=422)
+    thread_id = outcome.body["thread"]["id"]
+    pending = outcome.body["post"]["status"] == PostStatus.PENDING.value
+    return redirect(f"/t/{thread_id}" + ("?posted=pending" if pending else ""))
+
+
+# --- a thread and its replies ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PostView:
+    post: Post
+    author: User | None  # None: an anonymous question the viewer may not attribute
+
+    @property
+    def pending(self) -> bool:
+        return self.post.status is PostStatus.PENDING
+
+
+def _int_query(request: Request, name: str) -> int:
+    raw = request.query_params.get(name, "")
+    return int(raw) if raw.isdigit() and len(raw) <= 18 else 0
+
+
+async def _quoted(request: Request, thread: Thread) -> tuple[int | None, str]:
+    """The reply a ``?reply_to=`` or ``?quote=`` link starts: its parent and pre-filled body."""
+    quote_id = _int_query(request, "quote")
+    parent_id = quote_id or _int_query(request, "reply_to")
+    if not parent_id:
+        return None, ""
+    try:
+        post, parent_thread, _board = await posts.get_post(actor_of(request), parent_id)
+    except NotFound:
+        return None, ""
+    if parent_thread.id != thread.id:
+        return None, ""
+    if not quote_id:
+        return post.id, ""
+    lines = post.body.strip().splitlines() or [""]
+    return post.id, "\n".join(f"> {line}".rstrip() for line in lines) + "\n\n"
+
+
+async def _thread_page(
+    request: Request,
+    thread: Thread,
+    board: Board,
+    *,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    actor = actor_of(request)
+    after = _int_query(request, "after")
+    rows = await posts.list_posts(actor, thread, board, after=after, limit=POSTS_PER_PAGE + 1)
+    more = len(rows) > POSTS_PER_PAGE
+    rows = rows[:POSTS_PER_PAGE]
+    views = [PostView(p, p.author if can_see_author(actor, p, board.id) else None) for p in rows]
+    if form is None:
+        reply_to, body = await _quoted(request, thread)
+        form = {"body": body, "reply_to": str(reply_to or "")}
+    context = {
+        "thread": thread,
+        "board": board,
+        "seq": (await threads.thread_json(thread, board))["seq"],
+        "posts": views,
+        "after": after,
+        "next_after": rows[-1].id if more and rows else None,
+        "can_reply": can_post_in(actor, thread, board),
+        "posted_pending": request.query_params.get("posted") == "pending",
+        "form": form,
+        "errors": errors or {},
+    }
+    return render(request, "forum/thread.html", context, status_code=status_code)
+
+
+async def thread_page(request: Request) -> Response:
+    thread, board = await threads.get_thread(actor_of(request), path_id(request))
+    return await _thread_page(request, thread, board)
+
+
+async def reply(request: Request) -> Response:
+    form = await read_form(request)
+    user = require_user(request)
+    actor = actor_of(request)
+    thread, board = await threads.get_thread(actor, path_id(request))
+    body, reply_to = field(form, "body"), field(form, "reply_to")
+    question = thread.live and field(form, "kind") == "question"
+    draft = posts.Draft(
+        body=body,
+        kind="question" if question else "post",
+        reply_to=int(reply_to) if reply_to.isdigit() and len(reply_to) <= 18 else None,
+        anonymous=question and field(form, "anonymous") == "1",
+    )
+    rate_limit(request, "post", str(user.id))
+    try:
+        outcome = await posts.create_post(actor, thread, board, draft, gate=gate_of(request))
+    except ValidationFailed as exc:
+        kept = {"body": body, "reply_to": reply_to, "kind": field(form, "kind")}
+        kept["anonymous"] = field(form, "anonymous")
+        return await _thread_page(
+            request, thread, board, form=kept, errors=exc.fields, status_code=422
+        )
+    post = outcome.body
+    notice = "?posted=pending" if post["status"] == PostStatus.PENDING.value else ""
+    return redirect(f"/t/{thread.id}{notice}#post-{post['id']}")
+
+
+# --- people and language --------------------------------------------------------------------
+
+
+async def profile(request: Request) -> Response:
+    person = await User.get_or_none(username=request.path_params["username"])
+    if person is None:
+        raise NotFound(_("ユーザーが見つかりません。"))
+    recent = await posts.recent_posts_by(actor_of(request), person)
+    return render(request, "forum/profile.html", {"person": person, "recent": recent})
+
+
+async def set_language(request: Request) -> Response:
+    form = await read_form(request)
+    lang = field(form, "lang")
+    response = redirect(safe_next(field(form, "next")))
+    if lang in i18n.LOCALES:
+        secure = request.app.state.settings.secure_cookies
+        response.set_cookie(
+            LANG_COOKIE, lang, max_age=365 * 86400, path="/", samesite="lax", secure=secure
+        )
+    return response
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/", home, methods=["GET"], name="home"),
+        Route("/boards", board_list, methods=["GET"], name="boards"),
+        Route("/b/{slug}", board_page, methods=["GET"], name="board"),
+        Route("/b/{slug}/new", new_thread_form, methods=["GET"], name="new_thread"),
+        Route("/b/{slug}/new", new_thread, methods=["POST"]),
+        Route("/t/{id}", thread_page, methods=["GET"], name="thread"),
+        Route("/t/{id}/reply", reply, methods=["POST"], name="reply"),
+        Route("/u/{username}", profile, methods=["GET"], name="profile"),
+        Route("/lang", set_language, methods=["POST"], name="lang"),
+        *account_pages.routes(),
+        *admin_pages.routes(),
+    ]

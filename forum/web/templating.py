@@ -1,0 +1,163 @@
+"""The one Jinja2 environment of the pages: autoescaped, translated, with the forum's filters.
+
+Translations go through ``forum.i18n``, which reads the request's language from a
+context variable, so a single environment serves every language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.templating import Jinja2Templates
+
+from forum import i18n
+from forum.i18n import gettext as _
+from forum.models import Affiliation, BoardRole, ModerationPolicy, Role
+from forum.render import excerpt
+from forum.web.common import csrf_token
+
+__all__ = [
+    "TEMPLATE_DIR",
+    "affiliation_label",
+    "choices",
+    "format_datetime",
+    "render",
+    "role_label",
+    "templates",
+]
+
+TEMPLATE_DIR = Path(__file__).parents[2] / "templates"
+JST = ZoneInfo("Asia/Tokyo")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def format_datetime(value: datetime | None) -> str:
+    """Japan time for everyone: 2026年11月26日 14:05, or Nov 26, 2026, 14:05 JST in English."""
+    if value is None:
+        return ""
+    local = value.astimezone(JST)
+    if i18n.locale() == "ja":
+        return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+    return f"{_MONTHS[local.month - 1]} {local.day}, {local.year}, {local:%H:%M} JST"
+
+
+def isoformat(value: datetime | None) -> str:
+    return value.astimezone(JST).isoformat(timespec="minutes") if value else ""
+
+
+def affiliation_label(value: object) -> str:
+    labels = {
+        "municipality": _("自治体"),
+        "intermediary": _("中間支援組織"),
+        "business": _("民間事業者"),
+        "citizen": _("市民"),
+        "other": _("その他"),
+    }
+    return labels.get(str(value), str(value))
+
+
+def role_label(value: object) -> str:
+    labels = {
+        "participant": _("参加者"),
+        "expert": _("有識者"),
+        "moderator": _("モデレーター"),
+        "admin": _("管理者"),
+    }
+    return labels.get(str(value), str(value))
+
+
+def moderation_label(value: object) -> str:
+    labels = {
+        "open": _("公開（投稿はすぐに公開）"),
+        "premoderated": _("事前承認（すべての投稿を承認後に公開）"),
+        "first_posts": _("初回承認（はじめての投稿だけ承認後に公開）"),
+    }
+    return labels.get(str(value), str(value))
+
+
+def board_role_label(value: object) -> str:
+    labels = {"member": _("メンバー"), "expert": _("有識者"), "moderator": _("モデレーター")}
+    return labels.get(str(value), str(value))
+
+
+_CHOICES: dict[str, tuple[tuple[str, ...], Callable[[object], str]]] = {
+    "affiliation": (tuple(a.value for a in Affiliation), affiliation_label),
+    "role": (tuple(r.value for r in Role), role_label),
+    "moderation": (tuple(m.value for m in ModerationPolicy), moderation_label),
+    "board_role": (
+        (BoardRole.EXPERT.value, BoardRole.MODERATOR.value, BoardRole.MEMBER.value),
+        board_role_label,
+    ),
+}
+
+
+def choices(kind: str) -> list[tuple[str, str]]:
+    """(value, label) pairs for a select of affiliations, roles, policies or board roles."""
+    values, label = _CHOICES[kind]
+    return [(value, label(value)) for value in values]
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.policies["ext.i18n.trimmed"] = True  # as babel.cfg extracts {% trans %} blocks
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True
+    )
+    env.filters.update(
+        datetime=format_datetime,
+        isoformat=isoformat,
+        affiliation=affiliation_label,
+        role=role_label,
+        moderation=moderation_label,
+        board_role=board_role_label,
+        excerpt=excerpt,
+    )
+    env.globals.update(csrf_token=csrf_token, choices=choices)
+    return env
+
+
+templates = Jinja2Templates(env=_environment())
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """Render a page with what every page needs: who is asking, the CSRF token, nonce, language."""
+    state = request.state
+    page: dict[str, Any] = {
+        "request": request,
+        "user": getattr(state, "user", None),
+        "actor": getattr(state, "actor", None),
+        "csrf": _csrf_or_empty(request),
+        "csp_nonce": getattr(state, "csp_nonce", ""),
+        "locale": i18n.locale(),
+        "errors": {},
+        "form": {},
+    }
+    page.update(context or {})
+    return templates.TemplateResponse(request, name, page, status_code=status_code, headers=headers)
+
+
+def _csrf_or_empty(request: Request) -> str:
+    # An error raised before the identity middleware ran has no session to take a token from.
+    try:
+        return csrf_token(request)
+    except AttributeError:
+        return ""
