@@ -19,13 +19,17 @@ from tortoise.contrib.starlette import RegisterTortoise
 from forum import outbox
 from forum.config import Settings
 from forum.errors import ForumError, NotFound
-from forum.gate import Gatekeeper, OpenGate
+from forum.gate import Gatekeeper
 from forum.i18n import gettext as _
 from forum.ratelimit import RateLimiter
-from forum.web import api, pages
+from forum.web import api, notifications_api, pages
 from forum.web.middleware import BodyLimitMiddleware, IdentityMiddleware, SecurityHeadersMiddleware
 from forum.web.openapi import openapi_route
 from forum.web.responses import JSON, error_response, is_api
+from moderation import openapi as moderation_openapi
+from moderation import pages as moderation_pages
+from moderation import web as moderation_api
+from moderation.gate import ModerationGate
 
 __all__ = ["create_app"]
 
@@ -66,9 +70,17 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
 
     app = Starlette(
         routes=[
-            Mount("/api/v1", routes=api.routes()),
-            openapi_route(),
+            Mount(
+                "/api/v1",
+                routes=[*api.routes(), *notifications_api.routes(), *moderation_api.routes()],
+            ),
+            openapi_route(
+                [*notifications_api.OPERATIONS, *moderation_openapi.OPERATIONS],
+                {**notifications_api.SCHEMAS, **moderation_openapi.SCHEMAS},
+                {**notifications_api.QUERY, **moderation_openapi.QUERY},
+            ),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+            *moderation_pages.routes(),
             *pages.routes(),
         ],
         middleware=[
@@ -84,7 +96,7 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.gate = gate or OpenGate()
+    app.state.gate = gate or ModerationGate()
     app.state.limiters = {
         "login_ip": RateLimiter(settings.login_attempts_per_minute * 3, 60),
         "login_account": RateLimiter(settings.login_attempts_per_minute, 60),

@@ -258,3 +258,29 @@ class OutboxEvent(Model):
     class Meta:
         table = "events"
         unique_together = (("channel", "seq"),)
+
+
+class NotificationKind(StrEnum):
+    POST_APPROVED = "post_approved"
+    POST_REJECTED = "post_rejected"
+    REVISION_REQUESTED = "revision_requested"
+
+
+class Notification(Model):
+    """A notice to one user about what became of their post, with the reason given."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="notifications", on_delete=fields.CASCADE
+    )
+    kind = fields.CharEnumField(NotificationKind, max_length=32)
+    post: fields.ForeignKeyNullableRelation[Post] = fields.ForeignKeyField(
+        "models.Post", related_name="notifications", null=True, on_delete=fields.SET_NULL
+    )
+    data: dict[str, Any] = fields.JSONField(default=dict)
+    read_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "notifications"
+        indexes = (("user_id", "read_at", "id"),)

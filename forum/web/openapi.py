@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from starlette.requests import Request
@@ -171,7 +172,9 @@ ERRORS = {
 }
 
 # (method, path, summary, request schema, success status, response schema, auth, idempotent)
-OPERATIONS: list[tuple[str, str, str, str | None, int, str | None, str, bool]] = [
+Operation = tuple[str, str, str, str | None, int, str | None, str, bool]
+Query = Mapping[str, list[tuple[str, Schema]]]
+OPERATIONS: list[Operation] = [
     ("post", "/users", "Register an account", "Registration", 201, "User", "anyone", False),
     ("get", "/users/{username}", "A user's public profile", None, 200, "User", "anyone", False),
     (
@@ -310,6 +313,7 @@ def _operation(
     result: str | None,
     who: str,
     idempotent: bool,
+    query: Query = QUERY,
 ) -> Schema:
     params: list[Schema] = [
         {"name": name, "in": "path", "required": True, "schema": INT if name == "id" else STR}
@@ -317,7 +321,7 @@ def _operation(
     ]
     params += [
         {"name": n, "in": "query", "required": False, "schema": s}
-        for n, s in QUERY.get(path, [])
+        for n, s in query.get(path, [])
         if method == "get"
     ]
     if idempotent:
@@ -357,11 +361,17 @@ def _operation(
     return op
 
 
-def document() -> Schema:
+def document(
+    operations: Sequence[Operation] = (),
+    schemas: Mapping[str, Schema] | None = None,
+    query: Query | None = None,
+) -> Schema:
+    """The forum's operations, plus those other packages mount under /api/v1 (see forum.app)."""
     paths: dict[str, Schema] = {}
-    for operation in OPERATIONS:
+    queries = {**QUERY, **(query or {})}
+    for operation in [*OPERATIONS, *operations]:
         method, path = operation[0], operation[1]
-        paths.setdefault(f"/api/v1{path}", {})[method] = _operation(*operation)
+        paths.setdefault(f"/api/v1{path}", {})[method] = _operation(*operation, query=queries)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -374,7 +384,7 @@ def document() -> Schema:
         },
         "paths": paths,
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **(schemas or {})},
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "session": {"type": "apiKey", "in": "cookie", "name": "koryu_session"},
@@ -384,12 +394,14 @@ def document() -> Schema:
     }
 
 
-_DOCUMENT = document()
+def openapi_route(
+    operations: Sequence[Operation] = (),
+    schemas: Mapping[str, Schema] | None = None,
+    query: Query | None = None,
+) -> Route:
+    built = document(operations, schemas, query)
 
+    async def openapi(request: Request) -> Response:
+        return JSON(built)
 
-async def openapi(request: Request) -> Response:
-    return JSON(_DOCUMENT)
-
-
-def openapi_route() -> Route:
     return Route("/api/openapi.json", openapi, methods=["GET"])

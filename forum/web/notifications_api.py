@@ -1,0 +1,126 @@
+"""The user's own notices: GET /notifications and POST /notifications/read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from forum import notifications
+from forum.errors import BadRequest, ValidationFailed
+from forum.i18n import gettext as _
+from forum.web.common import protect, read_json, require_user
+from forum.web.responses import JSON
+
+__all__ = ["OPERATIONS", "QUERY", "SCHEMAS", "routes"]
+
+_STR = {"type": "string"}
+SCHEMAS: dict[str, Any] = {
+    "Notification": {
+        "type": "object",
+        "required": [
+            "id",
+            "kind",
+            "message",
+            "reason",
+            "post_id",
+            "thread_id",
+            "read",
+            "created_at",
+        ],
+        "properties": {
+            "id": {"type": "integer"},
+            "kind": {"enum": ["post_approved", "post_rejected", "revision_requested"]},
+            "message": _STR,
+            "reason": _STR,
+            "excerpt": _STR,
+            "post_id": {"anyOf": [{"type": "integer"}, {"type": "null"}]},
+            "thread_id": {"anyOf": [{"type": "integer"}, {"type": "null"}]},
+            "thread_title": _STR,
+            "url": _STR,
+            "read": {"type": "boolean"},
+            "created_at": {"type": "string", "format": "date-time"},
+        },
+    },
+    "NotificationList": {
+        "type": "object",
+        "required": ["items", "next_cursor", "unread"],
+        "properties": {
+            "items": {"type": "array", "items": {"$ref": "#/components/schemas/Notification"}},
+            "next_cursor": {"anyOf": [_STR, {"type": "null"}]},
+            "unread": {"type": "integer"},
+        },
+    },
+    "ReadInput": {
+        "type": "object",
+        "required": [],
+        "properties": {"ids": {"type": "array", "items": {"type": "integer"}}},
+    },
+    "ReadResult": {
+        "type": "object",
+        "required": ["read", "unread"],
+        "properties": {"read": {"type": "integer"}, "unread": {"type": "integer"}},
+    },
+}
+OPERATIONS: list[tuple[str, str, str, str | None, int, str | None, str, bool]] = [
+    ("get", "/notifications", "The caller's notices, newest first", None, 200, "NotificationList", "user", False),
+    ("post", "/notifications/read", "Mark notices read (all without ids)", "ReadInput", 200, "ReadResult", "user", False),
+]  # fmt: skip
+QUERY = {
+    "/notifications": [
+        ("unread", {"type": "boolean"}),
+        ("cursor", _STR),
+        ("limit", {"type": "integer"}),
+    ]
+}
+
+
+async def list_notifications(request: Request) -> Response:
+    user = require_user(request)
+    params = request.query_params
+    limit_raw = params.get("limit") or "30"
+    if not limit_raw.isdigit() or not 1 <= int(limit_raw) <= 100:
+        raise BadRequest(_("limit は 1〜100 の整数で指定してください。"), code="bad_query")
+    page = await notifications.list_notifications(
+        user,
+        cursor=params.get("cursor") or None,
+        limit=int(limit_raw),
+        unread_only=params.get("unread") in {"1", "true"},
+    )
+    return JSON(
+        {
+            "items": [notifications.notification_resource(n) for n in page.items],
+            "next_cursor": page.next_cursor,
+            "unread": page.unread,
+        }
+    )
+
+
+def _ids(data: dict[str, Any]) -> list[int] | None:
+    ids = data.get("ids")
+    if ids is None:
+        return None
+    if not isinstance(ids, list) or not all(
+        isinstance(i, int) and not isinstance(i, bool) for i in ids
+    ):
+        raise ValidationFailed(
+            _("入力内容を確認してください。"), fields={"ids": _("整数の配列で指定してください。")}
+        )
+    return ids
+
+
+async def mark_read(request: Request) -> Response:
+    """``{"ids": [...]}`` marks those notices read; an empty body or no ``ids`` marks all."""
+    user = require_user(request)
+    data = await read_json(request) if await request.body() else {}
+    changed = await notifications.mark_read(user, _ids(data))
+    return JSON({"read": changed, "unread": await notifications.unread_count(user)})
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/notifications", protect(list_notifications), methods=["GET"]),
+        Route("/notifications/read", protect(mark_read), methods=["POST"]),
+    ]

@@ -1,0 +1,274 @@
+"""Decisions on queue items: claim, approve (optionally edited), reject, ask for a revision.
+
+Each action validates first, then executes in one transaction that takes the item with an
+atomic ``UPDATE … WHERE id = ? AND version = ?`` (row locks are no-ops on SQLite), changes
+the post, writes the audit entry and the author's notice, and queues the events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tortoise.expressions import F, Q
+
+from forum import outbox
+from forum.errors import Conflict, ValidationFailed
+from forum.i18n import gettext as _
+from forum.models import NotificationKind, Post, PostRevision, PostStatus, Thread
+from forum.notifications import notify
+from forum.permissions import Actor
+from forum.posts import Draft, public_post
+from forum.render import render_markdown
+from forum.resources import iso
+from moderation import audit
+from moderation.models import Decision, ItemKind, ItemState, QueueItem
+from moderation.publishing import publish, withdraw
+from moderation.queue import channel, load_item
+
+__all__ = ["CLAIM_TTL", "MAX_REASON", "Result", "approve", "claim", "reject", "revise"]
+
+# A claim keeps others off an item this long; after that an abandoned item is free again.
+CLAIM_TTL = timedelta(minutes=15)
+MAX_REASON = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    item_id: int
+    version: int
+    state: str
+    decision: str | None
+    post_status: str
+
+
+def _stale() -> Conflict:
+    return Conflict(
+        _("ほかのモデレーターが先に対応しました。最新の状態を読み込んでください。"),
+        code="stale_version",
+    )
+
+
+def _validate(actor: Actor, item: QueueItem, version: int, now: datetime) -> None:
+    if item.state is not ItemState.OPEN or item.version != version:
+        raise _stale()
+    claimer = item.claimed_by_id  # type: ignore[attr-defined]
+    if claimer not in (None, actor.id) and item.claimed_at and item.claimed_at > now - CLAIM_TTL:
+        raise Conflict(_("ほかのモデレーターが担当しています。"), code="already_claimed")
+
+
+def _check_reason(reason: str) -> str:
+    if len(reason) > MAX_REASON:
+        raise ValidationFailed(
+            _("入力内容を確認してください。"),
+            fields={"reason": _("理由は1000文字以内で入力してください。")},
+        )
+    return reason.strip()
+
+
+async def _take(
+    tx: outbox.Tx, actor: Actor, item: QueueItem, version: int, now: datetime, **changes: Any
+) -> None:
+    """The one guard that holds under concurrency: only the shown version can be changed."""
+    free = (
+        Q(claimed_by_id__isnull=True)
+        | Q(claimed_by_id=actor.id)
+        | Q(claimed_at__lt=now - CLAIM_TTL)
+    )
+    taken = await (
+        QueueItem.filter(free, id=item.id, version=version, state=ItemState.OPEN)
+        .using_db(tx.conn)
+        .update(version=F("version") + 1, **changes)
+    )
+    if taken != 1:
+        raise _stale()
+    item.version = version + 1
+    item.update_from_dict({k: v for k, v in changes.items() if not k.endswith("_id")})
+
+
+async def _fresh(tx: outbox.Tx, item: QueueItem) -> tuple[Post, Thread]:
+    post = await Post.filter(id=item.post_id).using_db(tx.conn).select_related("author").get()  # type: ignore[attr-defined]
+    thread = await Thread.filter(id=item.thread_id).using_db(tx.conn).get()  # type: ignore[attr-defined]
+    return post, thread
+
+
+def _decided(tx: outbox.Tx, actor: Actor, item: QueueItem, post: Post) -> Result:
+    assert actor.user is not None
+    result = Result(
+        item.id,
+        item.version,
+        item.state.value,
+        item.decision.value if item.decision else None,
+        post.status.value,
+    )
+    tx.emit(
+        channel(item.board.slug),
+        "item.decided",
+        {
+            "id": item.id,
+            "version": result.version,
+            "decision": result.decision,
+            "decided_by": actor.user.username,
+            "post_id": post.id,
+            "post_status": result.post_status,
+        },
+    )
+    return result
+
+
+async def claim(actor: Actor, item_id: int, version: int) -> Result:
+    item = await load_item(actor, item_id)
+    assert actor.user is not None
+    now = datetime.now(UTC)
+    _validate(actor, item, version, now)
+    async with outbox.atomic() as tx:
+        await _take(tx, actor, item, version, now, claimed_by_id=actor.user.id, claimed_at=now)
+        await audit.write(
+            tx, actor, "item.claim", audit.Target("post", item.post.id), board_id=item.board.id
+        )
+        tx.emit(
+            channel(item.board.slug),
+            "item.claimed",
+            {
+                "id": item.id,
+                "version": item.version,
+                "claimed_by": actor.user.username,
+                "claimed_at": iso(now),
+            },
+        )
+    return Result(item.id, item.version, item.state.value, None, item.post.status.value)
+
+
+async def approve(
+    actor: Actor, item_id: int, version: int, *, body: str | None = None, reason: str = ""
+) -> Result:
+    """Publish the post (a flagged one stays or comes back); ``body`` edits it first."""
+    item = await load_item(actor, item_id)
+    assert actor.user is not None
+    now = datetime.now(UTC)
+    _validate(actor, item, version, now)
+    reason = _check_reason(reason)
+    if item.post.status is PostStatus.DELETED:
+        raise Conflict(_("この投稿は削除されています。"), code="post_deleted")
+    if body is not None:
+        errors = Draft(body=body, kind=item.post.kind.value, anonymous=item.post.anonymous).check()
+        if errors:
+            raise ValidationFailed(_("入力内容を確認してください。"), fields=errors)
+    async with outbox.atomic() as tx:
+        await _take(
+            tx,
+            actor,
+            item,
+            version,
+            now,
+            state=ItemState.CLOSED,
+            active_post_id=None,
+            decision=Decision.APPROVED,
+            decided_by_id=actor.user.id,
+            decided_at=now,
+            decision_reason=reason,
+        )
+        post, thread = await _fresh(tx, item)
+        before: dict[str, Any] = {"status": post.status.value}
+        after: dict[str, Any] = {"status": PostStatus.PUBLISHED.value}
+        if body is not None and body != post.body:
+            await PostRevision.create(
+                post_id=post.id, editor_id=actor.user.id, body=post.body, using_db=tx.conn
+            )
+            before["body"], after["body"] = post.body, body
+            post.body, post.html, post.edited_at = body, render_markdown(body), now
+            await post.save(update_fields=["body", "html", "edited_at"], using_db=tx.conn)
+            if post.status is PostStatus.PUBLISHED:
+                tx.emit(f"thread:{thread.id}", "post.updated", public_post(post))
+        if post.status is not PostStatus.PUBLISHED:
+            await publish(tx, item, post, thread, now)
+        await audit.write(
+            tx,
+            actor,
+            "post.approve",
+            audit.Target("post", post.id, thread.title),
+            board_id=item.board.id,
+            before=before,
+            after=after,
+            reason=reason,
+        )
+        if item.kind is ItemKind.PENDING:
+            await notify(
+                tx,
+                user_id=post.author.id,
+                kind=NotificationKind.POST_APPROVED,
+                post=post,
+                thread=thread,
+                url=f"/t/{thread.id}#post-{post.id}",
+            )
+        return _decided(tx, actor, item, post)
+
+
+async def reject(actor: Actor, item_id: int, version: int, *, reason: str = "") -> Result:
+    """Keep the post from everyone but its author; a deleted post just closes the item."""
+    return await _refuse(actor, item_id, version, reason, Decision.REJECTED)
+
+
+async def revise(actor: Actor, item_id: int, version: int, *, reason: str = "") -> Result:
+    """Send the post back to its author, who edits and resubmits it."""
+    return await _refuse(actor, item_id, version, reason, Decision.REVISION)
+
+
+async def _refuse(
+    actor: Actor, item_id: int, version: int, reason: str, decision: Decision
+) -> Result:
+    item = await load_item(actor, item_id)
+    assert actor.user is not None
+    now = datetime.now(UTC)
+    _validate(actor, item, version, now)
+    reason = _check_reason(reason)
+    revision = decision is Decision.REVISION
+    if revision and item.post.status is PostStatus.DELETED:
+        raise Conflict(_("この投稿は削除されています。"), code="post_deleted")
+    async with outbox.atomic() as tx:
+        await _take(
+            tx,
+            actor,
+            item,
+            version,
+            now,
+            state=ItemState.REVISION if revision else ItemState.CLOSED,
+            active_post_id=item.post.id if revision else None,
+            claimed_by_id=None,
+            claimed_at=None,
+            decision=decision,
+            decided_by_id=actor.user.id,
+            decided_at=now,
+            decision_reason=reason,
+        )
+        post, thread = await _fresh(tx, item)
+        before = {"status": post.status.value}
+        if post.status is not PostStatus.DELETED:
+            await withdraw(
+                tx, post, thread, PostStatus.PENDING if revision else PostStatus.REJECTED
+            )
+            kind = (
+                NotificationKind.REVISION_REQUESTED if revision else NotificationKind.POST_REJECTED
+            )
+            url = f"/moderation/posts/{post.id}/revise" if revision else f"/t/{thread.id}"
+            await notify(
+                tx,
+                user_id=post.author.id,
+                kind=kind,
+                post=post,
+                thread=thread,
+                reason=reason,
+                url=url,
+            )
+        await audit.write(
+            tx,
+            actor,
+            "post.revise" if revision else "post.reject",
+            audit.Target("post", post.id, thread.title),
+            board_id=item.board.id,
+            before=before,
+            after={"status": post.status.value},
+            reason=reason,
+        )
+        return _decided(tx, actor, item, post)

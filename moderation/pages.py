@@ -1,0 +1,194 @@
+"""The moderation queue page and its forms; each action works without JavaScript."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from forum.errors import ForumError
+from forum.i18n import gettext as _
+from forum.models import Board
+from forum.web.common import actor_of, require_user
+from forum.web.forms import field, login_redirect, path_id, read_form, redirect, safe_next
+from forum.web.templating import render
+from moderation import actions, admin_pages, author_pages, ruleset, tool_pages
+from moderation.access import check_moderator, moderated_boards
+from moderation.labels import reason_label
+from moderation.queue import list_queue
+from moderation.stats import chart, queue_stats
+
+__all__ = ["NOTICES", "notice_text", "routes"]
+
+FILTERS = ("board", "kind", "reason")
+REASON_FILTERS = (
+    "premoderated",
+    "first_posts",
+    "live_question",
+    "watched_word",
+    "new_account_link",
+    "duplicate",
+    "burst",
+    "resubmitted",
+    "hidden",
+    "spam",
+    "offtopic",
+    "inappropriate",
+    "other",
+)
+NOTICES = frozenset(
+    {
+        "claimed",
+        "approved",
+        "rejected",
+        "revision",
+        "stale_version",
+        "already_claimed",
+        "post_deleted",
+        "invalid",
+        "not_found",
+    }
+)
+
+
+def notice_text(code: str) -> str:
+    texts = {
+        "claimed": _("担当しました。"),
+        "approved": _("承認しました。投稿は公開されています。"),
+        "rejected": _("却下しました。投稿者に理由を通知しました。"),
+        "revision": _("修正を依頼しました。投稿者に通知しました。"),
+        "stale_version": _("ほかのモデレーターが先に対応しました。最新の状態を表示しています。"),
+        "already_claimed": _("ほかのモデレーターが担当しています。"),
+        "post_deleted": _("この投稿は削除されています。"),
+        "invalid": _("入力内容を確認してください。"),
+        "not_found": _("項目が見つかりません。"),
+    }
+    return texts.get(code, "")
+
+
+def age_label(created: str | None, now: datetime) -> str:
+    if not created:
+        return ""
+    minutes = int((now - datetime.fromisoformat(created)).total_seconds() // 60)
+    return minutes_label(minutes)
+
+
+def minutes_label(minutes: int) -> str:
+    if minutes < 1:
+        return _("1分未満")
+    if minutes < 60:
+        return _("{n}分").format(n=minutes)
+    if minutes < 48 * 60:
+        return _("{h}時間{m}分").format(h=minutes // 60, m=minutes % 60)
+    return _("{d}日").format(d=minutes // 1440)
+
+
+async def _boards(request: Request) -> list[Board]:
+    scope = moderated_boards(actor_of(request))
+    query = Board.all() if scope is None else Board.filter(id__in=sorted(scope))
+    return await query.order_by("position", "id")
+
+
+async def queue_page(request: Request) -> Response:
+    if request.state.user is None:
+        return login_redirect(request)
+    actor = actor_of(request)
+    check_moderator(actor)
+    params = request.query_params
+    filters = {name: params.get(name, "") for name in FILTERS}
+    now = datetime.now(UTC)
+    page = await list_queue(
+        actor,
+        board=filters["board"] or None,
+        kind=filters["kind"] or None,
+        reason=filters["reason"] or None,
+        cursor=params.get("cursor") or None,
+        limit=30,
+    )
+    figures = await queue_stats(actor, now)
+    items = page.resources()
+    for item in items:
+        item["age"] = age_label(item["created_at"], now)
+    boards = await _boards(request)
+    notice = params.get("notice", "")
+    oldest = figures.oldest_minutes(now)
+    context: dict[str, Any] = {
+        "items": items,
+        "next_cursor": page.next_cursor,
+        "filters": filters,
+        "query": urlencode({k: v for k, v in filters.items() if v}),
+        "boards": boards,
+        "reasons": [(code, reason_label(code)) for code in REASON_FILTERS],
+        "size": figures.size,
+        "oldest": minutes_label(oldest) if oldest is not None else "",
+        "chart": chart(figures.hours),
+        "hours": figures.hours,
+        "templates": await ruleset.list_templates(),
+        "notice": notice_text(notice) if notice in NOTICES else "",
+        "notice_is_error": notice not in {"claimed", "approved", "rejected", "revision"},
+        "channels": " ".join(f"moderation:{b.slug}" for b in boards),
+    }
+    return render(request, "moderation/queue.html", context)
+
+
+def _reason(form: FormData) -> str:
+    """A picked template and the moderator's own words, joined."""
+    parts = [field(form, "template").strip(), field(form, "reason").strip()]
+    return "\n".join(p for p in parts if p)
+
+
+def _back(form: FormData, notice: str, anchor: str = "") -> Response:
+    target = safe_next(field(form, "next"), "/moderation")
+    if not target.startswith("/moderation"):
+        target = "/moderation"
+    separator = "&" if "?" in target else "?"
+    return redirect(f"{target}{separator}notice={notice}{anchor}")
+
+
+def decision_form(action: str) -> Callable[[Request], Awaitable[Response]]:
+    async def decide(request: Request) -> Response:
+        form = await read_form(request)
+        require_user(request)
+        actor = actor_of(request)
+        item_id = path_id(request)
+        version_raw = field(form, "version")
+        version = int(version_raw) if version_raw.isdigit() and len(version_raw) < 12 else -1
+        try:
+            if action == "claim":
+                await actions.claim(actor, item_id, version)
+                return _back(form, "claimed", f"#item-{item_id}")
+            if action == "approve":
+                body = field(form, "body") if "body" in form else None
+                await actions.approve(actor, item_id, version, body=body, reason=_reason(form))
+                return _back(form, "approved")
+            if action == "reject":
+                await actions.reject(actor, item_id, version, reason=_reason(form))
+                return _back(form, "rejected")
+            await actions.revise(actor, item_id, version, reason=_reason(form))
+            return _back(form, "revision")
+        except ForumError as exc:
+            if exc.status in (401, 403):
+                raise
+            code = exc.code if exc.code in NOTICES else "invalid"
+            return _back(form, code, f"#item-{item_id}")
+
+    return decide
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/moderation", queue_page, methods=["GET"], name="moderation"),
+        *(
+            Route(f"/moderation/items/{{id}}/{a}", decision_form(a), methods=["POST"])
+            for a in ("claim", "approve", "reject", "revise")
+        ),
+        *admin_pages.routes(),
+        *author_pages.routes(),
+        *tool_pages.routes(),
+    ]

@@ -1,0 +1,171 @@
+"""The one queue: held and flagged posts, oldest first, within the boards the actor moderates."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from forum.errors import BadRequest, NotFound
+from forum.i18n import gettext as _
+from forum.models import Board, Post, PostStatus, Thread
+from forum.outbox import Tx
+from forum.permissions import Actor, can_moderate
+from forum.resources import iso, post_resource
+from moderation.access import check_moderator, moderated_boards
+from moderation.audit import parse_cursor
+from moderation.labels import flag_label, reason_label
+from moderation.models import Flag, ItemKind, ItemState, QueueItem
+
+__all__ = [
+    "QueuePage",
+    "channel",
+    "codes_of",
+    "flag_resource",
+    "flags_by_item",
+    "item_resource",
+    "list_queue",
+    "load_item",
+    "open_item",
+    "scoped_items",
+]
+
+REASON_RE = re.compile(r"[a-z_]{1,40}")
+RELATED = ("post", "post__author", "board", "thread", "claimed_by")
+
+
+def channel(board_slug: str) -> str:
+    """Moderators of one board follow ``moderation:{slug}``; nobody else may subscribe."""
+    return f"moderation:{board_slug}"
+
+
+def codes_of(reasons: Iterable[dict[str, str]]) -> str:
+    """The reason codes as ``,a,b,``, so one ``LIKE`` finds a code on both databases."""
+    codes = sorted({r["code"] for r in reasons})
+    return f",{','.join(codes)}," if codes else ""
+
+
+def flag_resource(flag: Flag) -> dict[str, Any]:
+    return {
+        "reason": flag.reason.value,
+        "label": flag_label(flag.reason.value),
+        "note": flag.note,
+        "user": flag.user.username,
+        "created_at": iso(flag.created_at),
+    }
+
+
+def item_resource(item: QueueItem, flags: Iterable[Flag] = ()) -> dict[str, Any]:
+    """Moderators see who wrote even an anonymous question."""
+    post: Post = item.post
+    board: Board = item.board
+    thread: Thread = item.thread
+    return {
+        "id": item.id,
+        "kind": item.kind.value,
+        "state": item.state.value,
+        "post": post_resource(post, author=post.author),
+        "reasons": [{**r, "label": reason_label(r["code"])} for r in item.reasons],
+        "flags": [flag_resource(f) for f in flags],
+        "version": item.version,
+        "claimed_by": item.claimed_by.username if item.claimed_by else None,
+        "claimed_at": iso(item.claimed_at),
+        "created_at": iso(item.created_at),
+        "board": {"slug": board.slug, "title": board.title},
+        "thread": {"id": thread.id, "title": thread.title},
+    }
+
+
+async def open_item(
+    tx: Tx,
+    *,
+    post: Post,
+    board: Board,
+    thread: Thread,
+    kind: ItemKind,
+    reasons: list[dict[str, str]],
+) -> QueueItem:
+    item = await QueueItem.create(
+        post_id=post.id,
+        board_id=board.id,
+        thread_id=thread.id,
+        kind=kind,
+        reasons=reasons,
+        reason_codes=codes_of(reasons),
+        active_post_id=post.id,
+        using_db=tx.conn,
+    )
+    item.post, item.board, item.thread, item.claimed_by = post, board, thread, None
+    tx.emit(channel(board.slug), "item.created", item_resource(item))
+    return item
+
+
+async def flags_by_item(item_ids: list[int], conn: Any = None) -> dict[int, list[Flag]]:
+    found: dict[int, list[Flag]] = {i: [] for i in item_ids}
+    if not item_ids:
+        return found
+    query = Flag.filter(item_id__in=item_ids).order_by("id").select_related("user")
+    rows = await (query.using_db(conn) if conn is not None else query)
+    for flag in rows:
+        found[flag.item_id].append(flag)  # type: ignore[attr-defined]
+    return found
+
+
+def scoped_items(actor: Actor) -> Any:
+    """Open items of the actor's boards whose post still exists."""
+    query = QueueItem.filter(state=ItemState.OPEN).exclude(post__status=PostStatus.DELETED)
+    boards = moderated_boards(actor)
+    if boards is not None:
+        query = query.filter(board_id__in=sorted(boards))
+    return query
+
+
+async def load_item(actor: Actor, item_id: int) -> QueueItem:
+    """The item, or 404 to anyone who does not moderate its board."""
+    check_moderator(actor)
+    item = await QueueItem.get_or_none(id=item_id).select_related(*RELATED)
+    if item is None or not can_moderate(actor, item.board_id):  # type: ignore[attr-defined]
+        raise NotFound(_("項目が見つかりません。"))
+    return item
+
+
+@dataclass(frozen=True, slots=True)
+class QueuePage:
+    items: list[QueueItem]
+    flags: dict[int, list[Flag]]
+    next_cursor: str | None
+
+    def resources(self) -> list[dict[str, Any]]:
+        return [item_resource(i, self.flags[i.id]) for i in self.items]
+
+
+async def list_queue(
+    actor: Actor,
+    *,
+    board: str | None = None,
+    kind: str | None = None,
+    reason: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> QueuePage:
+    check_moderator(actor)
+    query = scoped_items(actor)
+    if board:
+        query = query.filter(board__slug=board)
+    if kind:
+        if kind not in {k.value for k in ItemKind}:
+            raise BadRequest(_("kind は pending か flagged です。"), code="bad_query")
+        query = query.filter(kind=kind)
+    if reason:
+        if not REASON_RE.fullmatch(reason):
+            raise BadRequest(_("reason が正しくありません。"), code="bad_query")
+        query = query.filter(reason_codes__contains=f",{reason},")
+    after = parse_cursor(cursor)
+    if after is not None:
+        query = query.filter(id__gt=after)
+    rows = await query.order_by("id").limit(limit + 1).select_related(*RELATED)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    flags = await flags_by_item([r.id for r in rows])
+    return QueuePage(rows, flags, str(rows[-1].id) if more and rows else None)

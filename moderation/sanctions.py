@@ -1,0 +1,94 @@
+"""Sanctions on users: silence (no posting) or suspend (no signing in) for a period."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from forum import accounts, outbox
+from forum.errors import Forbidden, NotFound, ValidationFailed
+from forum.i18n import gettext as _
+from forum.models import Role, User
+from forum.permissions import Actor
+from forum.resources import iso
+from moderation import audit
+from moderation.access import check_site_moderator
+
+__all__ = ["MAX_HOURS", "Sanction", "SanctionKind", "sanction"]
+
+MAX_HOURS = 24 * 365 * 5
+
+
+class SanctionKind(StrEnum):
+    SILENCE = "silence"
+    SUSPEND = "suspend"
+
+
+FIELDS = {SanctionKind.SILENCE: "silenced_until", SanctionKind.SUSPEND: "suspended_until"}
+
+
+@dataclass(frozen=True, slots=True)
+class Sanction:
+    username: str
+    kind: str
+    until: datetime | None
+    changed: bool
+
+
+def _check(actor: Actor, target: User, kind: str, hours: object) -> tuple[SanctionKind, int]:
+    errors: dict[str, str] = {}
+    try:
+        sanction_kind = SanctionKind(kind)
+    except ValueError:
+        errors["kind"] = _("種類は silence か suspend です。")
+        sanction_kind = SanctionKind.SILENCE
+    if not isinstance(hours, int) or isinstance(hours, bool) or not 0 <= hours <= MAX_HOURS:
+        errors["hours"] = _("期間は0〜43800時間の整数で指定してください（0で解除）。")
+        hours = 0
+    if errors:
+        raise ValidationFailed(_("入力内容を確認してください。"), fields=errors)
+    if target.id == actor.id:
+        raise Forbidden(_("自分自身には制限をかけられません。"))
+    if target.role is Role.ADMIN or (target.role is Role.MODERATOR and not actor.is_admin):
+        raise Forbidden(_("このユーザーには制限をかけられません。"))
+    assert isinstance(hours, int)
+    return sanction_kind, hours
+
+
+async def sanction(
+    actor: Actor, username: str, kind: str, hours: object, *, reason: str = ""
+) -> Sanction:
+    """Site moderators and admins only; ``hours=0`` lifts it. Suspension ends every session."""
+    check_site_moderator(actor)
+    target = await User.get_or_none(username=username)
+    if target is None:
+        raise NotFound(_("ユーザーが見つかりません。"))
+    sanction_kind, span = _check(actor, target, kind, hours)
+    field = FIELDS[sanction_kind]
+    now = datetime.now(UTC)
+    until = now + timedelta(hours=span) if span else None
+    before: datetime | None = getattr(target, field)
+    if until is None and (before is None or before <= now):
+        return Sanction(target.username, sanction_kind.value, None, changed=False)
+    async with outbox.atomic() as tx:
+        await User.filter(id=target.id).using_db(tx.conn).update(**{field: until})
+        await audit.write(
+            tx,
+            actor,
+            f"user.{sanction_kind.value}",
+            audit.Target("user", target.id, target.username),
+            before={field: iso(before)},
+            after={field: iso(until)},
+            reason=reason.strip()[:1000],
+        )
+        tx.emit(
+            f"user:{target.id}",
+            "user.sanctioned",
+            {"kind": sanction_kind.value, "until": iso(until)},
+        )
+    setattr(target, field, until)
+    if sanction_kind is SanctionKind.SUSPEND and until is not None:
+        # Sessions of a suspended user are refused already; this drops them for good.
+        await accounts.end_all_sessions(target)
+    return Sanction(target.username, sanction_kind.value, until, changed=True)

@@ -1,0 +1,142 @@
+"""Moderators' tool pages: the audit log, sanctions on a user, and a thread's lock/pin/move."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from forum.errors import Forbidden, NotFound, ValidationFailed
+from forum.i18n import gettext as _
+from forum.models import Board, User
+from forum.web.common import actor_of, require_user
+from forum.web.forms import field, login_redirect, path_id, read_form, redirect
+from forum.web.templating import render
+from moderation import audit, sanctions
+from moderation.access import check_site_moderator, moderated_boards
+from moderation.labels import action_label
+from moderation.thread_tools import THREAD_ACTIONS, moderated_thread, move_thread, set_thread_flag
+
+__all__ = ["routes"]
+
+
+async def log_page(request: Request) -> Response:
+    if request.state.user is None:
+        return login_redirect(request)
+    actor = actor_of(request)
+    board = request.query_params.get("board") or None
+    page = await audit.list_log(
+        actor, board=board, cursor=request.query_params.get("cursor") or None, limit=50
+    )
+    scope = moderated_boards(actor)
+    boards = Board.all() if scope is None else Board.filter(id__in=sorted(scope))
+    context: dict[str, Any] = {
+        "entries": [
+            {**audit.entry_resource(e), "label": action_label(e.action), "at": e.created_at}
+            for e in page.entries
+        ],
+        "next_cursor": page.next_cursor,
+        "board": board or "",
+        "boards": await boards.order_by("position", "id"),
+    }
+    return render(request, "moderation/log.html", context)
+
+
+async def _user_page(
+    request: Request,
+    *,
+    errors: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    check_site_moderator(actor_of(request))
+    person = await User.get_or_none(username=request.path_params["username"])
+    if person is None:
+        raise NotFound(_("ユーザーが見つかりません。"))
+    now = datetime.now(UTC)
+    context: dict[str, Any] = {
+        "person": person,
+        "silenced": person.silenced_until and person.silenced_until > now,
+        "suspended": person.suspended_until and person.suspended_until > now,
+        "errors": errors or {},
+        "form": form or {"kind": "silence", "hours": "24", "reason": ""},
+        "done": request.query_params.get("done") == "1",
+    }
+    return render(request, "moderation/user.html", context, status_code=status_code)
+
+
+async def user_page(request: Request) -> Response:
+    if request.state.user is None:
+        return login_redirect(request)
+    return await _user_page(request)
+
+
+async def sanction(request: Request) -> Response:
+    form = await read_form(request)
+    require_user(request)
+    kept = {k: field(form, k) for k in ("kind", "hours", "reason")}
+    hours: object = int(kept["hours"]) if kept["hours"].isdigit() else kept["hours"]
+    username = request.path_params["username"]
+    try:
+        await sanctions.sanction(
+            actor_of(request), username, kept["kind"], hours, reason=kept["reason"]
+        )
+    except ValidationFailed as exc:
+        return await _user_page(request, errors=exc.fields, form=kept, status_code=422)
+    return redirect(f"/moderation/users/{username}?done=1")
+
+
+async def _thread_page(request: Request, *, error: str = "", status_code: int = 200) -> Response:
+    actor = actor_of(request)
+    thread, board = await moderated_thread(actor, path_id(request))
+    scope = moderated_boards(actor)
+    targets = Board.all() if scope is None else Board.filter(id__in=sorted(scope))
+    context: dict[str, Any] = {
+        "thread": thread,
+        "board": board,
+        "targets": [b for b in await targets.order_by("position", "id") if b.id != board.id],
+        "error": error,
+        "done": request.query_params.get("done") == "1",
+    }
+    return render(request, "moderation/thread.html", context, status_code=status_code)
+
+
+async def thread_page(request: Request) -> Response:
+    if request.state.user is None:
+        return login_redirect(request)
+    return await _thread_page(request)
+
+
+async def thread_action(request: Request) -> Response:
+    form = await read_form(request)
+    require_user(request)
+    actor = actor_of(request)
+    thread_id = path_id(request)
+    action = field(form, "action")
+    reason = field(form, "reason")
+    try:
+        if action == "move":
+            await move_thread(actor, thread_id, field(form, "board"), reason=reason)
+        elif action in THREAD_ACTIONS:
+            await set_thread_flag(actor, thread_id, action, reason=reason)
+        else:
+            raise ValidationFailed(_("操作を選んでください。"))
+    except (ValidationFailed, Forbidden) as exc:
+        if isinstance(exc, Forbidden) and action != "move":
+            raise
+        message = next(iter(exc.fields.values()), exc.message)
+        return await _thread_page(request, error=message, status_code=exc.status)
+    return redirect(f"/moderation/threads/{thread_id}?done=1")
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/moderation/log", log_page, methods=["GET"]),
+        Route("/moderation/users/{username}", user_page, methods=["GET"]),
+        Route("/moderation/users/{username}", sanction, methods=["POST"]),
+        Route("/moderation/threads/{id}", thread_page, methods=["GET"]),
+        Route("/moderation/threads/{id}", thread_action, methods=["POST"]),
+    ]

@@ -1,0 +1,279 @@
+"""Moderation API under /api/v1: parse, call an action, return."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from forum.errors import BadRequest, ValidationFailed
+from forum.i18n import gettext as _
+from forum.resources import iso
+from forum.web.common import actor_of, protect, read_json, require_user, text_field
+from forum.web.forms import path_id
+from forum.web.responses import JSON
+from moderation import actions, audit, flags, queue, revisions, ruleset, sanctions, stats
+from moderation.access import check_admin, check_moderator
+from moderation.thread_tools import THREAD_ACTIONS, move_thread, set_thread_flag
+
+__all__ = ["int_query", "routes"]
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+DECISIONS = ("claim", "approve", "reject", "revise")
+
+
+def int_query(request: Request, name: str, default: int, *, low: int, high: int) -> int:
+    raw = request.query_params.get(name) or ""
+    if not raw:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise BadRequest(
+            _("{name} は {low}〜{high} の整数で指定してください。").format(
+                name=name, low=low, high=high
+            ),
+            code="bad_query",
+        )
+    return int(raw)
+
+
+def _version(data: dict[str, Any]) -> int:
+    version = data.get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ValidationFailed(
+            _("入力内容を確認してください。"), fields={"version": _("整数で指定してください。")}
+        )
+    return version
+
+
+def _result(result: actions.Result) -> Response:
+    return JSON(asdict(result))
+
+
+# --- the queue ----------------------------------------------------------------------------
+
+
+async def list_queue(request: Request) -> Response:
+    require_user(request)
+    params = request.query_params
+    page = await queue.list_queue(
+        actor_of(request),
+        board=params.get("board") or None,
+        kind=params.get("kind") or None,
+        reason=params.get("reason") or None,
+        cursor=params.get("cursor") or None,
+        limit=int_query(request, "limit", 50, low=1, high=100),
+    )
+    return JSON({"items": page.resources(), "next_cursor": page.next_cursor})
+
+
+async def queue_stats(request: Request) -> Response:
+    require_user(request)
+    now = datetime.now(UTC)
+    figures = await stats.queue_stats(actor_of(request), now)
+    return JSON(
+        {
+            "size": figures.size,
+            "oldest_created_at": iso(figures.oldest),
+            "oldest_minutes": figures.oldest_minutes(now),
+            "hours": [
+                {
+                    "start": iso(h.start),
+                    "created": h.created,
+                    "decided": h.decided,
+                    "median_minutes": h.median_minutes,
+                }
+                for h in figures.hours
+            ],
+        }
+    )
+
+
+async def get_item(request: Request) -> Response:
+    require_user(request)
+    item = await queue.load_item(actor_of(request), path_id(request))
+    found = await queue.flags_by_item([item.id])
+    return JSON(queue.item_resource(item, found[item.id]))
+
+
+def decision(action: str) -> Endpoint:
+    async def decide(request: Request) -> Response:
+        require_user(request)
+        actor = actor_of(request)
+        item_id = path_id(request)
+        data = await read_json(request)
+        version = _version(data)
+        reason = text_field(data, "reason", required=False)
+        if action == "claim":
+            return _result(await actions.claim(actor, item_id, version))
+        if action == "approve":
+            body = data.get("body")
+            if body is not None:
+                body = text_field(data, "body")
+            return _result(await actions.approve(actor, item_id, version, body=body, reason=reason))
+        if action == "reject":
+            return _result(await actions.reject(actor, item_id, version, reason=reason))
+        return _result(await actions.revise(actor, item_id, version, reason=reason))
+
+    return decide
+
+
+async def reject_templates(request: Request) -> Response:
+    require_user(request)
+    check_moderator(actor_of(request))
+    rows = await ruleset.list_templates()
+    return JSON({"items": [{"id": t.id, "text": t.text} for t in rows], "next_cursor": None})
+
+
+async def log(request: Request) -> Response:
+    require_user(request)
+    page = await audit.list_log(
+        actor_of(request),
+        board=request.query_params.get("board") or None,
+        cursor=request.query_params.get("cursor") or None,
+        limit=int_query(request, "limit", 50, low=1, high=200),
+    )
+    items = [audit.entry_resource(e) for e in page.entries]
+    return JSON({"items": items, "next_cursor": page.next_cursor})
+
+
+# --- rules (administrators) ---------------------------------------------------------------
+
+
+async def get_rules(request: Request) -> Response:
+    require_user(request)
+    check_admin(actor_of(request))
+    return JSON(await _rules_body())
+
+
+async def _rules_body() -> dict[str, Any]:
+    words = await ruleset.list_words()
+    templates = await ruleset.list_templates()
+    return {
+        "settings": asdict(await ruleset.load_settings()),
+        "watched_words": [{"id": w.id, "word": w.word, "action": w.action.value} for w in words],
+        "reject_templates": [{"id": t.id, "text": t.text} for t in templates],
+    }
+
+
+async def patch_rules(request: Request) -> Response:
+    require_user(request)
+    await ruleset.update_settings(actor_of(request), await read_json(request))
+    return JSON(await _rules_body())
+
+
+async def add_word(request: Request) -> Response:
+    require_user(request)
+    data = await read_json(request)
+    row = await ruleset.add_word(
+        actor_of(request),
+        text_field(data, "word"),
+        text_field(data, "action", required=False) or "hold",
+    )
+    return JSON({"id": row.id, "word": row.word, "action": row.action.value}, status_code=201)
+
+
+async def remove_word(request: Request) -> Response:
+    require_user(request)
+    await ruleset.remove_word(actor_of(request), path_id(request))
+    return Response(status_code=204)
+
+
+async def add_template(request: Request) -> Response:
+    require_user(request)
+    data = await read_json(request)
+    row = await ruleset.add_template(actor_of(request), text_field(data, "text"))
+    return JSON({"id": row.id, "text": row.text}, status_code=201)
+
+
+async def change_template(request: Request) -> Response:
+    require_user(request)
+    actor = actor_of(request)
+    if request.method == "DELETE":
+        await ruleset.remove_template(actor, path_id(request))
+        return Response(status_code=204)
+    data = await read_json(request)
+    row = await ruleset.update_template(actor, path_id(request), text_field(data, "text"))
+    return JSON({"id": row.id, "text": row.text})
+
+
+# --- posts, users, threads ----------------------------------------------------------------
+
+
+async def flag(request: Request) -> Response:
+    require_user(request)
+    data = await read_json(request)
+    result = await flags.flag_post(
+        actor_of(request),
+        path_id(request),
+        text_field(data, "reason"),
+        text_field(data, "note", required=False),
+    )
+    return JSON(asdict(result), status_code=201)
+
+
+async def resubmit(request: Request) -> Response:
+    require_user(request)
+    data = await read_json(request)
+    post = await revisions.resubmit(actor_of(request), path_id(request), text_field(data, "body"))
+    return JSON(post)
+
+
+async def sanction(request: Request) -> Response:
+    require_user(request)
+    data = await read_json(request)
+    result = await sanctions.sanction(
+        actor_of(request),
+        request.path_params["username"],
+        text_field(data, "kind"),
+        data.get("hours"),
+        reason=text_field(data, "reason", required=False),
+    )
+    return JSON({**asdict(result), "until": iso(result.until)})
+
+
+def thread_action(action: str) -> Endpoint:
+    async def act(request: Request) -> Response:
+        require_user(request)
+        actor = actor_of(request)
+        thread_id = path_id(request)
+        data = await read_json(request)
+        reason = text_field(data, "reason", required=False)
+        if action == "move":
+            change = await move_thread(actor, thread_id, text_field(data, "board"), reason=reason)
+        else:
+            change = await set_thread_flag(actor, thread_id, action, reason=reason)
+        return JSON(asdict(change))
+
+    return act
+
+
+def routes() -> list[BaseRoute]:
+    def route(path: str, endpoint: Any, methods: list[str]) -> Route:
+        return Route(path, protect(endpoint), methods=methods)
+
+    return [
+        route("/moderation/queue", list_queue, ["GET"]),
+        route("/moderation/stats", queue_stats, ["GET"]),
+        route("/moderation/items/{id}", get_item, ["GET"]),
+        *(route(f"/moderation/items/{{id}}/{a}", decision(a), ["POST"]) for a in DECISIONS),
+        route("/moderation/templates", reject_templates, ["GET"]),
+        route("/moderation/log", log, ["GET"]),
+        route("/moderation/rules", get_rules, ["GET"]),
+        route("/moderation/rules", patch_rules, ["PATCH"]),
+        route("/moderation/rules/words", add_word, ["POST"]),
+        route("/moderation/rules/words/{id}", remove_word, ["DELETE"]),
+        route("/moderation/rules/templates", add_template, ["POST"]),
+        route("/moderation/rules/templates/{id}", change_template, ["PATCH", "DELETE"]),
+        route("/moderation/users/{username}/sanctions", sanction, ["POST"]),
+        *(
+            route(f"/moderation/threads/{{id}}/{a}", thread_action(a), ["POST"])
+            for a in (*THREAD_ACTIONS, "move")
+        ),
+        route("/posts/{id}/flags", flag, ["POST"]),
+        route("/posts/{id}/resubmit", resubmit, ["POST"]),
+    ]
