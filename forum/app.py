@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -17,12 +19,13 @@ from starlette.staticfiles import StaticFiles
 from tortoise.contrib.starlette import RegisterTortoise
 
 from forum import outbox
+from forum.channels import ChannelAccess, ForumHub
 from forum.config import Settings
 from forum.errors import ForumError, NotFound
 from forum.gate import Gatekeeper
 from forum.i18n import gettext as _
 from forum.ratelimit import RateLimiter
-from forum.web import api, notifications_api, pages
+from forum.web import api, live, notifications_api, pages
 from forum.web.middleware import BodyLimitMiddleware, IdentityMiddleware, SecurityHeadersMiddleware
 from forum.web.openapi import openapi_route
 from forum.web.responses import JSON, error_response, is_api
@@ -30,6 +33,7 @@ from moderation import openapi as moderation_openapi
 from moderation import pages as moderation_pages
 from moderation import web as moderation_api
 from moderation.gate import ModerationGate
+from realtime.broker import create_broker
 
 __all__ = ["create_app"]
 
@@ -40,11 +44,20 @@ STATIC_DIR = Path(__file__).parent / "static"
 def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = None) -> Starlette:
     settings = settings or Settings.from_env()
 
+    access = ChannelAccess()
+    hub = ForumHub(create_broker(settings.broker_url), access)
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with RegisterTortoise(app, config=settings.tortoise_config()):
-            yield
-        outbox.bind_publisher(None)
+        async with RegisterTortoise(app, config=settings.tortoise_config()), hub:
+            outbox.bind_publisher(hub)
+            pruner = asyncio.create_task(_prune_forever(settings), name="koryu-prune")
+            try:
+                yield
+            finally:
+                pruner.cancel()
+                await asyncio.gather(pruner, return_exceptions=True)
+                outbox.bind_publisher(None)
 
     async def forum_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ForumError)
@@ -80,6 +93,7 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
                 {**notifications_api.QUERY, **moderation_openapi.QUERY},
             ),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+            *live.routes(hub, access, settings),
             *moderation_pages.routes(),
             *pages.routes(),
         ],
@@ -96,6 +110,7 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.hub = hub
     app.state.gate = gate or ModerationGate()
     app.state.limiters = {
         "login_ip": RateLimiter(settings.login_attempts_per_minute * 3, 60),
@@ -104,6 +119,18 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
         "post": RateLimiter(settings.posts_per_minute, 60),
     }
     return app
+
+
+async def _prune_forever(settings: Settings) -> None:
+    """Drop realtime history past the retention window; late subscribers get a resync."""
+    while True:
+        try:
+            pruned = await outbox.prune(timedelta(days=settings.event_retention_days))
+            if pruned:
+                log.info("pruned %d realtime events", pruned)
+        except Exception:
+            log.warning("pruning realtime events failed", exc_info=True)
+        await asyncio.sleep(3600)
 
 
 def _http_code(status: int) -> str:

@@ -7,10 +7,12 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
+from forum import outbox
 from forum.errors import Forbidden, NotFound, ValidationFailed
 from forum.i18n import gettext as _
 from forum.models import Board, BoardMember, BoardRole, ModerationPolicy, User
 from forum.permissions import Actor, can_read_board
+from forum.resources import board_resource
 
 __all__ = [
     "add_staff",
@@ -96,8 +98,12 @@ async def update_board(actor: Actor, board: Board, data: dict[str, Any]) -> Boar
     fields = _check_fields(data, creating=False)
     fields.pop("slug", None)  # the slug is the board's address; it does not change
     if fields:
-        board.update_from_dict(fields)
-        await board.save(update_fields=list(fields))
+        async with outbox.atomic() as tx:
+            board.update_from_dict(fields)
+            await board.save(update_fields=list(fields), using_db=tx.conn)
+            # Every process learns of a board made private from this event, and stops
+            # sending the board's threads to viewers who may no longer read them.
+            tx.emit(f"board:{board.slug}", "board.updated", board_resource(board))
     return board
 
 

@@ -24,7 +24,9 @@ class Verdict:
 
 
 class Gatekeeper(Protocol):
-    async def review(self, actor: Actor, board: Board, thread: Thread | None, body: str) -> Verdict:
+    async def review(
+        self, actor: Actor, board: Board, thread: Thread | None, body: str, *, kind: str = "post"
+    ) -> Verdict:
         """Decide before anything is written; raise ``Forbidden`` to refuse the post."""
         ...
 
@@ -36,7 +38,9 @@ class Gatekeeper(Protocol):
 
 
 class OpenGate:
-    async def review(self, actor: Actor, board: Board, thread: Thread | None, body: str) -> Verdict:
+    async def review(
+        self, actor: Actor, board: Board, thread: Thread | None, body: str, *, kind: str = "post"
+    ) -> Verdict:
         return Verdict(PostStatus.PUBLISHED)
 
     async def record(

@@ -184,7 +184,7 @@ async def create_post(
                 _("入力内容を確認してください。"),
                 fields={"reply_to": _("返信先の投稿が見つかりません。")},
             )
-    verdict = await gate.review(actor, board, thread, draft.body)
+    verdict = await gate.review(actor, board, thread, draft.body, kind=draft.kind)
     try:
         async with outbox.atomic() as tx:
             post = await write_post(tx, actor, thread, board, draft, verdict, gate)

@@ -73,6 +73,9 @@ def postgres_migrated() -> Iterator[str]:
 
 @pytest.fixture(params=DATABASES)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    # Tortoise caches insert statements per connection name, not per dialect: a run that
+    # goes from SQLite to PostgreSQL must not reuse SQLite's placeholders.
+    EXECUTOR_CACHE.clear()
     if request.param == "sqlite":
         template: Path = request.getfixturevalue("sqlite_template")
         path = tmp_path / "koryu.sqlite3"
@@ -95,9 +98,6 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 async def app(settings: Settings) -> AsyncIterator[Starlette]:
-    # Tortoise caches insert statements per connection name, not per dialect: a run that
-    # goes from SQLite to PostgreSQL must not reuse SQLite's placeholders.
-    EXECUTOR_CACHE.clear()
     application = create_app(settings)
     async with application.router.lifespan_context(application):
         yield application

@@ -1,0 +1,151 @@
+"""Who may read which realtime channel, and the history behind each.
+
+Channels: ``thread:{id}`` and ``board:{slug}`` carry published content;
+``moderation:{slug}`` a board's queue, for its moderators; ``user:{id}`` one user's own
+notices and pending posts. Frames are encoded once per event with their channel name,
+so a user's channel is named by its id rather than aliased per connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from forum import outbox
+from forum.models import Board, Thread
+from forum.permissions import Actor, can_moderate, can_read_board
+from realtime.broker import Broker
+from realtime.hub import Hub
+from realtime.protocol import Event
+from realtime.types import Replay, Resync
+
+__all__ = ["MAX_REPLAY", "ChannelAccess", "ForumHub", "replay"]
+
+log = logging.getLogger("koryu.channels")
+
+# A client further behind than this refetches over HTTP instead of replaying.
+MAX_REPLAY = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class _Scope:
+    board_id: int
+    moderation: bool = False
+
+
+@dataclass
+class ChannelAccess:
+    """Per-process knowledge of each subscribed channel's board, kept current by events.
+
+    ``authorise`` asks the database once per subscribe; ``visible`` runs for every event
+    and every viewer, so it only reads this memory.
+    """
+
+    scopes: dict[str, _Scope] = field(default_factory=dict)
+    private_boards: set[int] = field(default_factory=set)
+    board_ids: dict[str, int] = field(default_factory=dict)
+
+    def _remember(self, channel: str, board: Board, *, moderation: bool = False) -> None:
+        self.scopes[channel] = _Scope(board.id, moderation)
+        self.board_ids[board.slug] = board.id
+        if board.private:
+            self.private_boards.add(board.id)
+        else:
+            self.private_boards.discard(board.id)
+
+    async def authorise(self, actor: Actor, channel: str) -> bool:
+        kind, _, key = channel.partition(":")
+        if kind == "user":
+            return key.isdigit() and actor.id == int(key)
+        if kind in {"board", "moderation"}:
+            board = await Board.get_or_none(slug=key)
+            if board is None:
+                return False
+            if kind == "moderation":
+                allowed = can_moderate(actor, board.id)
+            else:
+                allowed = can_read_board(actor, board)
+            if allowed:
+                self._remember(channel, board, moderation=kind == "moderation")
+            return allowed
+        if kind == "thread" and key.isdigit() and len(key) < 18:
+            thread = await Thread.get_or_none(id=int(key), deleted=False).select_related("board")
+            if thread is None or not can_read_board(actor, thread.board):
+                return False
+            started = thread.post_count > 0 or thread.author_id == actor.id  # type: ignore[attr-defined]
+            if not (started or can_moderate(actor, thread.board.id)):
+                return False
+            self._remember(channel, thread.board)
+            return True
+        return False
+
+    def visible(self, actor: Actor, event: Event) -> bool:
+        scope = self.scopes.get(event.channel)
+        if scope is None:
+            return event.channel.startswith("user:")
+        if scope.moderation:
+            return can_moderate(actor, scope.board_id)
+        if scope.board_id in self.private_boards:
+            return actor.is_site_moderator or scope.board_id in actor.board_roles
+        return True
+
+    def observe(self, event: Event) -> list[str]:
+        """Learn from an event before it is sent; return channels whose viewers need rechecking."""
+        if event.name == "board.updated" and event.channel.startswith("board:"):
+            board_id = self.board_ids.get(event.channel.removeprefix("board:"))
+            if board_id is None:
+                return []
+            if event.data.get("private"):
+                self.private_boards.add(board_id)
+            else:
+                self.private_boards.discard(board_id)
+            return [c for c, s in self.scopes.items() if s.board_id == board_id]
+        if event.name == "thread.moved" and event.channel.startswith("thread:"):
+            slug = event.data.get("board") or event.data.get("to")
+            board_id = self.board_ids.get(slug) if isinstance(slug, str) else None
+            if board_id is not None:
+                self.scopes[event.channel] = _Scope(board_id)
+            return [event.channel]
+        return []
+
+    def forget(self, channel: str) -> None:
+        self.scopes.pop(channel, None)
+
+
+async def replay(channel: str, after: int | None, until: int | None) -> Replay | Resync:
+    head = await outbox.head(channel)
+    if after is None:
+        return Replay(events=[], head=head)
+    if after > head:
+        return Resync(head)
+    if after == head:
+        return Replay(events=[], head=head)
+    last = head if until is None else min(until, head)
+    if last - after > MAX_REPLAY:
+        return Resync(head)
+    events = await outbox.read_events(channel, after, last)
+    if not events or events[0].seq != after + 1:
+        # The rows before the client's position are pruned: it must refetch.
+        return Resync(head)
+    return Replay(events=events, head=head)
+
+
+class ForumHub(Hub):
+    """The realtime hub, taught to notice access changes in the events it carries."""
+
+    def __init__(self, broker: Broker, access: ChannelAccess, **options: Any) -> None:
+        super().__init__(broker, replay=replay, visible=access.visible, **options)
+        self.access = access
+        self._rechecks: set[asyncio.Task[int]] = set()
+
+    def dispatch(self, event: Event) -> None:
+        stale = self.access.observe(event)
+        super().dispatch(event)
+        for channel in stale:
+            task = asyncio.get_running_loop().create_task(
+                self.revalidate(channel, self.access.authorise)
+            )
+            self._rechecks.add(task)
+            task.add_done_callback(self._rechecks.discard)
