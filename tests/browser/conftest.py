@@ -18,6 +18,7 @@ from forum.app import create_app
 from forum.config import Settings
 
 CHROMIUM = os.environ.get("KORYU_TEST_BROWSER") or shutil.which("chromium") or ""
+CHROMIUM_PRESENT = bool(CHROMIUM) and os.path.exists(CHROMIUM)
 FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -65,7 +66,7 @@ async def site(settings: Settings) -> AsyncIterator[Site]:
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    if not CHROMIUM or not os.path.exists(CHROMIUM):
+    if not CHROMIUM_PRESENT:
         if os.environ.get("KORYU_TEST_BROWSER"):
             pytest.fail(f"KORYU_TEST_BROWSER={CHROMIUM!r} is not installed")
         pytest.skip("Debian chromium is not installed (apt-get install chromium fonts-noto-cjk)")
