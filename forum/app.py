@@ -79,7 +79,13 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
         message = _("サーバーで問題が起きました。時間をおいてもう一度お試しください。")
         if is_api(request.scope):
             return JSON({"error": {"code": "internal", "message": message}}, status_code=500)
-        return Response(message, status_code=500, media_type="text/plain; charset=utf-8")
+        error = ForumError(message, code="internal")
+        error.status = 500  # type: ignore[misc]
+        try:
+            return pages.error_page(request, error)
+        except Exception:
+            # The page itself may be what is broken: fall back to plain text.
+            return Response(message, status_code=500, media_type="text/plain; charset=utf-8")
 
     app = Starlette(
         routes=[

@@ -656,3 +656,27 @@ async def test_expert_role_is_visible_in_the_user_resource(client: httpx2.AsyncC
     await expert.user.save(update_fields=["expert_field"])
     body = (await client.get("/api/v1/users/yamamoto")).json()
     assert (body["role"], body["expert_field"]) == ("expert", "関係人口")
+
+
+async def test_an_unexpected_error_is_a_500_with_a_code_and_a_japanese_page(
+    app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from forum import boards
+
+    # Starlette re-raises after answering, for the server's log; a real server logs it.
+    transport = httpx2.ASGITransport(app=app, raise_app_exceptions=False)
+    client = httpx2.AsyncClient(transport=transport, base_url="http://testserver")
+
+    async def broken(actor: object) -> list[object]:
+        raise RuntimeError("database exploded")
+
+    monkeypatch.setattr(boards, "list_boards", broken)
+    api = await client.get("/api/v1/boards")
+    assert api.status_code == 500
+    assert error_code(api) == "internal"
+    page = await client.get("/boards")
+    assert page.status_code == 500
+    assert "サーバーで問題が起きました" in page.text
+    assert "<html" in page.text
+    assert "database exploded" not in page.text
+    await client.aclose()
