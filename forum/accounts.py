@@ -14,10 +14,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.exceptions import IntegrityError
 
 from forum.errors import NotAuthenticated, NotFound, ValidationFailed
+from forum.i18n import LOCALES
 from forum.i18n import gettext as _
 from forum.models import Affiliation, ApiToken, LoginSession, Role, User
 
 __all__ = [
+    "MAX_BIO",
+    "ProfileEdit",
     "Registration",
     "authenticate",
     "change_role",
@@ -26,6 +29,7 @@ __all__ = [
     "hash_password",
     "register",
     "start_session",
+    "update_profile",
     "user_for_session",
     "user_for_token",
 ]
@@ -36,6 +40,8 @@ RESERVED_USERNAMES = frozenset(
 )
 MIN_PASSWORD = 10
 MAX_PASSWORD = 256
+MAX_BIO = 1000
+PROFILE_LOCALES = ("", *LOCALES)  # "" follows the browser
 
 # argon2id with the library's RFC 9106 "low memory" profile: 64 MiB, 3 passes.
 _hasher = PasswordHasher()
@@ -57,6 +63,30 @@ def _clean_text(value: str) -> str:
     return "".join(ch for ch in value if unicodedata.category(ch)[0] != "C").strip()
 
 
+def _clean_lines(value: str) -> str:
+    """Like ``_clean_text``, keeping line breaks: for a free text such as a bio."""
+    lines = unicodedata.normalize("NFKC", value).replace("\r\n", "\n").split("\n")
+    return "\n".join(_clean_text(line) for line in lines).strip()
+
+
+def _name_error(name: str) -> str | None:
+    if not 1 <= len(_clean_text(name)) <= 50:
+        return _("表示名は1〜50文字で入力してください。")
+    return None
+
+
+def _affiliation_error(affiliation: str) -> str | None:
+    if affiliation not in {a.value for a in Affiliation}:
+        return _("所属区分を選んでください。")
+    return None
+
+
+def _organisation_error(organisation: str) -> str | None:
+    if len(_clean_text(organisation)) > 100:
+        return _("所属団体名は100文字以内で入力してください。")
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Registration:
     username: str
@@ -75,14 +105,85 @@ class Registration:
             errors["username"] = _("このユーザー名は使用できません。")
         if not MIN_PASSWORD <= len(self.password) <= MAX_PASSWORD:
             errors["password"] = _("パスワードは10文字以上256文字以下にしてください。")
-        name = _clean_text(self.display_name)
-        if not 1 <= len(name) <= 50:
-            errors["display_name"] = _("表示名は1〜50文字で入力してください。")
-        if self.affiliation not in {a.value for a in Affiliation}:
-            errors["affiliation"] = _("所属区分を選んでください。")
-        if len(_clean_text(self.organisation)) > 100:
-            errors["organisation"] = _("所属団体名は100文字以内で入力してください。")
+        checks = {
+            "display_name": _name_error(self.display_name),
+            "affiliation": _affiliation_error(self.affiliation),
+            "organisation": _organisation_error(self.organisation),
+        }
+        errors.update({name: error for name, error in checks.items() if error})
         return errors
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileEdit:
+    """The profile fields a user (or, for the expert field, an admin) changes; None keeps one."""
+
+    display_name: str | None = None
+    affiliation: str | None = None
+    organisation: str | None = None
+    expert_field: str | None = None
+    bio: str | None = None
+    locale: str | None = None
+
+    def check(self) -> dict[str, str]:
+        errors: dict[str, str | None] = {}
+        if self.display_name is not None:
+            errors["display_name"] = _name_error(self.display_name)
+        if self.affiliation is not None:
+            errors["affiliation"] = _affiliation_error(self.affiliation)
+        if self.organisation is not None:
+            errors["organisation"] = _organisation_error(self.organisation)
+        if self.expert_field is not None and len(_clean_text(self.expert_field)) > 100:
+            errors["expert_field"] = _("専門分野は100文字以内で入力してください。")
+        if self.bio is not None and len(_clean_lines(self.bio)) > MAX_BIO:
+            errors["bio"] = _("自己紹介は1000文字以内で入力してください。")
+        if self.locale is not None and self.locale not in PROFILE_LOCALES:
+            errors["locale"] = _("表示言語は日本語か English を選んでください。")
+        return {name: error for name, error in errors.items() if error}
+
+    def changes(self) -> dict[str, object]:
+        """The cleaned values of the fields given, as they are stored."""
+        values: dict[str, object] = {}
+        for name in ("display_name", "organisation", "expert_field"):
+            value = getattr(self, name)
+            if value is not None:
+                values[name] = _clean_text(value)
+        if self.affiliation is not None:
+            values["affiliation"] = Affiliation(self.affiliation)
+        if self.bio is not None:
+            values["bio"] = _clean_lines(self.bio)
+        if self.locale is not None:
+            values["locale"] = self.locale
+        return values
+
+
+async def update_profile(
+    user: User,
+    *,
+    display_name: str | None = None,
+    affiliation: str | None = None,
+    organisation: str | None = None,
+    expert_field: str | None = None,
+    bio: str | None = None,
+    locale: str | None = None,
+) -> User:
+    """Change the given profile fields, checked as at registration; returns the saved user."""
+    edit = ProfileEdit(
+        display_name=display_name,
+        affiliation=affiliation,
+        organisation=organisation,
+        expert_field=expert_field,
+        bio=bio,
+        locale=locale,
+    )
+    errors = edit.check()
+    if errors:
+        raise ValidationFailed(_("入力内容を確認してください。"), fields=errors)
+    changed = {name: v for name, v in edit.changes().items() if getattr(user, name) != v}
+    if changed:
+        user.update_from_dict(changed)
+        await user.save(update_fields=list(changed))
+    return user
 
 
 async def register(data: Registration, *, role: Role = Role.PARTICIPANT) -> User:

@@ -27,6 +27,7 @@ from forum.models import (
 from forum.permissions import (
     Actor,
     can_edit_post,
+    can_moderate,
     can_post_in,
     can_read_board,
     can_see_author,
@@ -221,14 +222,21 @@ async def get_post(actor: Actor, post_id: int) -> tuple[Post, Thread, Board]:
 async def list_posts(
     actor: Actor, thread: Thread, board: Board, *, after: int = 0, limit: int = 50
 ) -> list[Post]:
-    """Published posts in order, plus the actor's own pending ones (marked so by their status)."""
+    """Published posts in order, plus the pending ones the actor may see (marked by their status).
+
+    Visibility is decided in SQL, before the LIMIT, so a page holds ``limit`` posts whenever
+    that many are visible: callers page on ``len(rows) == limit``.
+    """
     query = Post.filter(thread_id=thread.id, id__gt=after)
-    if actor.user is None:
-        query = query.filter(status=PostStatus.PUBLISHED)
-    else:
+    if can_moderate(actor, board.id):
         query = query.filter(status__in=[PostStatus.PUBLISHED, PostStatus.PENDING])
-    posts = await query.order_by("id").limit(limit).select_related("author")
-    return [p for p in posts if can_see_post(actor, p, board.id)]
+    elif actor.user is not None:
+        query = query.filter(
+            Q(status=PostStatus.PUBLISHED) | Q(status=PostStatus.PENDING, author_id=actor.user.id)
+        )
+    else:
+        query = query.filter(status=PostStatus.PUBLISHED)
+    return await query.order_by("id").limit(limit).select_related("author")
 
 
 async def recent_posts_by(actor: Actor, author: User, *, limit: int = 10) -> list[Post]:

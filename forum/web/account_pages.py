@@ -1,20 +1,27 @@
-"""Login, logout and registration pages."""
+"""A person's own pages: login, logout, registration, settings, language and notices."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from forum import accounts
+from forum import accounts, i18n, notifications
 from forum.config import Settings
 from forum.errors import NotAuthenticated, ValidationFailed
-from forum.web.common import client_ip, rate_limit
-from forum.web.forms import field, read_form, redirect, safe_next
+from forum.models import Role, User
+from forum.web.common import client_ip, rate_limit, require_user
+from forum.web.forms import field, login_redirect, read_form, redirect, safe_next
 from forum.web.middleware import SESSION_COOKIE
 from forum.web.templating import render
 
-__all__ = ["routes"]
+__all__ = ["LANG_COOKIE", "routes"]
+
+LANG_COOKIE = "koryu_lang"
 
 
 def _settings(request: Request) -> Settings:
@@ -103,6 +110,122 @@ async def register(request: Request) -> Response:
     return _signed_in(request, raw, "/")
 
 
+# --- language -----------------------------------------------------------------------------
+
+
+def _remember_language(request: Request, response: Response, lang: str) -> None:
+    # The cookie wins over the saved setting in the identity middleware, so both must agree.
+    secure = _settings(request).secure_cookies
+    response.set_cookie(
+        LANG_COOKIE, lang, max_age=365 * 86400, path="/", samesite="lax", secure=secure
+    )
+
+
+async def set_language(request: Request) -> Response:
+    form = await read_form(request)
+    lang = field(form, "lang")
+    response = redirect(safe_next(field(form, "next")))
+    if lang in i18n.LOCALES:
+        user: User | None = request.state.user
+        if user is not None:
+            await accounts.update_profile(user, locale=lang)
+        _remember_language(request, response, lang)
+    return response
+
+
+# --- settings -----------------------------------------------------------------------------
+
+
+def _profile_form(user: User) -> dict[str, str]:
+    return {
+        "display_name": user.display_name,
+        "affiliation": user.affiliation.value,
+        "organisation": user.organisation,
+        "expert_field": user.expert_field,
+        "bio": user.bio,
+        "locale": user.locale or i18n.locale(),
+    }
+
+
+def _settings_page(
+    request: Request,
+    user: User,
+    *,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    context = {
+        "form": form or _profile_form(user),
+        "errors": errors or {},
+        "is_expert": user.role is Role.EXPERT,
+        "saved": request.query_params.get("done") == "saved",
+    }
+    return render(request, "forum/settings.html", context, status_code=status_code)
+
+
+async def settings_form(request: Request) -> Response:
+    user: User | None = request.state.user
+    if user is None:
+        return login_redirect(request)
+    return _settings_page(request, user)
+
+
+async def save_settings(request: Request) -> Response:
+    form = await read_form(request)
+    user = require_user(request)
+    names = ["display_name", "affiliation", "organisation", "bio", "locale"]
+    if user.role is Role.EXPERT:
+        names.append("expert_field")
+    kept = {name: field(form, name) for name in names}
+    try:
+        await accounts.update_profile(user, **kept)
+    except ValidationFailed as exc:
+        return _settings_page(request, user, form=kept, errors=exc.fields, status_code=422)
+    response = redirect("/settings?done=saved")
+    if user.locale:
+        _remember_language(request, response, user.locale)
+    return response
+
+
+# --- notices ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeView:
+    item: dict[str, Any]  # notifications.notification_resource
+    created_at: datetime
+
+    @property
+    def link(self) -> str:
+        thread = f"/t/{self.item['thread_id']}" if self.item["thread_id"] else "/"
+        return safe_next(self.item["url"], default=thread)
+
+
+async def notices_page(request: Request) -> Response:
+    user: User | None = request.state.user
+    if user is None:
+        return login_redirect(request)
+    cursor = request.query_params.get("cursor") or None
+    page = await notifications.list_notifications(user, cursor=cursor)
+    context = {
+        "notices": [
+            NoticeView(notifications.notification_resource(n), n.created_at) for n in page.items
+        ],
+        "unread": page.unread,
+        "next_cursor": page.next_cursor,
+        "paged": cursor is not None,
+        "done": request.query_params.get("done") == "read",
+    }
+    return render(request, "forum/notifications.html", context)
+
+
+async def read_notices(request: Request) -> Response:
+    await read_form(request)
+    await notifications.mark_read(require_user(request))
+    return redirect("/notifications?done=read")
+
+
 def routes() -> list[BaseRoute]:
     return [
         Route("/login", login_form, methods=["GET"], name="login"),
@@ -110,4 +233,9 @@ def routes() -> list[BaseRoute]:
         Route("/logout", logout, methods=["POST"], name="logout"),
         Route("/register", register_form, methods=["GET"], name="register"),
         Route("/register", register, methods=["POST"]),
+        Route("/lang", set_language, methods=["POST"], name="lang"),
+        Route("/settings", settings_form, methods=["GET"], name="settings"),
+        Route("/settings", save_settings, methods=["POST"]),
+        Route("/notifications", notices_page, methods=["GET"], name="notifications"),
+        Route("/notifications/read", read_notices, methods=["POST"]),
     ]

@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute, Route
 from forum import accounts, boards
 from forum.errors import Forbidden, NotFound, ValidationFailed
 from forum.i18n import gettext as _
-from forum.models import Board
+from forum.models import Board, Role
 from forum.permissions import Actor
 from forum.web.common import actor_of, require_user
 from forum.web.forms import field, login_redirect, read_form, redirect
@@ -82,14 +82,23 @@ async def create_board(request: Request) -> Response:
 
 
 async def change_role(request: Request) -> Response:
+    """Set a user's role; for an expert, the field shown beside their name goes with it."""
     form = await read_form(request)
     actor = _admin(request)
     username, role = field(form, "username").strip(), field(form, "role")
+    expert_field = field(form, "expert_field")
+    expert = role == Role.EXPERT.value
     try:
-        await accounts.change_role(username, role)
+        # Checked before the role changes, so a refused form changes nothing.
+        errors = accounts.ProfileEdit(expert_field=expert_field).check() if expert else {}
+        if errors:
+            raise ValidationFailed(_("入力内容を確認してください。"), fields=errors)
+        user = await accounts.change_role(username, role)
+        if expert:
+            await accounts.update_profile(user, expert_field=expert_field)
     except (ValidationFailed, NotFound) as exc:
         fields = exc.fields or {"username": exc.message}
-        kept = {"role": {"username": username, "role": role}}
+        kept = {"role": {"username": username, "role": role, "expert_field": expert_field}}
         return await _overview(request, actor, errors={"role": fields}, form=kept, status_code=422)
     return redirect("/admin?done=role")
 

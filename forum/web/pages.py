@@ -8,20 +8,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from forum import boards, i18n, posts, threads
+from forum import boards, posts, threads
 from forum.errors import Forbidden, ForumError, NotFound, RateLimited, ValidationFailed
 from forum.i18n import gettext as _
-from forum.models import Board, Post, PostStatus, Thread, User
-from forum.permissions import can_post_in, can_see_author, can_start_thread
+from forum.models import Board, Post, PostKind, PostStatus, Thread, User, Vote
+from forum.permissions import Actor, can_moderate, can_post_in, can_see_author, can_start_thread
 from forum.web import account_pages, admin_pages
 from forum.web.common import actor_of, gate_of, rate_limit, require_user
-from forum.web.forms import field, login_redirect, path_id, read_form, redirect, safe_next
+from forum.web.forms import field, login_redirect, path_id, read_form, redirect
 from forum.web.templating import render
 
 __all__ = ["error_page", "routes"]
 
 POSTS_PER_PAGE = 50
-LANG_COOKIE = "koryu_lang"
 
 
 def error_page(request: Request, exc: ForumError) -> Response:
@@ -112,10 +111,24 @@ async def new_thread(request: Request) -> Response:
 class PostView:
     post: Post
     author: User | None  # None: an anonymous question the viewer may not attribute
+    voted: bool = False  # the viewer's vote on a question
 
     @property
     def pending(self) -> bool:
         return self.post.status is PostStatus.PENDING
+
+    @property
+    def published(self) -> bool:
+        return self.post.status is PostStatus.PUBLISHED
+
+
+async def _voted(actor: Actor, rows: list[Post]) -> set[int]:
+    """The questions of this page the viewer has voted for, in one query."""
+    questions = [p.id for p in rows if p.kind is PostKind.QUESTION]
+    if actor.user is None or not questions:
+        return set()
+    votes = await Vote.filter(user_id=actor.user.id, post_id__in=questions).values("post_id")
+    return {int(vote["post_id"]) for vote in votes}
 
 
 def _int_query(request: Request, name: str) -> int:
@@ -155,7 +168,11 @@ async def _thread_page(
     rows = await posts.list_posts(actor, thread, board, after=after, limit=POSTS_PER_PAGE + 1)
     more = len(rows) > POSTS_PER_PAGE
     rows = rows[:POSTS_PER_PAGE]
-    views = [PostView(p, p.author if can_see_author(actor, p, board.id) else None) for p in rows]
+    voted = await _voted(actor, rows)
+    views = [
+        PostView(p, p.author if can_see_author(actor, p, board.id) else None, p.id in voted)
+        for p in rows
+    ]
     if form is None:
         reply_to, body = await _quoted(request, thread)
         form = {"body": body, "reply_to": str(reply_to or "")}
@@ -167,6 +184,7 @@ async def _thread_page(
         "after": after,
         "next_after": rows[-1].id if more and rows else None,
         "can_reply": can_post_in(actor, thread, board),
+        "can_moderate": can_moderate(actor, board.id),
         "posted_pending": request.query_params.get("posted") == "pending",
         "form": form,
         "errors": errors or {},
@@ -206,7 +224,22 @@ async def reply(request: Request) -> Response:
     return redirect(f"/t/{thread.id}{notice}#post-{post['id']}")
 
 
-# --- people and language --------------------------------------------------------------------
+async def vote(request: Request) -> Response:
+    """Vote for a question (``up=1``) or take the vote back (``up=0``); PUT is not for forms."""
+    form = await read_form(request)
+    require_user(request)
+    actor = actor_of(request)
+    thread_id, post_id = path_id(request), path_id(request, "post_id")
+    _post, thread, _board = await posts.get_post(actor, post_id)
+    if thread.id != thread_id:
+        raise NotFound(_("投稿が見つかりません。"))
+    await posts.set_vote(actor, post_id, up=field(form, "up") != "0")
+    after = field(form, "after")
+    page = f"?after={after}" if after.isdigit() and len(after) <= 18 else ""
+    return redirect(f"/t/{thread_id}{page}#post-{post_id}")
+
+
+# --- people -------------------------------------------------------------------------------
 
 
 async def profile(request: Request) -> Response:
@@ -215,18 +248,6 @@ async def profile(request: Request) -> Response:
         raise NotFound(_("ユーザーが見つかりません。"))
     recent = await posts.recent_posts_by(actor_of(request), person)
     return render(request, "forum/profile.html", {"person": person, "recent": recent})
-
-
-async def set_language(request: Request) -> Response:
-    form = await read_form(request)
-    lang = field(form, "lang")
-    response = redirect(safe_next(field(form, "next")))
-    if lang in i18n.LOCALES:
-        secure = request.app.state.settings.secure_cookies
-        response.set_cookie(
-            LANG_COOKIE, lang, max_age=365 * 86400, path="/", samesite="lax", secure=secure
-        )
-    return response
 
 
 def routes() -> list[BaseRoute]:
@@ -238,8 +259,8 @@ def routes() -> list[BaseRoute]:
         Route("/b/{slug}/new", new_thread, methods=["POST"]),
         Route("/t/{id}", thread_page, methods=["GET"], name="thread"),
         Route("/t/{id}/reply", reply, methods=["POST"], name="reply"),
+        Route("/t/{id}/posts/{post_id}/vote", vote, methods=["POST"], name="vote"),
         Route("/u/{username}", profile, methods=["GET"], name="profile"),
-        Route("/lang", set_language, methods=["POST"], name="lang"),
         *account_pages.routes(),
         *admin_pages.routes(),
     ]

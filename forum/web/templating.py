@@ -2,6 +2,10 @@
 
 Translations go through ``forum.i18n``, which reads the request's language from a
 context variable, so a single environment serves every language.
+
+A page is rendered when its response is sent rather than when it is made, so ``render``
+stays a plain function for every view while the header can still await the one query it
+needs (the signed-in user's unread notices).
 """
 
 from __future__ import annotations
@@ -14,12 +18,14 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.templating import Jinja2Templates
+from starlette.types import Receive, Scope, Send
 
-from forum import i18n
+from forum import i18n, notifications
 from forum.i18n import gettext as _
-from forum.models import Affiliation, BoardRole, ModerationPolicy, Role
+from forum.models import Affiliation, BoardRole, ModerationPolicy, Role, User
+from forum.permissions import STAFF_ROLES, Actor
 from forum.render import excerpt
 from forum.web.common import csrf_token
 
@@ -28,6 +34,7 @@ __all__ = [
     "affiliation_label",
     "choices",
     "format_datetime",
+    "moderates_any_board",
     "render",
     "role_label",
     "templates",
@@ -132,6 +139,39 @@ def _environment() -> jinja2.Environment:
 templates = Jinja2Templates(env=_environment())
 
 
+def moderates_any_board(actor: Actor | None) -> bool:
+    """Whether the moderation section has anything for this actor: no query, the actor knows."""
+    if actor is None or actor.user is None:
+        return False
+    return actor.is_site_moderator or any(r in STAFF_ROLES for r in actor.board_roles.values())
+
+
+class PageResponse(HTMLResponse):
+    """A template rendered when the response is sent, after the header's data is loaded."""
+
+    def __init__(
+        self,
+        template: jinja2.Template,
+        context: dict[str, Any],
+        *,
+        viewer: User | None,
+        status_code: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.template = template
+        self.context = context
+        self.viewer = viewer
+        super().__init__(b"", status_code=status_code, headers=headers)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # An error page of 5xx may stem from the database itself: do not ask it again.
+        if self.viewer is not None and self.status_code < 500:
+            self.context["nav_unread"] = await notifications.unread_count(self.viewer)
+        self.body = self.render(self.template.render(self.context))
+        self.headers["content-length"] = str(len(self.body))
+        await super().__call__(scope, receive, send)
+
+
 def render(
     request: Request,
     name: str,
@@ -141,10 +181,14 @@ def render(
 ) -> Response:
     """Render a page with what every page needs: who is asking, the CSRF token, nonce, language."""
     state = request.state
+    actor = getattr(state, "actor", None)
+    user = getattr(state, "user", None)
     page: dict[str, Any] = {
         "request": request,
-        "user": getattr(state, "user", None),
-        "actor": getattr(state, "actor", None),
+        "user": user,
+        "actor": actor,
+        "nav_moderates": moderates_any_board(actor),
+        "nav_unread": 0,
         "csrf": _csrf_or_empty(request),
         "csp_nonce": getattr(state, "csp_nonce", ""),
         "locale": i18n.locale(),
@@ -152,7 +196,8 @@ def render(
         "form": {},
     }
     page.update(context or {})
-    return templates.TemplateResponse(request, name, page, status_code=status_code, headers=headers)
+    template = templates.get_template(name)
+    return PageResponse(template, page, viewer=user, status_code=status_code, headers=headers)
 
 
 def _csrf_or_empty(request: Request) -> str:

@@ -84,7 +84,9 @@ async def new_thread(
 class HoldEverything:
     """A gate that sends every post to the moderation queue."""
 
-    async def review(self, actor: Actor, board: Board, thread: Thread | None, body: str) -> Verdict:
+    async def review(
+        self, actor: Actor, board: Board, thread: Thread | None, body: str, *, kind: str = "post"
+    ) -> Verdict:
         return Verdict(PostStatus.PENDING, ("test",))
 
     async def record(
