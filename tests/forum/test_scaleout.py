@@ -1,0 +1,179 @@
+"""Several real `koryu serve` processes sharing PostgreSQL and Redis, as in production.
+
+Needs KORYU_TEST_DATABASE_URL and KORYU_TEST_REDIS_URL; without them these tests skip,
+with them a service that is down fails. The Redis outage test runs a redis-server of
+its own (the machine's Redis is never stopped). `--workers 2` refusing memory:// is
+covered in tests/forum/test_cli.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import shutil
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from tests.conftest import POSTGRES_URL, REDIS_URL, _truncate_postgres
+from tests.forum.scaleout_support import (
+    Follower,
+    RedisServer,
+    api,
+    createuser,
+    followers,
+    koryu_servers,
+)
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.asyncio,
+    pytest.mark.skipif(
+        not POSTGRES_URL, reason="needs PostgreSQL: set KORYU_TEST_DATABASE_URL to run"
+    ),
+]
+needs_redis = pytest.mark.skipif(
+    not (POSTGRES_URL and REDIS_URL),
+    reason="needs PostgreSQL and Redis: set KORYU_TEST_DATABASE_URL and KORYU_TEST_REDIS_URL",
+)
+
+
+@pytest.fixture
+def redis_server_binary() -> str:
+    """A redis-server of the test's own can be stopped; the machine's Redis must not be."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if REDIS_URL:
+            pytest.fail("KORYU_TEST_REDIS_URL is set but the redis-server binary is missing")
+        pytest.skip("needs the redis-server binary (or set KORYU_TEST_REDIS_URL to require it)")
+    return binary
+
+
+@pytest.fixture
+async def shared_db(postgres_migrated: str, tmp_path: Path) -> str:
+    """The run's PostgreSQL database, emptied, with an admin the processes share."""
+    await _truncate_postgres(postgres_migrated)
+    # The Redis channel is one per server, not per database: thread ids far from 1 keep
+    # another test run on the same Redis from looking like this test's thread.
+    conn = await asyncpg.connect(postgres_migrated.replace("postgres://", "postgresql://", 1))
+    try:
+        await conn.execute(
+            "SELECT setval(pg_get_serial_sequence('threads', 'id'), $1)",
+            random.randrange(10**6, 10**9),
+        )
+    finally:
+        await conn.close()
+    await asyncio.to_thread(createuser, postgres_migrated, tmp_path)
+    return postgres_migrated
+
+
+def assert_every_post_once_in_order(viewer: Follower, made: list[dict[str, object]]) -> None:
+    assert viewer.others == [], viewer.others
+    assert viewer.seqs == list(range(viewer.after + 1, viewer.after + len(viewer.seqs) + 1))
+    assert viewer.post_ids == [post["id"] for post in made]
+
+
+@needs_redis
+async def test_a_viewer_on_one_process_sees_posts_made_through_another_in_seq_order(
+    shared_db: str, tmp_path: Path
+) -> None:
+    async with koryu_servers(["a", "b"], shared_db, REDIS_URL, tmp_path) as (a, b):
+        async with api(b) as via_b:
+            await via_b.login()
+            thread = await via_b.thread()
+            channel = f"thread:{thread['id']}"
+            async with followers(2, channel, thread["seq"], a.ws_url) as viewers:
+                made = [await via_b.post(thread["id"], f"Bからの投稿{i}") for i in range(10)]
+                await asyncio.gather(*(v.read(len(made), seconds=15) for v in viewers))
+        for viewer in viewers:
+            assert_every_post_once_in_order(viewer, made)
+
+
+@needs_redis
+async def test_viewers_of_a_killed_process_resume_on_the_other_and_miss_nothing(
+    shared_db: str, tmp_path: Path
+) -> None:
+    total, after_kill, while_away = 40, 15, 5
+    async with koryu_servers(["a", "b"], shared_db, REDIS_URL, tmp_path) as (a, b):
+        async with api(b) as via_b:
+            await via_b.login()
+            thread = await via_b.thread()
+            channel = f"thread:{thread['id']}"
+            made: list[dict[str, object]] = []
+            killed, resume = asyncio.Event(), asyncio.Event()
+            async with followers(3, channel, thread["seq"], a.ws_url) as viewers:
+
+                async def poster() -> None:
+                    for i in range(total):
+                        if i == total - after_kill:
+                            # The kill happens while posts flow; at least these come after it.
+                            async with asyncio.timeout(15):
+                                await killed.wait()
+                        if i == total - after_kill + while_away:
+                            # The viewers' backoff ends: these last posts race their resubscribe.
+                            resume.set()
+                        made.append(await via_b.post(thread["id"], f"投稿{i}"))
+                        await asyncio.sleep(0.02)
+
+                async def killer() -> None:
+                    async with asyncio.timeout(15):
+                        for _ in range(1500):
+                            if all(len(v.post_ids) >= 3 for v in viewers):
+                                break
+                            await asyncio.sleep(0.01)
+                    a.kill()
+                    killed.set()
+
+                await asyncio.gather(
+                    poster(),
+                    killer(),
+                    *(v.read(total, seconds=30, fallback=b.ws_url, resume=resume) for v in viewers),
+                )
+        assert a.popen.returncode == -9
+        for viewer in viewers:
+            assert viewer.servers == [a.ws_url, b.ws_url]
+            assert_every_post_once_in_order(viewer, made)
+
+
+async def test_posts_commit_while_redis_is_down_and_viewers_catch_up_after_it_returns(
+    redis_server_binary: str, shared_db: str, tmp_path: Path
+) -> None:
+    redis = RedisServer(redis_server_binary, tmp_path)
+    await redis.start()
+    try:
+        async with (
+            koryu_servers(["a", "b"], shared_db, redis.url, tmp_path) as (a, b),
+            api(a) as via_a,
+            api(b) as via_b,
+        ):
+            await via_a.login()
+            via_b.token = via_a.token
+            thread = await via_a.thread()
+            tid, channel = thread["id"], f"thread:{thread['id']}"
+            async with (
+                followers(1, channel, thread["seq"], a.ws_url) as on_a,
+                followers(1, channel, thread["seq"], b.ws_url) as on_b,
+            ):
+                viewers = [*on_a, *on_b]
+                made = [await via_a.post(tid, "前"), await via_b.post(tid, "前2")]
+                await asyncio.gather(*(v.read(len(made), seconds=10) for v in viewers))
+
+                redis.kill()
+                async with asyncio.timeout(20):
+                    for via in (via_a, via_b, via_a, via_b):
+                        made.append(await via.post(tid, "Redis停止中の投稿"))
+                health = await via_b.client.get("/healthz")
+                assert (health.status_code, health.json()["broker"]) == (503, "unavailable")
+
+                await redis.start()
+                # Nothing more is published yet: only the resubscribed hubs, reading the
+                # events table, can bring the posts made during the outage.
+                await asyncio.gather(*(v.read(len(made), seconds=20) for v in viewers))
+                await asyncio.gather(a.ready(20), b.ready(20))
+                made.append(await via_b.post(tid, "復旧後の投稿"))
+                await asyncio.gather(*(v.read(len(made), seconds=10) for v in viewers))
+            for viewer in viewers:
+                assert_every_post_once_in_order(viewer, made)
+    finally:
+        redis.stop()
