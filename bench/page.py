@@ -1,0 +1,86 @@
+"""Page render: the thread page of a 200-post thread against a static body of the same size."""
+
+from __future__ import annotations
+
+import urllib.request
+from typing import Any
+
+from bench.common import Context, Invalid
+from bench.http_load import http_load
+from bench.site import koryu_env, start_baseline, start_koryu
+
+__all__ = ["run_page"]
+
+CLIENTS = 16
+
+
+def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes, dict[str, str]]:
+    request = urllib.request.Request(url, headers=headers or {})  # noqa: S310 - loopback
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return response.status, response.read(), dict(response.headers.items())
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read(), dict(exc.headers.items())
+
+
+def run_page(ctx: Context, *, seconds: float) -> dict[str, Any]:
+    seed = ctx.sqlite_seed
+    assert seed.page_thread is not None
+    env = koryu_env(ctx.sqlite_url, ctx.work / "data")
+    path = f"/t/{seed.page_thread}"
+    ours = start_koryu("page-ours", env, ctx.logs, ctx.server_cpus)
+    try:
+        bare = start_baseline("page-bare", env, ctx.logs, ctx.server_cpus)
+        try:
+            status, body, headers = _get(f"{ours.base}{path}")
+            if status != 200:
+                raise Invalid(f"thread page answered {status}")
+            size = len(body)
+            etag = {k.lower(): v for k, v in headers.items()}.get("etag")
+            shown = body.count(b'<article class="post')
+            for _ in range(5):
+                _get(f"{ours.base}{path}")
+                _get(f"{bare.base}/page/{size}")
+            pairs = []
+            for k in range(ctx.pairs):
+                order = ("ours", "bare") if k % 2 == 0 else ("bare", "ours")
+                pair: dict[str, Any] = {}
+                for kind in order:
+                    ctx.say(f"page render pair {k + 1}/{ctx.pairs}: {kind}")
+                    port, target = (
+                        (ours.port, path) if kind == "ours" else (bare.port, f"/page/{size}")
+                    )
+                    pair[kind] = http_load(
+                        ctx,
+                        f"page-{kind}-{k}",
+                        port,
+                        "GET",
+                        target,
+                        connections=CLIENTS,
+                        seconds=seconds,
+                    )
+                pairs.append(pair)
+            conditional = None
+            if etag:
+                ctx.say("page render: conditional GET (If-None-Match)")
+                conditional = http_load(
+                    ctx,
+                    "page-ours-304",
+                    ours.port,
+                    "GET",
+                    path,
+                    headers={"If-None-Match": etag},
+                    connections=CLIENTS,
+                    seconds=seconds,
+                )
+        finally:
+            bare.stop()
+    finally:
+        ours.stop()
+    return {
+        "bytes": size,
+        "etag": etag,
+        "post_elements": shown,
+        "pairs": pairs,
+        "conditional": conditional,
+    }

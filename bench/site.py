@@ -1,0 +1,224 @@
+"""A koryu installation for the benchmarks: database, admin, token, board, threads.
+
+Everything goes through koryu's own commands (`python -m forum.cli migrate|createuser|
+serve`) and its HTTP API, as an operator and a client would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.procs import PYTHON, Child, free_port, http_json, spawn, wait_ready
+
+__all__ = ["ORIGIN", "Seed", "Server", "koryu_env", "prepare", "seed", "start_koryu"]
+
+ORIGIN = "http://127.0.0.1:8000"
+ADMIN = "bench-admin"
+PASSWORD = "bench password for koryu"  # noqa: S105 - a throwaway local database
+# Long enough to look like a real live question, with the send-time marker at the end.
+POST_TEXT = (
+    "地域おこし協力隊の任期後の定住について、他の自治体ではどのような支援をしていますか。"
+    "空き家バンクと就業支援を組み合わせた事例があれば教えてください。"
+)
+# Thread ids far above anything a test run creates, so the shared Redis channel of the
+# scale-out smoke never carries a test's `thread:N` events to our viewers, or ours to theirs.
+FIRST_THREAD_ID = 900_000_001
+
+
+def koryu_env(database_url: str, data_dir: Path, broker_url: str = "memory://") -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KORYU_")}
+    env.update(
+        KORYU_DATABASE_URL=database_url,
+        KORYU_BROKER_URL=broker_url,
+        KORYU_SECRET_KEY="bench-secret-key-not-for-production",  # noqa: S106
+        KORYU_SITE_URL=ORIGIN,
+        KORYU_DATA_DIR=str(data_dir),
+        # The poster is staff (no moderation hold); lift the per-user post rate limit too.
+        KORYU_POSTS_PER_MINUTE="1000000000",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+async def _pg(url: str, *statements: str) -> None:
+    import asyncpg  # type: ignore[import-untyped]
+
+    conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+def create_pg_database(admin_url: str, name: str) -> str:
+    asyncio.run(_pg(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(_pg(admin_url, f'CREATE DATABASE "{name}"'))
+    base, _, _ = admin_url.rpartition("/")
+    return f"{base}/{name}"
+
+
+def drop_pg_database(admin_url: str, name: str) -> None:
+    asyncio.run(_pg(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def _run(name: str, args: list[str], env: dict[str, str], log_dir: Path, stdin: str = "") -> None:
+    import subprocess
+
+    log = log_dir / f"{name}.log"
+    with log.open("ab") as out:
+        result = subprocess.run(
+            [PYTHON, "-m", "forum.cli", *args],
+            env=env,
+            input=stdin.encode(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            timeout=120,
+            check=False,
+        )
+    if result.returncode != 0:
+        raise RuntimeError(f"koryu {' '.join(args)} failed:\n{log.read_text()[-2000:]}")
+
+
+def prepare(database_url: str, data_dir: Path, log_dir: Path) -> None:
+    """`koryu migrate`, then `koryu createuser bench-admin --role admin`."""
+    env = koryu_env(database_url, data_dir)
+    _run("migrate", ["migrate"], env, log_dir)
+    _run(
+        "createuser",
+        ["createuser", ADMIN, "--role", "admin", "--password-stdin"],
+        env,
+        log_dir,
+        stdin=PASSWORD + "\n",
+    )
+    if database_url.startswith("postgres"):
+        asyncio.run(
+            _pg(database_url, f"SELECT setval('threads_id_seq', {FIRST_THREAD_ID - 1}, true)")
+        )
+
+
+@dataclass
+class Server:
+    child: Child
+    port: int
+
+    @property
+    def pid(self) -> int:
+        return self.child.pid
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.child.stop()
+
+
+def start_koryu(
+    name: str, env: dict[str, str], log_dir: Path, cpus: set[int] | None = None
+) -> Server:
+    """A real `koryu serve` process (uvicorn, uvloop, httptools, websockets-sansio)."""
+    port = free_port()
+    args = ["serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    child = spawn(name, [PYTHON, "-m", "forum.cli", *args], env=env, log_dir=log_dir, cpus=cpus)
+    server = Server(child, port)
+    try:
+        wait_ready(child, f"{server.base}/healthz")
+    except BaseException:
+        child.stop()
+        raise
+    return server
+
+
+def start_baseline(
+    name: str, env: dict[str, str], log_dir: Path, cpus: set[int] | None = None
+) -> Server:
+    port = free_port()
+    command = [PYTHON, "-m", "bench.baseline_app", "--port", str(port)]
+    child = spawn(name, command, env=env, log_dir=log_dir, cpus=cpus)
+    server = Server(child, port)
+    try:
+        wait_ready(child, f"{server.base}/healthz")
+    except BaseException:
+        child.stop()
+        raise
+    return server
+
+
+@dataclass
+class Seed:
+    token: str
+    fanout_thread: int
+    write_thread: int
+    page_thread: int | None
+    post_template: dict[str, Any]
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def _ok(status: int, body: Any, what: str) -> Any:
+    if status not in (200, 201):
+        raise RuntimeError(f"{what}: {status} {body}")
+    return body
+
+
+def post_body(marker: str) -> str:
+    return f"{POST_TEXT}\n\n[bench {marker}]"
+
+
+def seed(base: str, *, page_posts: int = 0) -> Seed:
+    """Token, board and threads through the API; `page_posts` posts in a page thread."""
+    token = _ok(
+        *http_json("POST", f"{base}/api/v1/tokens", {"username": ADMIN, "password": PASSWORD}),
+        "token",
+    )["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    board = {"slug": "bench", "title": "ベンチマーク", "description": "計測用"}
+    status, body = http_json("POST", f"{base}/api/v1/boards", board, headers=auth)
+    if status != 409 and not (status == 422 and "slug" in str(body)):
+        _ok(status, body, "board")
+
+    def thread(title: str) -> int:
+        made = http_json(
+            "POST",
+            f"{base}/api/v1/boards/bench/threads",
+            {"title": title, "body": POST_TEXT},
+            headers=auth,
+        )
+        return int(_ok(*made, "thread")["thread"]["id"])
+
+    fanout = thread("ライブQ&A：関係人口の広げ方（計測）")
+    write = thread("書き込み計測")
+    template = _ok(
+        *http_json(
+            "POST",
+            f"{base}/api/v1/threads/{fanout}/posts",
+            {"body": post_body("t0=0000000000.000000")},
+            headers=auth,
+        ),
+        "template post",
+    )
+    page = None
+    if page_posts:
+        page = thread("ページ表示計測：200件の投稿")
+        for i in range(page_posts - 1):
+            body_text = (
+                f"{i + 1}件目の返信です。**移住相談**の窓口を [役場のページ](https://example.jp/iju) "
+                f"にまとめました。\n\n- 住まい：空き家バンク\n- 仕事：地域おこし協力隊\n\n{POST_TEXT}"
+            )
+            _ok(
+                *http_json(
+                    "POST",
+                    f"{base}/api/v1/threads/{page}/posts",
+                    {"body": body_text},
+                    headers=auth,
+                ),
+                "page post",
+            )
+    return Seed(token, fanout, write, page, dict(template))
