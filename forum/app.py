@@ -51,12 +51,20 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with RegisterTortoise(app, config=settings.tortoise_config()), hub:
             outbox.bind_publisher(hub)
-            pruner = asyncio.create_task(_prune_forever(settings), name="koryu-prune")
+            stop = asyncio.Event()
+            pruner = asyncio.create_task(_prune_forever(settings, stop), name="koryu-prune")
             try:
                 yield
             finally:
-                pruner.cancel()
-                await asyncio.gather(pruner, return_exceptions=True)
+                # Let a prune in flight finish rather than cancel it mid-statement: a
+                # cancelled query keeps running on the driver's thread after the
+                # connections close.
+                stop.set()
+                try:
+                    async with asyncio.timeout(30):
+                        await pruner
+                except TimeoutError:
+                    log.warning("pruning realtime events did not stop in time")
                 outbox.bind_publisher(None)
 
     async def forum_error(request: Request, exc: Exception) -> Response:
@@ -127,16 +135,30 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
     return app
 
 
-async def _prune_forever(settings: Settings) -> None:
+PRUNE_FIRST_AFTER = 60.0  # seconds after start-up: a restart loop should not prune each time
+PRUNE_EVERY = 3600.0
+
+
+async def _prune_forever(settings: Settings, stop: asyncio.Event) -> None:
     """Drop realtime history past the retention window; late subscribers get a resync."""
-    while True:
+    wait = PRUNE_FIRST_AFTER
+    while not await _stopped_within(stop, wait):
+        wait = PRUNE_EVERY
         try:
             pruned = await outbox.prune(timedelta(days=settings.event_retention_days))
             if pruned:
                 log.info("pruned %d realtime events", pruned)
         except Exception:
             log.warning("pruning realtime events failed", exc_info=True)
-        await asyncio.sleep(3600)
+
+
+async def _stopped_within(stop: asyncio.Event, seconds: float) -> bool:
+    try:
+        async with asyncio.timeout(seconds):
+            await stop.wait()
+    except TimeoutError:
+        return False
+    return True
 
 
 def _http_code(status: int) -> str:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from starlette.applications import Starlette
 
+from forum import app as app_module
 from forum import outbox
+from forum.app import create_app
+from forum.config import Settings
 from forum.models import OutboxEvent
 from realtime.protocol import Event
 
@@ -77,3 +80,24 @@ async def test_read_events_is_bounded_and_prune_drops_old_rows(app: Starlette) -
     assert await outbox.prune(timedelta(seconds=-1)) == 5
     assert await outbox.oldest_seq("board:x") is None
     assert await outbox.head("board:x") == 5  # numbering continues after a prune
+
+
+async def test_the_app_prunes_on_schedule_and_stops_without_cutting_a_query_short(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(app_module, "PRUNE_FIRST_AFTER", 0.05)
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        async with outbox.atomic() as tx:
+            tx.emit("board:old", "thread.created", {"n": 1})
+            tx.emit("board:new", "thread.created", {"n": 2})
+        too_old = datetime.now(UTC) - timedelta(days=settings.event_retention_days + 1)
+        await OutboxEvent.filter(channel="board:old").update(created_at=too_old)
+        for _ in range(250):  # up to 5 s
+            if await outbox.oldest_seq("board:old") is None:
+                break
+            await asyncio.sleep(0.02)
+        assert await outbox.oldest_seq("board:old") is None
+        assert await outbox.oldest_seq("board:new") == 1
+    # Leaving the lifespan waited for the pruner: nothing is left running on the loop.
+    assert not [t for t in asyncio.all_tasks() if t.get_name() == "koryu-prune"]
