@@ -34,6 +34,7 @@ from moderation import pages as moderation_pages
 from moderation import web as moderation_api
 from moderation.gate import ModerationGate
 from realtime.broker import create_broker
+from realtime.rawsocket import CaptureRawSend
 
 __all__ = ["create_app"]
 
@@ -112,6 +113,8 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
             *pages.routes(),
         ],
         middleware=[
+            # Outermost: fan-out writes pre-built frames to uvicorn's own transport.
+            Middleware(CaptureRawSend),
             Middleware(SecurityHeadersMiddleware),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
             Middleware(IdentityMiddleware, secure_cookies=settings.secure_cookies),

@@ -91,6 +91,14 @@ class ChannelAccess:
             return actor.is_site_moderator or scope.board_id in actor.board_roles
         return True
 
+    def public(self, event: Event) -> bool:
+        """Whether everybody allowed on the event's channel may see it: ``visible`` is then
+        skipped for each viewer. False wherever ``visible`` looks at the viewer."""
+        scope = self.scopes.get(event.channel)
+        if scope is None:
+            return event.channel.startswith("user:")  # only its owner may subscribe
+        return not scope.moderation and scope.board_id not in self.private_boards
+
     def observe(self, event: Event) -> list[str]:
         """Learn from an event before it is sent; return channels whose viewers need rechecking."""
         if event.name == "board.updated" and event.channel.startswith("board:"):
@@ -136,7 +144,9 @@ class ForumHub(Hub):
     """The realtime hub, taught to notice access changes in the events it carries."""
 
     def __init__(self, broker: Broker, access: ChannelAccess, **options: Any) -> None:
-        super().__init__(broker, replay=replay, visible=access.visible, **options)
+        super().__init__(
+            broker, replay=replay, visible=access.visible, public=access.public, **options
+        )
         self.access = access
         self._rechecks: set[asyncio.Task[int]] = set()
 

@@ -22,11 +22,14 @@ from realtime.protocol import (
     encode_resync,
     encode_subscribed,
     parse_client_frame,
+    websocket_text_frame,
 )
+from realtime.rawsocket import CaptureRawSend, RawSocket, raw_socket
 from realtime.types import (
     AuthenticateFn,
     AuthoriseFn,
     Principal,
+    PublicFn,
     Replay,
     ReplayFn,
     Resync,
@@ -39,6 +42,7 @@ __all__ = [
     "AuthoriseFn",
     "Broker",
     "BrokerUnavailable",
+    "CaptureRawSend",
     "ClientFrame",
     "Connection",
     "ConnectionClosing",
@@ -49,6 +53,8 @@ __all__ = [
     "Ping",
     "Principal",
     "ProtocolError",
+    "PublicFn",
+    "RawSocket",
     "Replay",
     "ReplayFn",
     "Resync",
@@ -64,4 +70,6 @@ __all__ = [
     "encode_subscribed",
     "make_ws_endpoint",
     "parse_client_frame",
+    "raw_socket",
+    "websocket_text_frame",
 ]

@@ -9,7 +9,7 @@ from typing import Any
 
 from realtime.connection import Connection
 from realtime.protocol import Event, encode_resync
-from realtime.types import Replay, Resync, VisibleFn
+from realtime.types import PublicFn, Replay, Resync, VisibleFn
 
 __all__ = ["Channel", "by_seq"]
 
@@ -31,10 +31,17 @@ class Channel:
     held while the gap is fetched from the database, then delivered in order."""
 
     def __init__(
-        self, name: str, *, visible: VisibleFn | None, replay: Replayer, spawn: Spawner
+        self,
+        name: str,
+        *,
+        visible: VisibleFn | None,
+        replay: Replayer,
+        spawn: Spawner,
+        public: PublicFn | None = None,
     ) -> None:
         self.name = name
         self.visible = visible
+        self.public = public
         self._replay = replay
         self._spawn = spawn
         self.subscribers: set[Connection] = set()
@@ -43,6 +50,8 @@ class Channel:
         # Events waiting for that head, or for a gap fill to finish.
         self.held: list[Event] = []
         self.filling = False
+        # A recheck asked for while a bounded fill ran: done when that fill ends.
+        self._recheck_pending = False
 
     def receive(self, event: Event) -> None:
         if self.last_seq is None or self.filling:
@@ -57,9 +66,14 @@ class Channel:
 
     def recheck(self) -> None:
         """Fetch whatever came after `last_seq` that the broker did not deliver."""
-        if self.last_seq is not None and not self.filling:
-            self.filling = True
-            self._spawn(self._fill(self.last_seq, None))
+        if self.last_seq is None:
+            return
+        if self.filling:
+            self._recheck_pending = True
+            return
+        self._recheck_pending = False
+        self.filling = True
+        self._spawn(self._fill(self.last_seq, None))
 
     def hole_after(self, position: int, buffered: list[Event]) -> int | None:
         """For a subscriber at `position` holding `buffered` live events: the
@@ -85,8 +99,18 @@ class Channel:
     def _deliver(self, event: Event) -> None:
         self.last_seq = event.seq
         visible = self.visible
+        if visible is not None and self.public is not None and self._public(event):
+            visible = None
         for conn in self.subscribers:
             conn.offer(event, visible)
+
+    def _public(self, event: Event) -> bool:
+        assert self.public is not None
+        try:
+            return self.public(event)
+        except Exception:
+            logger.exception("public() failed on %s#%d", event.channel, event.seq)
+            return False
 
     def _drain(self) -> None:
         held, self.held = by_seq(self.held), []
@@ -124,3 +148,5 @@ class Channel:
                     conn.skip_to(self.name, top, frame)
         self.filling = False
         self._drain()
+        if self._recheck_pending and not self.filling:
+            self.recheck()

@@ -8,7 +8,8 @@ from typing import Protocol
 
 from starlette.websockets import WebSocketDisconnect
 
-from realtime.protocol import Event, encode_resync
+from realtime.protocol import Event, encode_resync, websocket_text_frame
+from realtime.rawsocket import RawSocket
 from realtime.types import Principal, VisibleFn
 
 __all__ = ["CLOSE_TOO_SLOW", "Connection", "ConnectionClosing", "Subscription", "Transport"]
@@ -30,6 +31,10 @@ class ConnectionClosing(Exception):
     """The connection is shutting down; stop producing frames for it."""
 
 
+# A frame as queued: its text and, when already built, its WebSocket frame.
+_Frame = tuple[str, bytes | None]
+
+
 class Subscription:
     """A connection's position in one channel."""
 
@@ -43,17 +48,32 @@ class Subscription:
 
 
 class Connection:
-    """Frames leave only through the writer task, in queue order.
+    """Frames leave in the order they are produced, each whole.
 
-    `push` never waits: a full queue means the client cannot keep up, and it
-    is closed with 4008 rather than slowing the fan-out for everybody else.
+    `push` never waits. On a raw socket (see `realtime.rawsocket`) with nothing queued
+    ahead it writes the frame's bytes at once; otherwise the frame joins a bounded queue
+    that the writer task empties. A client that cannot keep up — its socket backlog over
+    `backlog_bytes`, or the queue full — is closed with 4008 rather than slowing the
+    fan-out for everybody else, and resumes from its last seq.
     """
 
-    def __init__(self, transport: Transport, principal: Principal, *, queue_size: int) -> None:
+    def __init__(
+        self,
+        transport: Transport,
+        principal: Principal,
+        *,
+        queue_size: int,
+        raw: RawSocket | None = None,
+        backlog_bytes: int = 256 * 1024,
+    ) -> None:
         self.transport = transport
         self.principal = principal
         self.subscriptions: dict[str, Subscription] = {}
-        self._queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=queue_size)
+        self._queue: asyncio.Queue[_Frame | None] = asyncio.Queue(maxsize=queue_size)
+        # Frames handed to the writer and not yet written, the one in hand included.
+        self._unsent = 0
+        self._raw = raw
+        self._backlog_bytes = backlog_bytes
         self._close_code: int | None = None
         self._close_reason = ""
         self.closing = False
@@ -62,24 +82,45 @@ class Connection:
     def close_code(self) -> int | None:
         return self._close_code
 
-    def push(self, frame: str) -> None:
+    @property
+    def raw(self) -> bool:
+        return self._raw is not None
+
+    def push(self, text: str, wire: bytes | None = None) -> None:
+        """Send a frame without waiting; `wire` is its WebSocket frame when already built."""
         if self.closing:
             return
+        raw = self._raw
+        if raw is not None and not self._unsent:
+            if raw.buffered() > self._backlog_bytes:
+                self.close(CLOSE_TOO_SLOW, "too slow")
+            elif raw.open():
+                raw.write(wire if wire is not None else websocket_text_frame(text.encode()))
+            else:
+                self.close(None)
+            return
         try:
-            self._queue.put_nowait(frame)
+            self._queue.put_nowait((text, wire))
         except asyncio.QueueFull:
             self.close(CLOSE_TOO_SLOW, "too slow")
+        else:
+            self._unsent += 1
 
-    async def send(self, frame: str) -> None:
+    async def send(self, text: str, wire: bytes | None = None) -> None:
         """Queue a frame, waiting for room: for replies and replays, not fan-out."""
         if self.closing:
             raise ConnectionClosing
-        await self._queue.put(frame)
+        self._unsent += 1
+        try:
+            await self._queue.put((text, wire))
+        except BaseException:
+            self._unsent -= 1
+            raise
         if self.closing:
             raise ConnectionClosing
 
     def offer(self, event: Event, visible: VisibleFn | None) -> None:
-        """Deliver a live event: buffered, dropped as a duplicate, or queued."""
+        """Deliver a live event: buffered, dropped as a duplicate, or sent."""
         sub = self.subscriptions.get(event.channel)
         if sub is None or self.closing:
             return
@@ -95,8 +136,8 @@ class Connection:
         if skipped:
             # The hub could not fill the gap: say so rather than skip silently.
             self.push(encode_resync(event.channel, event.seq - 1))
-        if self.sees(event, visible):
-            self.push(event.text)
+        if visible is None or self.sees(event, visible):
+            self.push(event.text, event.wire)
 
     def sees(self, event: Event, visible: VisibleFn | None) -> bool:
         if visible is None:
@@ -114,10 +155,10 @@ class Connection:
             sub.last_seq = seq
             self.push(resync_frame)
 
-    def offer_presence(self, channel: str, frame: str) -> None:
+    def offer_presence(self, channel: str, frame: str, wire: bytes | None = None) -> None:
         sub = self.subscriptions.get(channel)
         if sub is not None and sub.buffer is None:
-            self.push(frame)
+            self.push(frame, wire)
 
     def close(self, code: int | None, reason: str = "") -> None:
         """Stop the writer; it sends a close frame with `code` unless code is None
@@ -132,9 +173,22 @@ class Connection:
         self._queue.put_nowait(None)
 
     async def run_writer(self) -> None:
+        raw = self._raw
         try:
             while (frame := await self._queue.get()) is not None:
-                await self.transport.send_text(frame)
+                text, wire = frame
+                if raw is None:
+                    await self.transport.send_text(text)
+                else:
+                    # Replies wait for the socket to drain; fan-out (push) does not.
+                    await raw.drained()
+                    if self.closing:
+                        break
+                    if not raw.open():
+                        self.close(None)
+                        break
+                    raw.write(wire if wire is not None else websocket_text_frame(text.encode()))
+                self._unsent -= 1
             if self._close_code is not None:
                 await self.transport.close(self._close_code, self._close_reason)
         except (WebSocketDisconnect, RuntimeError, OSError):

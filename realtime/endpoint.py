@@ -2,7 +2,9 @@
 
 Serve it with uvicorn's `ws_per_message_deflate=False`: permessage-deflate
 doubles the CPU per message and triples the memory per socket, and it would
-compress the same frame once per viewer. A `ws_max_size` near
+compress the same frame once per viewer. Wrap the whole ASGI app in
+`realtime.rawsocket.CaptureRawSend` so fan-out can write each event's
+pre-built frame straight to uvicorn's transport. A `ws_max_size` near
 `max_frame_bytes` also lets uvicorn refuse huge frames before buffering them.
 """
 
@@ -27,6 +29,7 @@ from realtime.protocol import (
     encode_pong,
     parse_client_frame,
 )
+from realtime.rawsocket import raw_socket
 from realtime.types import AuthenticateFn, AuthoriseFn, ReplayFn
 
 __all__ = ["make_ws_endpoint"]
@@ -72,7 +75,7 @@ def make_ws_endpoint(
             await websocket.close(CLOSE_POLICY_VIOLATION)
             return
         await websocket.accept()
-        conn = hub.attach(websocket, principal)
+        conn = hub.attach(websocket, principal, raw=raw_socket(websocket.scope))
         session = _Session(
             hub,
             conn,

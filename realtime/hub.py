@@ -18,8 +18,23 @@ from realtime.broker import Broker, BrokerUnavailable
 from realtime.channel import Channel, by_seq
 from realtime.connection import Connection, Subscription, Transport
 from realtime.presence import PRESENCE_CHANNEL, PRESENCE_EVENT, Presence
-from realtime.protocol import Event, encode_error, encode_resync, encode_subscribed
-from realtime.types import AuthoriseFn, Principal, Replay, ReplayFn, Resync, VisibleFn
+from realtime.protocol import (
+    Event,
+    encode_error,
+    encode_resync,
+    encode_subscribed,
+    websocket_text_frame,
+)
+from realtime.rawsocket import RawSocket
+from realtime.types import (
+    AuthoriseFn,
+    Principal,
+    PublicFn,
+    Replay,
+    ReplayFn,
+    Resync,
+    VisibleFn,
+)
 
 __all__ = ["Hub"]
 
@@ -32,8 +47,11 @@ class Hub:
     """Run it inside the app's lifespan: `async with hub: ...`.
 
     `replay` reads the events table (see `realtime.types.ReplayFn`); `visible`
-    runs per viewer per event and must not do I/O. Presence counts go out at
-    most once per `presence_interval` per channel.
+    runs per viewer per event and must not do I/O, unless `public` says once for
+    the event that every viewer of its channel may see it. Presence counts go out
+    at most once per `presence_interval` per channel. A connection is closed as too
+    slow when `queue_size` frames wait for its writer or, on a raw socket, when
+    more than `backlog_bytes` wait in its transport.
     """
 
     def __init__(
@@ -42,7 +60,9 @@ class Hub:
         *,
         replay: ReplayFn,
         visible: VisibleFn | None = None,
+        public: PublicFn | None = None,
         queue_size: int = 1024,
+        backlog_bytes: int = 256 * 1024,
         presence_interval: float = 1.0,
         presence_ttl: float = 30.0,
         replay_timeout: float = 10.0,
@@ -53,7 +73,9 @@ class Hub:
         self.broker = broker
         self.replay = replay
         self.visible = visible
+        self.public = public
         self.queue_size = queue_size
+        self.backlog_bytes = backlog_bytes
         self.presence_interval = presence_interval
         self.replay_timeout = replay_timeout
         self._presence = Presence(process_id or uuid.uuid4().hex, ttl=presence_ttl)
@@ -98,8 +120,16 @@ class Hub:
     async def healthy(self) -> bool:
         return await self.broker.healthy()
 
-    def attach(self, transport: Transport, principal: Principal) -> Connection:
-        conn = Connection(transport, principal, queue_size=self.queue_size)
+    def attach(
+        self, transport: Transport, principal: Principal, *, raw: RawSocket | None = None
+    ) -> Connection:
+        conn = Connection(
+            transport,
+            principal,
+            queue_size=self.queue_size,
+            raw=raw,
+            backlog_bytes=self.backlog_bytes,
+        )
         self._connections.add(conn)
         return conn
 
@@ -139,7 +169,11 @@ class Hub:
         ch = self._channels.get(channel)
         if ch is None:
             ch = self._channels[channel] = Channel(
-                channel, visible=self.visible, replay=self._replay_bounded, spawn=self._spawn
+                channel,
+                visible=self.visible,
+                public=self.public,
+                replay=self._replay_bounded,
+                spawn=self._spawn,
             )
         ch.subscribers.add(conn)
         sub = conn.subscriptions[channel] = Subscription()
@@ -190,10 +224,11 @@ class Hub:
 
     def _drop(self, channel: str, conns: Iterable[Connection]) -> int:
         frame = encode_error("forbidden", "access to this channel was withdrawn", channel)
+        wire = websocket_text_frame(frame.encode())
         dropped = 0
         for conn in conns:
             if self.unsubscribe(conn, channel):
-                conn.push(frame)
+                conn.push(frame, wire)
                 dropped += 1
         return dropped
 
@@ -251,7 +286,7 @@ class Hub:
             if last < event.seq <= until:
                 last = event.seq
                 if conn.sees(event, self.visible):
-                    await conn.send(event.text)
+                    await conn.send(event.text, event.wire)
 
     async def _replay_bounded(
         self, channel: str, after: int | None, until: int | None

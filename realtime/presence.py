@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
 
 from realtime.channel import Channel
-from realtime.protocol import Event, encode_presence
+from realtime.protocol import Event, encode_presence, websocket_text_frame
 
 __all__ = ["PRESENCE_CHANNEL", "PRESENCE_EVENT", "Presence"]
 
@@ -55,8 +55,9 @@ class Presence:
             viewers = len(ch.subscribers) + self.remote(name)
             if self.due(name, viewers):
                 frame = encode_presence(name, viewers)
+                wire = websocket_text_frame(frame.encode())
                 for conn in ch.subscribers:
-                    conn.offer_presence(name, frame)
+                    conn.offer_presence(name, frame, wire)
 
     def outgoing(self, local: Mapping[str, int]) -> Event | None:
         """This process's counts to publish: changed ones, or all when a refresh is due."""

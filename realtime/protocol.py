@@ -7,6 +7,7 @@ Server frames are JSON text. An event's frame is encoded once, when the
 from __future__ import annotations
 
 import re
+import struct
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -26,9 +27,23 @@ __all__ = [
     "encode_resync",
     "encode_subscribed",
     "parse_client_frame",
+    "websocket_text_frame",
 ]
 
 CHANNEL_RE: Final = re.compile(r"[a-z]+(?::[A-Za-z0-9_\-]{1,64})?")
+
+
+def websocket_text_frame(payload: bytes) -> bytes:
+    """A complete, unmasked, uncompressed WebSocket text frame (RFC 6455 5.2) as a server
+    sends it: the same bytes are valid on every connection."""
+    n = len(payload)
+    if n < 126:
+        header = bytes((0x81, n))
+    elif n < 1 << 16:
+        header = struct.pack("!BBH", 0x81, 126, n)
+    else:
+        header = struct.pack("!BBQ", 0x81, 127, n)
+    return header + payload
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +58,8 @@ class Event:
     # ASGI carries text frames as `str`: decoding here, once, keeps the
     # per-viewer path free of any encoding work.
     text: str = field(init=False, repr=False, compare=False)
+    # The whole WebSocket frame, for writing the same bytes to every socket.
+    wire: bytes = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         frame = orjson.dumps(
@@ -56,6 +73,7 @@ class Event:
         )
         object.__setattr__(self, "frame", frame)
         object.__setattr__(self, "text", frame.decode())
+        object.__setattr__(self, "wire", websocket_text_frame(frame))
 
     def to_wire(self) -> bytes:
         """The compact form carried by the broker between processes."""

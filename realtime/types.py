@@ -18,6 +18,7 @@ __all__ = [
     "AuthenticateFn",
     "AuthoriseFn",
     "Principal",
+    "PublicFn",
     "Replay",
     "ReplayFn",
     "Resync",
@@ -52,6 +53,9 @@ ReplayFn: TypeAlias = Callable[[str, int | None, int | None], Awaitable[Replay |
 # Runs once per viewer per event inside the fan-out loop: keep it cheap and
 # free of I/O (decide from fields already on the principal and the event).
 VisibleFn: TypeAlias = Callable[[Principal, Event], bool]
+# True when every viewer allowed on the event's channel may see the event: the hub then
+# skips `visible` for its viewers. Runs once per event; keep it free of I/O too.
+PublicFn: TypeAlias = Callable[[Event], bool]
 AuthoriseFn: TypeAlias = Callable[[Principal, str], Awaitable[bool]]
 # Returns None to refuse the handshake (e.g. a bad bearer token); an
 # anonymous principal is a valid principal.

@@ -12,12 +12,13 @@ from typing import Any
 import orjson
 import uvicorn
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Origin
 
-from realtime import Broker, Event, Hub, Replay, Resync, make_ws_endpoint
+from realtime import Broker, CaptureRawSend, Event, Hub, Replay, Resync, make_ws_endpoint
 
 ORIGIN = "http://koryu.test"
 Frame = dict[str, Any]
@@ -90,6 +91,11 @@ def visible(user: User, event: Event) -> bool:
     return not event.data.get("hidden") or user.admin
 
 
+# Whether served apps let fan-out write straight to uvicorn's transport (the production
+# set-up) or only through ASGI `send`; test_delivery runs every test both ways.
+RAW_SEND = {"enabled": True}
+
+
 def make_app(hub: Hub, *, origins: Sequence[str] = (ORIGIN,), **options: Any) -> Starlette:
     endpoint = make_ws_endpoint(
         hub,
@@ -104,7 +110,10 @@ def make_app(hub: Hub, *, origins: Sequence[str] = (ORIGIN,), **options: Any) ->
         async with hub:
             yield
 
-    return Starlette(routes=[WebSocketRoute("/ws", endpoint)], lifespan=lifespan)
+    middleware = [Middleware(CaptureRawSend)] if RAW_SEND["enabled"] else []
+    return Starlette(
+        routes=[WebSocketRoute("/ws", endpoint)], middleware=middleware, lifespan=lifespan
+    )
 
 
 @asynccontextmanager

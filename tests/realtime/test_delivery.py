@@ -11,21 +11,46 @@ from urllib.parse import urlsplit
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from realtime import BrokerUnavailable, MemoryBroker
+from realtime import BrokerUnavailable, Hub, MemoryBroker, MemoryBus
 from realtime.redis import RedisBroker
 from tests.realtime.conftest import REDIS_URL, BrokerFactory
 from tests.realtime.support import (
+    RAW_SEND,
     Store,
     TcpProxy,
     assert_quiet,
     connected,
     event_seqs,
+    make_app,
     open_ws,
     recv,
     running,
     send,
+    serve,
     subscribe,
+    visible,
 )
+
+
+@pytest.fixture(autouse=True, params=["raw", "asgi"])
+def socket_writes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every delivery test runs with fan-out writing pre-built frames to uvicorn's
+    transport, and with frames going through ASGI `send` only."""
+    monkeypatch.setitem(RAW_SEND, "enabled", request.param == "raw")
+    return str(request.param)
+
+
+async def test_connections_write_raw_frames_exactly_when_the_app_captures_the_send(
+    socket_writes: str,
+) -> None:
+    store = Store()
+    hub = Hub(MemoryBroker(MemoryBus()), replay=store.replay, visible=visible)
+    async with serve(make_app(hub)) as url:
+        ws = await open_ws(url)
+        await subscribe(ws, "thread:1", after=0)
+        connections = list(hub._connections)
+        assert [c.raw for c in connections] == [socket_writes == "raw"]
+        await ws.close()
 
 
 async def test_twenty_concurrent_publishers_arrive_in_order_without_gaps(

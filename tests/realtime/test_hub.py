@@ -241,3 +241,58 @@ async def test_a_visible_check_that_raises_withholds_only_that_event(store: Stor
         for _ in range(3):
             await hub.publish(store.append("thread:1"))
         await eventually(lambda: recorder.seqs() == [1, 3])
+
+
+async def test_visible_runs_per_viewer_only_for_events_public_does_not_clear(
+    store: Store, broker_factory: BrokerFactory
+) -> None:
+    checked: list[str] = []
+
+    def counting_visible(user: User, event: Event) -> bool:
+        checked.append(event.channel)
+        return visible(user, event)
+
+    def public(event: Event) -> bool:
+        return event.channel != "thread:secret"
+
+    async with Hub(
+        broker_factory(), replay=store.replay, visible=counting_visible, public=public
+    ) as hub:
+        viewers = [await watch(hub, channel, user=User("admin")) for channel in ("thread:1",) * 3]
+        secret = [await watch(hub, "thread:secret", user=User("admin")) for _ in range(3)]
+        await hub.publish(store.append("thread:1"))
+        await hub.publish(store.append("thread:secret"))
+        await eventually(lambda: all(r.seqs() == [1] for _, r in viewers + secret))
+    assert checked == ["thread:secret"] * 3
+
+
+class GatedStore(Store):
+    """Gap fills (bounded replays) wait until `release` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+        self.filling = asyncio.Event()
+
+    async def replay(self, channel: str, after: int | None, until: int | None) -> Replay:
+        if until is not None:
+            self.filling.set()
+            await self.release.wait()
+        return await super().replay(channel, after, until)
+
+
+async def test_a_recheck_during_a_gap_fill_is_not_forgotten(
+    broker_factory: BrokerFactory,
+) -> None:
+    store = GatedStore()
+    async with Hub(broker_factory(), replay=store.replay, visible=visible) as hub:
+        _, recorder = await watch(hub, "thread:1")
+        events = [store.append("thread:1") for _ in range(3)]
+        await hub.publish(events[0])
+        await hub.publish(events[2])  # 2 is missing: a bounded fill starts and waits
+        async with asyncio.timeout(5):
+            await store.filling.wait()
+        store.append("thread:1")  # 4 commits while the broker is away: never published
+        hub.recheck()
+        store.release.set()
+        await eventually(lambda: recorder.seqs() == [1, 2, 3, 4])

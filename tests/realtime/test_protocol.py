@@ -4,6 +4,7 @@ from typing import Any
 
 import orjson
 import pytest
+from websockets.frames import Frame, Opcode
 
 from realtime import (
     Event,
@@ -17,6 +18,7 @@ from realtime import (
     encode_resync,
     encode_subscribed,
     parse_client_frame,
+    websocket_text_frame,
 )
 
 
@@ -131,3 +133,17 @@ def test_anything_else_is_a_bad_request(raw: str) -> None:
 )
 def test_server_frames_match_the_wire_protocol(frame: str, expected: dict[str, Any]) -> None:
     assert orjson.loads(frame) == expected
+
+
+@pytest.mark.parametrize("size", [0, 1, 125, 126, 65535, 65536, 70000])
+def test_a_prebuilt_frame_is_what_a_websockets_server_would_send(size: int) -> None:
+    payload = ("あ" * size).encode()[:size]
+    frame = Frame(Opcode.TEXT, payload)
+    expected = frame.serialize(mask=False)
+    assert websocket_text_frame(payload) == expected
+
+
+def test_an_events_wire_bytes_frame_its_json_once() -> None:
+    event = Event("thread:1", 1, "post.created", {"body": "本文" * 100})
+    assert event.wire == websocket_text_frame(event.frame)
+    assert event.wire.endswith(event.frame)

@@ -1,0 +1,80 @@
+"""Write an event's pre-built WebSocket frame straight to the socket's transport.
+
+A server's text frame is unmasked, so every viewer of an event receives the very same
+bytes: `Event.wire` builds them once, and fan-out becomes one `transport.write` per viewer
+instead of each socket's protocol framing the same text again behind three layers of ASGI
+`send` wrappers.
+
+This reaches into uvicorn's websockets-sansio protocol (uvicorn's default when the
+`websockets` package is installed). It is used only when the ASGI `send` that reached the
+app is that protocol's own bound method, captured by `CaptureRawSend` before any
+middleware wraps it, and no extension was negotiated; on any other server, or another
+uvicorn protocol, `raw_socket` returns None and connections use the portable ASGI path.
+Before every write the protocol must still be open, with no close frame sent: frames
+written here and frames uvicorn writes itself (pings, pongs, the close) are each whole,
+so they interleave safely.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.protocol import OPEN
+
+__all__ = ["SCOPE_KEY", "CaptureRawSend", "RawSocket", "raw_socket"]
+
+SCOPE_KEY = "realtime.raw_send"
+
+
+class CaptureRawSend:
+    """Outermost ASGI wrapper: remember the server's own `send` for WebSocket scopes."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            scope[SCOPE_KEY] = send
+        await self.app(scope, receive, send)
+
+
+class RawSocket:
+    """The three calls a connection makes on an accepted uvicorn WebSocket."""
+
+    __slots__ = ("_protocol", "_transport", "buffered", "write")
+
+    def __init__(self, protocol: Any) -> None:
+        self._protocol = protocol
+        self._transport = protocol.transport
+        self.write: Callable[[bytes], None] = self._transport.write
+        # Bytes accepted but not yet taken by the kernel: the socket's backlog.
+        self.buffered: Callable[[], int] = self._transport.get_write_buffer_size
+
+    def open(self) -> bool:
+        protocol = self._protocol
+        return (
+            protocol.conn.state is OPEN
+            and not protocol.close_sent
+            and not self._transport.is_closing()
+        )
+
+    async def drained(self) -> None:
+        """Wait until the transport is below its high-water mark (or the peer is gone)."""
+        await self._protocol.writable.wait()
+
+
+def raw_socket(scope: Scope) -> RawSocket | None:
+    """The raw writer for an accepted WebSocket, or None where only ASGI `send` is safe."""
+    send = scope.get(SCOPE_KEY)
+    protocol = getattr(send, "__self__", None)
+    if type(protocol) is not WebSocketsSansIOProtocol:
+        return None
+    if getattr(send, "__func__", None) is not WebSocketsSansIOProtocol.send:
+        return None
+    if protocol.conn.extensions or not protocol.handshake_complete:
+        return None
+    raw = RawSocket(protocol)
+    return raw if raw.open() else None
