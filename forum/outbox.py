@@ -8,6 +8,7 @@ publish that fails loses nothing: the rows are there, and the hub fills gaps fro
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -48,32 +49,64 @@ class Tx:
         self.queued.append((channel, name, data))
 
 
-_NEXT_SEQ = (
-    "INSERT INTO channel_heads (channel, last_seq) VALUES ({0}, 1) "
+# PostgreSQL: one statement per event. The upsert in the CTE takes the channel's row lock
+# until commit, so concurrent writers get consecutive numbers in commit order: no gaps, no
+# reuse. Data-modifying CTEs run exactly once, whether or not the outer query reads them.
+_PG_EVENT = (
+    "WITH h AS ("
+    "INSERT INTO channel_heads (channel, last_seq) VALUES ($1, 1) "
     "ON CONFLICT (channel) DO UPDATE SET last_seq = channel_heads.last_seq + 1 "
-    "RETURNING last_seq"
+    "RETURNING last_seq) "
+    "INSERT INTO events (channel, seq, name, payload, created_at) "
+    "SELECT $1, last_seq, $2, $3::jsonb, $4 FROM h RETURNING seq"
 )
-_INSERT_EVENT = (
-    "INSERT INTO events (channel, seq, name, payload, created_at) VALUES ({0}, {1}, {2}, {3}, {4})"
+# SQLite has no data-modifying CTEs: one upsert moves every channel of the transaction on
+# by its number of events, one multi-row insert writes the events. The transaction holds
+# SQLite's write lock, so nobody numbers in between.
+_SQLITE_HEADS = (
+    "INSERT INTO channel_heads (channel, last_seq) VALUES {rows} "
+    "ON CONFLICT (channel) DO UPDATE SET last_seq = channel_heads.last_seq + excluded.last_seq "
+    "RETURNING channel, last_seq"
 )
-_MARKS = {"postgres": ("$1", "$2", "$3", "$4::jsonb", "$5")}
+_SQLITE_EVENTS = "INSERT INTO events (channel, seq, name, payload, created_at) VALUES {rows}"
+_SQLITE_CHUNK = 500  # rows per statement, far below SQLite's bound-parameter limit
 
 
 async def _write(tx: Tx) -> None:
-    # The upsert takes the channel's row lock on PostgreSQL (and the write lock on SQLite),
-    # so concurrent writers get consecutive numbers in commit order: no gaps, no reuse.
-    # Plain SQL: this runs for every event of every post.
-    marks = _MARKS.get(tx.conn.capabilities.dialect, ("?",) * 5)
-    next_seq = _NEXT_SEQ.format(marks[0])
-    insert = _INSERT_EVENT.format(*marks)
+    # Plain SQL: this runs for every event of every post, inside the transaction.
+    if not tx.queued:
+        return
     now = datetime.now(UTC)
-    for channel, name, data in tx.queued:
-        rows = await tx.conn.execute_query_dict(next_seq, [channel])
-        seq = int(rows[0]["last_seq"])
-        event = Event(channel=channel, seq=seq, name=name, data=data)
-        await tx.conn.execute_query(insert, [channel, seq, name, _json(data), now])
-        tx.written.append(event)
+    if tx.conn.capabilities.dialect == "postgres":
+        for channel, name, data in tx.queued:
+            rows = await tx.conn.execute_query_dict(_PG_EVENT, [channel, name, _json(data), now])
+            tx.written.append(Event(channel=channel, seq=int(rows[0]["seq"]), name=name, data=data))
+    else:
+        await _write_sqlite(tx, now)
     tx.queued.clear()
+
+
+async def _write_sqlite(tx: Tx, now: datetime) -> None:
+    counts = Counter(channel for channel, _, _ in tx.queued)
+    heads: dict[str, int] = {}
+    items = list(counts.items())
+    for i in range(0, len(items), _SQLITE_CHUNK):
+        chunk = items[i : i + _SQLITE_CHUNK]
+        query = _SQLITE_HEADS.format(rows=", ".join(["(?, ?)"] * len(chunk)))
+        rows = await tx.conn.execute_query_dict(query, [v for pair in chunk for v in pair])
+        heads.update((row["channel"], int(row["last_seq"])) for row in rows)
+    # A channel with n events in this transaction gets last_seq - n + 1 … last_seq, in order.
+    next_seq = {channel: heads[channel] - n + 1 for channel, n in counts.items()}
+    events: list[Event] = []
+    for channel, name, data in tx.queued:
+        events.append(Event(channel=channel, seq=next_seq[channel], name=name, data=data))
+        next_seq[channel] += 1
+    for i in range(0, len(events), _SQLITE_CHUNK):
+        batch = events[i : i + _SQLITE_CHUNK]
+        query = _SQLITE_EVENTS.format(rows=", ".join(["(?, ?, ?, ?, ?)"] * len(batch)))
+        values = [v for e in batch for v in (e.channel, e.seq, e.name, _json(e.data), now)]
+        await tx.conn.execute_query(query, values)
+    tx.written.extend(events)
 
 
 def _json(data: dict[str, Any]) -> str:
