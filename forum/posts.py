@@ -114,6 +114,26 @@ def check_key(key: str | None) -> None:
         )
 
 
+_THREAD_COUNTERS = (
+    "UPDATE threads SET post_count = post_count + 1, last_post_at = {0} WHERE id = {1}"
+)
+_USER_COUNTERS = "UPDATE users SET published_posts = published_posts + 1 WHERE id = {0}"
+_BOTH_COUNTERS = f"WITH t AS ({_THREAD_COUNTERS}) {_USER_COUNTERS.format('$3')}".format("$1", "$2")
+
+
+async def _count_published(tx: outbox.Tx, thread_id: int, user_id: int, now: datetime) -> None:
+    """Bump the thread's and the author's counters for a newly published post.
+
+    Plain SQL: this runs for every post, inside the transaction. PostgreSQL takes both
+    updates in one statement (a data-modifying CTE); SQLite needs two.
+    """
+    if tx.conn.capabilities.dialect == "postgres":
+        await tx.conn.execute_query(_BOTH_COUNTERS, [now, thread_id, user_id])
+        return
+    await tx.conn.execute_query(_THREAD_COUNTERS.format("?", "?"), [now, thread_id])
+    await tx.conn.execute_query(_USER_COUNTERS.format("?"), [user_id])
+
+
 async def write_post(
     tx: outbox.Tx,
     actor: Actor,
@@ -122,8 +142,14 @@ async def write_post(
     draft: Draft,
     verdict: Verdict,
     gate: Gatekeeper,
+    *,
+    html: str,
 ) -> Post:
-    """Insert the post with its counters and events; the caller holds the transaction."""
+    """Insert the post with its counters and events; the caller holds the transaction.
+
+    ``html`` is ``render_markdown(draft.body)``, rendered by the caller *before* the
+    transaction: on SQLite every other request waits while a transaction is open.
+    """
     assert actor.user is not None
     now = datetime.now(UTC)
     post = await Post.create(
@@ -131,7 +157,7 @@ async def write_post(
         author_id=actor.user.id,
         kind=PostKind(draft.kind),
         body=draft.body,
-        html=render_markdown(draft.body),
+        html=html,
         status=verdict.status,
         reply_to_id=draft.reply_to,
         anonymous=draft.anonymous,
@@ -139,16 +165,7 @@ async def write_post(
     )
     post.author = actor.user
     if verdict.status is PostStatus.PUBLISHED:
-        await (
-            Thread.filter(id=thread.id)
-            .using_db(tx.conn)
-            .update(post_count=F("post_count") + 1, last_post_at=now)
-        )
-        await (
-            User.filter(id=actor.user.id)
-            .using_db(tx.conn)
-            .update(published_posts=F("published_posts") + 1)
-        )
+        await _count_published(tx, thread.id, actor.user.id, now)
         tx.emit(f"thread:{thread.id}", "post.created", public_post(post))
     else:
         tx.emit(f"user:{actor.user.id}", "post.pending", post_resource(post, author=actor.user))
@@ -186,9 +203,10 @@ async def create_post(
                 fields={"reply_to": _("返信先の投稿が見つかりません。")},
             )
     verdict = await gate.review(actor, board, thread, draft.body, kind=draft.kind)
+    html = render_markdown(draft.body)
     try:
         async with outbox.atomic() as tx:
-            post = await write_post(tx, actor, thread, board, draft, verdict, gate)
+            post = await write_post(tx, actor, thread, board, draft, verdict, gate, html=html)
             outcome = Outcome(201, visible_post(actor, post, board.id))
             if idempotency_key:
                 await IdempotencyRecord.create(
@@ -261,12 +279,13 @@ async def edit_post(actor: Actor, post_id: int, body: str) -> dict[str, Any]:
     assert actor.user is not None
     if body == post.body:
         return visible_post(actor, post, board.id)
+    html = render_markdown(body)
     async with outbox.atomic() as tx:
         await PostRevision.create(
             post_id=post.id, editor_id=actor.user.id, body=post.body, using_db=tx.conn
         )
         post.body = body
-        post.html = render_markdown(body)
+        post.html = html
         post.edited_at = datetime.now(UTC)
         await post.save(update_fields=["body", "html", "edited_at"], using_db=tx.conn)
         if post.status is PostStatus.PUBLISHED:

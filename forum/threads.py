@@ -19,6 +19,7 @@ from forum.i18n import gettext as _
 from forum.models import Board, IdempotencyRecord, PostStatus, Thread
 from forum.permissions import Actor, can_moderate, can_read_board, can_start_thread
 from forum.posts import Draft, Outcome, check_key, remembered, visible_post, write_post
+from forum.render import render_markdown
 from forum.resources import thread_resource
 
 __all__ = [
@@ -79,12 +80,13 @@ async def create_thread(
     if errors:
         raise ValidationFailed(_("入力内容を確認してください。"), fields=errors)
     verdict = await gate.review(actor, board, None, body)
+    html = render_markdown(body)
     try:
         async with outbox.atomic() as tx:
             thread = await Thread.create(
                 board_id=board.id, author_id=actor.user.id, title=clean_title, using_db=tx.conn
             )
-            post = await write_post(tx, actor, thread, board, draft, verdict, gate)
+            post = await write_post(tx, actor, thread, board, draft, verdict, gate, html=html)
             await (
                 Board.filter(id=board.id)
                 .using_db(tx.conn)
@@ -117,7 +119,10 @@ async def create_thread(
 
 
 def _visible_threads(actor: Actor, board: Board) -> Q:
-    """Threads with no published post yet (their first post waits) show only to their author."""
+    """Threads with no published post yet (their first post waits) show only to their author.
+
+    ``_thread_visible`` is the same rule for one loaded row: change both together.
+    """
     if can_moderate(actor, board.id):
         return Q(deleted=False)
     visible = Q(post_count__gt=0)
@@ -126,12 +131,22 @@ def _visible_threads(actor: Actor, board: Board) -> Q:
     return Q(deleted=False) & visible
 
 
+def _thread_visible(actor: Actor, board: Board, thread: Thread) -> bool:
+    """``_visible_threads`` evaluated on a row already loaded, without asking the database."""
+    if thread.deleted:
+        return False
+    if can_moderate(actor, board.id):
+        return True
+    author_id = thread.author_id  # type: ignore[attr-defined]
+    return thread.post_count > 0 or (actor.id is not None and author_id == actor.id)
+
+
 async def get_thread(actor: Actor, thread_id: int) -> tuple[Thread, Board]:
     thread = await Thread.get_or_none(id=thread_id).select_related("board")
     if thread is None or not can_read_board(actor, thread.board):
         raise NotFound(_("スレッドが見つかりません。"))
     board = thread.board
-    if not await Thread.filter(_visible_threads(actor, board), id=thread_id).exists():
+    if not _thread_visible(actor, board, thread):
         raise NotFound(_("スレッドが見つかりません。"))
     return thread, board
 
