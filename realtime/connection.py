@@ -1,9 +1,10 @@
-"""One WebSocket as the hub sees it: subscriptions, a bounded queue, a writer."""
+"""One WebSocket as the hub sees it: subscriptions, a bounded queue, a writer on demand."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from typing import Protocol
 
 from starlette.websockets import WebSocketDisconnect
@@ -52,9 +53,10 @@ class Connection:
 
     `push` never waits. On a raw socket (see `realtime.rawsocket`) with nothing queued
     ahead it writes the frame's bytes at once; otherwise the frame joins a bounded queue
-    that the writer task empties. A client that cannot keep up — its socket backlog over
-    `backlog_bytes`, or the queue full — is closed with 4008 rather than slowing the
-    fan-out for everybody else, and resumes from its last seq.
+    that a writer task, started on demand, empties. A client that cannot keep up — its
+    socket backlog over `backlog_bytes`, or `queue_size` frames waiting — is closed with
+    4008 rather than slowing the fan-out for everybody else, and resumes from its last
+    seq. An idle viewer on a raw socket holds no task and no queue of its own.
     """
 
     def __init__(
@@ -69,9 +71,12 @@ class Connection:
         self.transport = transport
         self.principal = principal
         self.subscriptions: dict[str, Subscription] = {}
-        self._queue: asyncio.Queue[_Frame | None] = asyncio.Queue(maxsize=queue_size)
-        # Frames handed to the writer and not yet written, the one in hand included.
-        self._unsent = 0
+        self.queue_size = queue_size
+        self._pending: deque[_Frame] | None = None
+        self._busy = False  # the writer holds a frame it has not finished writing
+        self._writer: asyncio.Task[None] | None = None
+        self._wakeup: asyncio.Future[None] | None = None  # the writer waits for frames
+        self._room: asyncio.Future[None] | None = None  # a sender waits for queue room
         self._raw = raw
         self._backlog_bytes = backlog_bytes
         self._close_code: int | None = None
@@ -91,7 +96,7 @@ class Connection:
         if self.closing:
             return
         raw = self._raw
-        if raw is not None and not self._unsent:
+        if raw is not None and not self._pending and not self._busy:
             if raw.buffered() > self._backlog_bytes:
                 self.close(CLOSE_TOO_SLOW, "too slow")
             elif raw.open():
@@ -99,25 +104,27 @@ class Connection:
             else:
                 self.close(None)
             return
-        try:
-            self._queue.put_nowait((text, wire))
-        except asyncio.QueueFull:
+        pending = self._queue()
+        if len(pending) >= self.queue_size:
             self.close(CLOSE_TOO_SLOW, "too slow")
-        else:
-            self._unsent += 1
+            return
+        pending.append((text, wire))
+        self._kick()
 
     async def send(self, text: str, wire: bytes | None = None) -> None:
-        """Queue a frame, waiting for room: for replies and replays, not fan-out."""
+        """Send a frame, waiting for queue room: for replies and replays, not fan-out."""
+        pending = self._queue()
+        while len(pending) >= self.queue_size and not self.closing:
+            self._room = asyncio.get_running_loop().create_future()
+            await self._room
         if self.closing:
             raise ConnectionClosing
-        self._unsent += 1
-        try:
-            await self._queue.put((text, wire))
-        except BaseException:
-            self._unsent -= 1
-            raise
-        if self.closing:
-            raise ConnectionClosing
+        raw = self._raw
+        if raw is not None and not pending and not self._busy and raw.ready():
+            raw.write(wire if wire is not None else websocket_text_frame(text.encode()))
+            return
+        pending.append((text, wire))
+        self._kick()
 
     def offer(self, event: Event, visible: VisibleFn | None) -> None:
         """Deliver a live event: buffered, dropped as a duplicate, or sent."""
@@ -126,7 +133,7 @@ class Connection:
             return
         if sub.buffer is not None:
             sub.buffer.append(event)
-            if len(sub.buffer) > self._queue.maxsize:
+            if len(sub.buffer) > self.queue_size:
                 self.close(CLOSE_TOO_SLOW, "too slow")
             return
         if event.seq <= sub.last_seq:
@@ -161,22 +168,46 @@ class Connection:
             self.push(frame, wire)
 
     def close(self, code: int | None, reason: str = "") -> None:
-        """Stop the writer; it sends a close frame with `code` unless code is None
-        (the peer is already gone). Frames still queued are dropped: the client
-        resumes from the last seq it saw."""
+        """Stop sending; a close frame with `code` follows unless code is None (the peer is
+        already gone). Frames still queued are dropped: the client resumes from the last
+        seq it saw."""
         if self.closing:
             return
         self.closing = True
         self._close_code, self._close_reason = code, reason
-        while not self._queue.empty():
-            self._queue.get_nowait()
-        self._queue.put_nowait(None)
+        if self._pending:
+            self._pending.clear()
+        _wake(self._room)
+        if code is not None or self._writer is not None:
+            self._kick()
 
-    async def run_writer(self) -> None:
-        raw = self._raw
+    async def wait_closed(self) -> None:
+        """Wait for the writer to finish, its close frame sent; cancelling this cancels it."""
+        if self._writer is not None:
+            await self._writer
+
+    def _queue(self) -> deque[_Frame]:
+        if self._pending is None:
+            self._pending = deque()
+        return self._pending
+
+    def _kick(self) -> None:
+        if self._writer is None:
+            self._writer = asyncio.get_running_loop().create_task(self._write())
+        else:
+            _wake(self._wakeup)
+
+    async def _write(self) -> None:
+        pending, raw = self._queue(), self._raw
         try:
-            while (frame := await self._queue.get()) is not None:
-                text, wire = frame
+            while not self.closing:
+                if not pending:
+                    self._wakeup = asyncio.get_running_loop().create_future()
+                    await self._wakeup
+                    continue
+                text, wire = pending.popleft()
+                self._busy = True
+                _wake(self._room)
                 if raw is None:
                     await self.transport.send_text(text)
                 else:
@@ -188,10 +219,15 @@ class Connection:
                         self.close(None)
                         break
                     raw.write(wire if wire is not None else websocket_text_frame(text.encode()))
-                self._unsent -= 1
+                self._busy = False
             if self._close_code is not None:
                 await self.transport.close(self._close_code, self._close_reason)
         except (WebSocketDisconnect, RuntimeError, OSError):
             # The socket died under us (uvicorn reports some of these as
             # RuntimeError once it has answered a peer's close).
             self.close(None)
+
+
+def _wake(waiter: asyncio.Future[None] | None) -> None:
+    if waiter is not None and not waiter.done():
+        waiter.set_result(None)

@@ -87,23 +87,22 @@ def make_ws_endpoint(
             max_bad_frames=max_bad_frames,
             idle_timeout=idle_timeout,
         )
-        writer = asyncio.create_task(conn.run_writer())
-        reader = asyncio.create_task(session.read())
+        # The reader runs in this task; the connection starts a writer only when a frame
+        # has to wait. A close from elsewhere (4008, a restart) ends the reader too:
+        # uvicorn answers our close frame with a disconnect message.
         try:
-            await asyncio.wait((writer, reader), return_when=asyncio.FIRST_COMPLETED)
+            await session.read()
+        except Exception:
+            logger.exception("realtime connection failed")
         finally:
-            reader.cancel()
             hub.detach(conn)
             conn.close(CLOSE_INTERNAL_ERROR, "internal error")
             try:
                 # A peer that stopped reading may never take the close frame.
                 async with asyncio.timeout(close_timeout):
-                    await writer
+                    await conn.wait_closed()
             except TimeoutError:
                 pass
-            await asyncio.gather(reader, return_exceptions=True)
-        if not reader.cancelled() and (exc := reader.exception()) is not None:
-            logger.error("realtime connection failed", exc_info=exc)
 
     return endpoint
 

@@ -42,7 +42,7 @@ class CaptureRawSend:
 
 
 class RawSocket:
-    """The three calls a connection makes on an accepted uvicorn WebSocket."""
+    """What a connection asks of an accepted uvicorn WebSocket."""
 
     __slots__ = ("_protocol", "_transport", "buffered", "write")
 
@@ -60,6 +60,10 @@ class RawSocket:
             and not protocol.close_sent
             and not self._transport.is_closing()
         )
+
+    def ready(self) -> bool:
+        """Open and below the transport's high-water mark: a write need not wait."""
+        return self._protocol.writable.is_set() and self.open()
 
     async def drained(self) -> None:
         """Wait until the transport is below its high-water mark (or the peer is gone)."""

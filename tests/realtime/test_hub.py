@@ -12,8 +12,6 @@ from realtime import CLOSE_TOO_SLOW, Connection, Event, Hub, MemoryBroker, Repla
 from tests.realtime.conftest import BrokerFactory
 from tests.realtime.support import ANONYMOUS, Recorder, Store, User, eventually, visible
 
-_writers: set[asyncio.Task[None]] = set()
-
 
 @pytest.fixture
 def store() -> Store:
@@ -31,9 +29,6 @@ async def watch(
 ) -> tuple[Connection, Recorder]:
     recorder = Recorder()
     conn = hub.attach(recorder, user)
-    writer = asyncio.create_task(conn.run_writer())
-    _writers.add(writer)
-    writer.add_done_callback(_writers.discard)
     await hub.subscribe(conn, channel, after)
     return conn, recorder
 
