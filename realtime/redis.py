@@ -3,6 +3,11 @@
 Redis pub/sub is at-most-once: whatever is published while a subscriber is
 disconnected is gone. The reader therefore reconnects with backoff and then
 calls `on_reconnect`, and the hub replays what it missed from the database.
+
+The Redis channel is named in the URL's `channel` query parameter
+(`redis://host:6379/0?channel=koryu-prod`), which is taken out before the URL
+goes to redis-py. Processes on one channel must share one event history (one
+database): the same seq numbers from two histories would be mixed up.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import asyncio
 import logging
 import random
 from typing import Any
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
@@ -22,9 +28,33 @@ from redis.exceptions import RedisError
 from realtime.broker import BrokerUnavailable, Listener, ReconnectHook
 from realtime.protocol import Event
 
-__all__ = ["RedisBroker"]
+__all__ = ["DEFAULT_CHANNEL", "RedisBroker", "split_channel"]
 
 logger = logging.getLogger(__name__)
+
+DEFAULT_CHANNEL = "koryu:events"
+
+
+def split_channel(url: str) -> tuple[str, str | None]:
+    """The URL without its `channel` query parameter, and that parameter (None if absent).
+
+    Other query parameters are kept as written, for redis-py to read.
+    """
+    parts = urlsplit(url)
+    kept: list[str] = []
+    channels: list[str] = []
+    for item in parts.query.split("&") if parts.query else []:
+        key, _, value = item.partition("=")
+        if unquote_plus(key) == "channel":
+            channels.append(unquote_plus(value))
+        else:
+            kept.append(item)
+    if len(channels) > 1:
+        raise ValueError("the broker URL names more than one channel")
+    if channels and not channels[0]:
+        raise ValueError("the broker URL's channel parameter is empty")
+    stripped = urlunsplit(parts._replace(query="&".join(kept)))
+    return stripped, (channels[0] if channels else None)
 
 
 class RedisBroker:
@@ -32,14 +62,17 @@ class RedisBroker:
         self,
         url: str,
         *,
-        channel: str = "koryu:events",
+        channel: str | None = None,
         timeout: float = 2.0,
         keepalive: float = 5.0,
         min_backoff: float = 0.05,
         max_backoff: float = 2.0,
     ) -> None:
+        url, in_url = split_channel(url)
+        if channel is not None and in_url is not None and channel != in_url:
+            raise ValueError(f"two channels given: {channel!r} and ?channel={in_url}")
         self._url = url
-        self._channel = channel
+        self._channel = channel or in_url or DEFAULT_CHANNEL
         self._timeout = timeout
         self._keepalive = keepalive
         self._min_backoff = min_backoff
@@ -50,6 +83,11 @@ class RedisBroker:
         self._sub_client: Redis | None = None
         self._reader: asyncio.Task[None] | None = None
         self._subscribed = False
+
+    @property
+    def channel(self) -> str:
+        """The Redis pub/sub channel this broker publishes on and listens to."""
+        return self._channel
 
     def set_listener(
         self, callback: Listener, *, on_reconnect: ReconnectHook | None = None
@@ -78,6 +116,7 @@ class RedisBroker:
             await self._close_clients()
             raise
         self._reader = asyncio.create_task(self._read(pubsub), name="koryu-redis-reader")
+        logger.info("redis broker: pub/sub channel %s", self._channel)
 
     async def disconnect(self) -> None:
         if self._reader is not None:

@@ -18,12 +18,19 @@ BROKERS = ["memory", *(["redis"] if REDIS_URL else [])]
 BrokerFactory = Callable[[], Broker]
 
 
+def unique_channel_url(url: str) -> str:
+    """``url`` with a Redis pub/sub channel no other test (or test run) uses."""
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}channel=koryu:test:{uuid.uuid4().hex}"
+
+
 def redis_factory(url: str) -> BrokerFactory:
     from realtime.redis import RedisBroker
 
-    # A channel of its own keeps parallel runs (and the forum's tests) apart.
-    channel = f"koryu:test:{uuid.uuid4().hex}"
-    return lambda: RedisBroker(url, channel=channel, min_backoff=0.02, max_backoff=0.2)
+    # A channel of its own keeps parallel runs (and the forum's tests) apart; every broker
+    # of one factory is a process of the same site, so they share it.
+    channel_url = unique_channel_url(url)
+    return lambda: RedisBroker(channel_url, min_backoff=0.02, max_backoff=0.2)
 
 
 @pytest.fixture(params=BROKERS)
