@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
     settings = settings or Settings.from_env()
 
     access = ChannelAccess()
-    hub = ForumHub(create_broker(settings.broker_url), access)
+    hub = ForumHub(create_broker(settings.realtime_broker_url), access)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 
-__all__ = ["ConfigError", "Settings"]
+__all__ = ["ConfigError", "Settings", "broker_url_with_channel", "database_channel"]
 
 log = logging.getLogger("koryu.config")
 
@@ -101,6 +102,55 @@ class Settings:
 
     def tortoise_config(self) -> dict[str, object]:
         return tortoise_config(self.database_url)
+
+    @property
+    def realtime_broker_url(self) -> str:
+        """``broker_url``, for a Redis broker with its pub/sub channel always named.
+
+        Without ``?channel=`` the channel is ``database_channel(database_url)``: the
+        processes of one site share its database and so agree on the channel, and sites
+        (or test runs) with different databases never receive each other's events.
+        """
+        return broker_url_with_channel(self.broker_url, self.database_url)
+
+
+_POSTGRES_SCHEMES = {"postgres", "postgresql", "asyncpg", "psycopg"}
+
+
+def _database_identity(database_url: str) -> str:
+    """The database a URL points at, spelled one way: no password, no driver options."""
+    parts = urlsplit(database_url)
+    scheme = parts.scheme.lower()
+    if scheme == "sqlite":
+        path = database_url.removeprefix("sqlite://").partition("?")[0]
+        if path != ":memory:":
+            path = str(Path(path).resolve())
+        return f"sqlite:{path}"
+    if scheme in _POSTGRES_SCHEMES:
+        scheme = "postgres"
+    host = (parts.hostname or "").lower()
+    port = parts.port or (5432 if scheme == "postgres" else None)
+    user = unquote_plus(parts.username or "")
+    return f"{scheme}://{user}@{host}:{port or ''}{parts.path}"
+
+
+def database_channel(database_url: str) -> str:
+    """The default Redis pub/sub channel: ``koryu:`` and a short hash of the database."""
+    digest = hashlib.sha256(_database_identity(database_url).encode()).hexdigest()
+    return f"koryu:{digest[:16]}"
+
+
+def broker_url_with_channel(broker_url: str, database_url: str) -> str:
+    """A ``redis://`` or ``rediss://`` URL gets ``channel=`` unless it names one already."""
+    parts = urlsplit(broker_url)
+    if parts.scheme not in {"redis", "rediss"}:
+        return broker_url
+    keys = {unquote_plus(item.partition("=")[0]) for item in parts.query.split("&") if item}
+    if "channel" in keys:
+        return broker_url
+    added = "channel=" + quote(database_channel(database_url), safe=":")
+    query = f"{parts.query}&{added}" if parts.query else added
+    return urlunsplit(parts._replace(query=query))
 
 
 def tortoise_config(database_url: str) -> dict[str, object]:
