@@ -3,6 +3,7 @@ across them, posts to one; every viewer must get every post."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import orjson
@@ -17,7 +18,11 @@ __all__ = ["run_scaleout"]
 def run_scaleout(ctx: Context, viewers: int, posts: int) -> dict[str, Any]:
     assert ctx.pg_url is not None and ctx.pg_seed is not None and ctx.redis_url is not None
     seed = ctx.pg_seed
-    env = koryu_env(ctx.pg_url, ctx.work / "data", broker_url=ctx.redis_url)
+    # A Redis pub/sub channel of this run's own: a test suite or another site on the same
+    # Redis never mixes its events with ours, whatever their thread ids.
+    separator = "&" if "?" in ctx.redis_url else "?"
+    broker_url = f"{ctx.redis_url}{separator}channel=koryu:bench:{uuid.uuid4().hex}"
+    env = koryu_env(ctx.pg_url, ctx.work / "data", broker_url=broker_url)
     servers = []
     try:
         for name in ("scale-a", "scale-b"):

@@ -9,11 +9,10 @@ covered in tests/forum/test_cli.py.
 from __future__ import annotations
 
 import asyncio
-import random
 import shutil
+import uuid
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 from tests.conftest import POSTGRES_URL, REDIS_URL, _truncate_postgres
@@ -33,6 +32,10 @@ pytestmark = [
         not POSTGRES_URL, reason="needs PostgreSQL: set KORYU_TEST_DATABASE_URL to run"
     ),
 ]
+# A Redis pub/sub channel of this run's own: other runs and benchmarks on the same Redis
+# (even with the same thread ids) never reach our viewers. Every process gets the same URL.
+_SEP = "&" if "?" in REDIS_URL else "?"
+BROKER_URL = f"{REDIS_URL}{_SEP}channel=koryu:test:{uuid.uuid4().hex}" if REDIS_URL else ""
 needs_redis = pytest.mark.skipif(
     not (POSTGRES_URL and REDIS_URL),
     reason="needs PostgreSQL and Redis: set KORYU_TEST_DATABASE_URL and KORYU_TEST_REDIS_URL",
@@ -54,16 +57,6 @@ def redis_server_binary() -> str:
 async def shared_db(postgres_migrated: str, tmp_path: Path) -> str:
     """The run's PostgreSQL database, emptied, with an admin the processes share."""
     await _truncate_postgres(postgres_migrated)
-    # The Redis channel is one per server, not per database: thread ids far from 1 keep
-    # another test run on the same Redis from looking like this test's thread.
-    conn = await asyncpg.connect(postgres_migrated.replace("postgres://", "postgresql://", 1))
-    try:
-        await conn.execute(
-            "SELECT setval(pg_get_serial_sequence('threads', 'id'), $1)",
-            random.randrange(10**6, 10**9),
-        )
-    finally:
-        await conn.close()
     await asyncio.to_thread(createuser, postgres_migrated, tmp_path)
     return postgres_migrated
 
@@ -78,7 +71,7 @@ def assert_every_post_once_in_order(viewer: Follower, made: list[dict[str, objec
 async def test_a_viewer_on_one_process_sees_posts_made_through_another_in_seq_order(
     shared_db: str, tmp_path: Path
 ) -> None:
-    async with koryu_servers(["a", "b"], shared_db, REDIS_URL, tmp_path) as (a, b):
+    async with koryu_servers(["a", "b"], shared_db, BROKER_URL, tmp_path) as (a, b):
         async with api(b) as via_b:
             await via_b.login()
             thread = await via_b.thread()
@@ -95,7 +88,7 @@ async def test_viewers_of_a_killed_process_resume_on_the_other_and_miss_nothing(
     shared_db: str, tmp_path: Path
 ) -> None:
     total, after_kill, while_away = 40, 15, 5
-    async with koryu_servers(["a", "b"], shared_db, REDIS_URL, tmp_path) as (a, b):
+    async with koryu_servers(["a", "b"], shared_db, BROKER_URL, tmp_path) as (a, b):
         async with api(b) as via_b:
             await via_b.login()
             thread = await via_b.thread()
