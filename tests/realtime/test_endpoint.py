@@ -9,6 +9,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from realtime import Hub, MemoryBroker
+from realtime.rawsocket import SCOPE_KEY, raw_socket
 from tests.realtime.conftest import BrokerFactory
 from tests.realtime.support import (
     Store,
@@ -98,3 +99,12 @@ async def test_a_socket_that_dies_without_a_close_leaves_every_channel() -> None
         await eventually(lambda: hub.viewers("board:kanto") == 1)
         await here.close()
         await eventually(lambda: hub.channels() == [])
+
+
+async def test_raw_writes_are_refused_for_any_send_but_uvicorns_own() -> None:
+    async def send(message: object) -> None:
+        return None
+
+    assert raw_socket({"type": "websocket"}) is None
+    assert raw_socket({"type": "websocket", SCOPE_KEY: send}) is None
+    assert raw_socket({"type": "websocket", SCOPE_KEY: print}) is None
