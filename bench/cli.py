@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     stages = (
         [int(x) for x in args.stages.split(",")]
         if args.stages
-        else ([100, 1000, 2000] if args.full else [100, 1000])
+        else ([100, 1000, 2000] if args.full else [100, 2000])
     )
     pairs = args.pairs or (5 if args.full else 3)
     seconds = args.seconds or (5.0 if args.full else 2.0)
