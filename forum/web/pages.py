@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from forum import boards, posts, threads
+from forum import boards, i18n, outbox, posts, threads
 from forum.errors import Forbidden, ForumError, NotFound, RateLimited, ValidationFailed
 from forum.i18n import gettext as _
 from forum.models import Board, Post, PostKind, PostStatus, Thread, User, Vote
 from forum.permissions import Actor, can_moderate, can_post_in, can_see_author, can_start_thread
-from forum.web import account_pages, admin_pages
-from forum.web.common import actor_of, gate_of, rate_limit, require_user
+from forum.web import account_pages, admin_pages, pagecache
+from forum.web.common import actor_of, csrf_token, gate_of, rate_limit, require_user
 from forum.web.forms import field, login_redirect, path_id, read_form, redirect
-from forum.web.templating import render
+from forum.web.templating import render, render_html
 
 __all__ = ["error_page", "routes"]
 
@@ -154,15 +155,16 @@ async def _quoted(request: Request, thread: Thread) -> tuple[int | None, str]:
     return post.id, "\n".join(f"> {line}".rstrip() for line in lines) + "\n\n"
 
 
-async def _thread_page(
+async def _thread_context(
     request: Request,
     thread: Thread,
     board: Board,
     *,
+    seq: int,
     form: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
-    status_code: int = 200,
-) -> Response:
+) -> dict[str, Any]:
+    """What thread.html shows; ``seq`` is read before the posts, so the page is never older."""
     actor = actor_of(request)
     after = _int_query(request, "after")
     rows = await posts.list_posts(actor, thread, board, after=after, limit=POSTS_PER_PAGE + 1)
@@ -176,10 +178,10 @@ async def _thread_page(
     if form is None:
         reply_to, body = await _quoted(request, thread)
         form = {"body": body, "reply_to": str(reply_to or "")}
-    context = {
+    return {
         "thread": thread,
         "board": board,
-        "seq": (await threads.thread_json(thread, board))["seq"],
+        "seq": seq,
         "posts": views,
         "after": after,
         "next_after": rows[-1].id if more and rows else None,
@@ -189,11 +191,82 @@ async def _thread_page(
         "form": form,
         "errors": errors or {},
     }
+
+
+async def _thread_page(
+    request: Request,
+    thread: Thread,
+    board: Board,
+    *,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    seq = await outbox.head(f"thread:{thread.id}")
+    context = await _thread_context(request, thread, board, seq=seq, form=form, errors=errors)
     return render(request, "forum/thread.html", context, status_code=status_code)
 
 
+# The anonymous page is the same for every visitor but for the CSRF token: cached, see pagecache.
+ANONYMOUS_PAGE_HEADERS = {
+    # Private: the body holds the visitor's own CSRF token. Revalidated on every view.
+    "Cache-Control": "private, no-cache",
+    "Vary": "Accept-Language, Cookie",
+}
+
+
+def _page_cache(request: Request) -> pagecache.PageCache:
+    """The app's cache of anonymous pages (one per app: tests make many apps in one process)."""
+    state = request.app.state
+    cache: pagecache.PageCache | None = getattr(state, "anonymous_page_cache", None)
+    if cache is None:
+        cache = state.anonymous_page_cache = pagecache.PageCache()
+    return cache
+
+
+def _cached_anonymously(request: Request) -> bool:
+    return (
+        request.method == "GET"
+        and request.state.user is None
+        and request.query_params.keys() <= {"after"}
+    )
+
+
+async def _anonymous_thread_page(request: Request, thread: Thread, board: Board) -> Response:
+    """The page as anyone not signed in sees it, from the cache when the thread has not changed.
+
+    The caller has checked that the visitor may read the thread: that runs on every request.
+    """
+    seq = await outbox.head(f"thread:{thread.id}")
+    key = pagecache.ThreadPageKey(
+        thread_id=thread.id,
+        seq=seq,
+        locale=i18n.locale(),
+        path=request.url.path,
+        query=request.url.query,
+        board_slug=board.slug,
+        board_title=board.title,
+        thread_title=thread.title,
+        flags=(thread.pinned, thread.locked, thread.featured, thread.live),
+    )
+    cache = _page_cache(request)
+    page = cache.get(key)
+    if page is None:
+        context = await _thread_context(request, thread, board, seq=seq)
+        context.update(csrf=pagecache.CSRF_PLACEHOLDER, csp_nonce="")
+        page = cache.put(key, render_html(request, "forum/thread.html", context).encode())
+    token = csrf_token(request)
+    headers = {"ETag": page.etag_for(token), **ANONYMOUS_PAGE_HEADERS}
+    if pagecache.etag_matches(request.headers.get("if-none-match"), headers["ETag"]):
+        return Response(status_code=304, headers=headers)
+    return HTMLResponse(page.body_for(token), headers=headers)
+
+
 async def thread_page(request: Request) -> Response:
+    # Who may read the thread is decided here, for every request, cached page or not.
     thread, board = await threads.get_thread(actor_of(request), path_id(request))
+    if _cached_anonymously(request):
+        return await _anonymous_thread_page(request, thread, board)
     return await _thread_page(request, thread, board)
 
 

@@ -36,6 +36,7 @@ __all__ = [
     "format_datetime",
     "moderates_any_board",
     "render",
+    "render_html",
     "role_label",
     "templates",
 ]
@@ -182,6 +183,22 @@ def render(
     headers: dict[str, str] | None = None,
 ) -> Response:
     """Render a page with what every page needs: who is asking, the CSRF token, nonce, language."""
+    page = _page_context(request, context)
+    template = templates.get_template(name)
+    return PageResponse(
+        template, page, viewer=page["user"], status_code=status_code, headers=headers
+    )
+
+
+def render_html(request: Request, name: str, context: dict[str, Any] | None = None) -> str:
+    """A page rendered now, as text, for nobody signed in (whose header needs no query)."""
+    page = _page_context(request, context)
+    if page["user"] is not None:
+        raise ValueError("render_html is for pages of anonymous viewers")
+    return templates.get_template(name).render(page)
+
+
+def _page_context(request: Request, context: dict[str, Any] | None) -> dict[str, Any]:
     state = request.state
     actor = getattr(state, "actor", None)
     user = getattr(state, "user", None)
@@ -198,8 +215,7 @@ def render(
         "form": {},
     }
     page.update(context or {})
-    template = templates.get_template(name)
-    return PageResponse(template, page, viewer=user, status_code=status_code, headers=headers)
+    return page
 
 
 def _csrf_or_empty(request: Request) -> str:
