@@ -23,6 +23,15 @@ def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes, d
         return exc.code, exc.read(), dict(exc.headers.items())
 
 
+def _returning_visitor(url: str) -> tuple[str, str]:
+    """A first visit's cookies and the ETag it was given: what a browser sends back."""
+    request = urllib.request.Request(url)  # noqa: S310 - loopback
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        cookies = response.headers.get_all("Set-Cookie") or []
+        etag = response.headers.get("ETag", "")
+    return "; ".join(c.split(";", 1)[0] for c in cookies), etag
+
+
 def run_page(ctx: Context, *, seconds: float) -> dict[str, Any]:
     seed = ctx.sqlite_seed
     assert seed.page_thread is not None
@@ -62,14 +71,20 @@ def run_page(ctx: Context, *, seconds: float) -> dict[str, Any]:
                 pairs.append(pair)
             conditional = None
             if etag:
-                ctx.say("page render: conditional GET (If-None-Match)")
+                # A returning visitor: its own cookie and the ETag of its first visit.
+                cookie, etag = _returning_visitor(f"{ours.base}{path}")
+                revisit = {"If-None-Match": etag, **({"Cookie": cookie} if cookie else {})}
+                status, _, _ = _get(f"{ours.base}{path}", revisit)
+                if status != 304:
+                    raise Invalid(f"a returning visitor got {status}, not 304")
+                ctx.say("page render: conditional GET (If-None-Match), 304 checked")
                 conditional = http_load(
                     ctx,
                     "page-ours-304",
                     ours.port,
                     "GET",
                     path,
-                    headers={"If-None-Match": etag},
+                    headers=revisit,
                     connections=CLIENTS,
                     seconds=seconds,
                 )
