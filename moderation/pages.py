@@ -12,16 +12,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from forum import outbox
 from forum.errors import ForumError
 from forum.i18n import gettext as _
 from forum.models import Board
 from forum.web.common import actor_of, require_user
 from forum.web.forms import field, login_redirect, path_id, read_form, redirect, safe_next
+from forum.web.responses import JSON
 from forum.web.templating import render
 from moderation import actions, admin_pages, author_pages, ruleset, tool_pages
 from moderation.access import check_moderator, moderated_boards
 from moderation.labels import reason_label
-from moderation.queue import list_queue
+from moderation.queue import channel, list_queue
 from moderation.stats import chart, queue_stats
 
 __all__ = ["NOTICES", "notice_text", "routes"]
@@ -103,6 +105,11 @@ async def queue_page(request: Request) -> Response:
     params = request.query_params
     filters = {name: params.get(name, "") for name in FILTERS}
     now = datetime.now(UTC)
+    # The channels' heads are read before the items, so the page is never older than the
+    # position moderation.js resumes from: nothing between render and subscribe is lost.
+    boards = await _boards(request)
+    channels = [channel(b.slug) for b in boards]
+    heads = [await outbox.head(name) for name in channels]
     page = await list_queue(
         actor,
         board=filters["board"] or None,
@@ -115,7 +122,6 @@ async def queue_page(request: Request) -> Response:
     items = page.resources()
     for item in items:
         item["age"] = age_label(item["created_at"], now)
-    boards = await _boards(request)
     notice = params.get("notice", "")
     oldest = figures.oldest_minutes(now)
     context: dict[str, Any] = {
@@ -132,7 +138,8 @@ async def queue_page(request: Request) -> Response:
         "templates": await ruleset.list_templates(),
         "notice": notice_text(notice) if notice in NOTICES else "",
         "notice_is_error": notice not in {"claimed", "approved", "rejected", "revision"},
-        "channels": " ".join(f"moderation:{b.slug}" for b in boards),
+        "channels": " ".join(channels),
+        "heads": " ".join(str(head) for head in heads),
     }
     return render(request, "moderation/queue.html", context)
 
@@ -151,32 +158,55 @@ def _back(form: FormData, notice: str, anchor: str = "") -> Response:
     return redirect(f"{target}{separator}notice={notice}{anchor}")
 
 
+def _answer(code: str, status: int = 200, **extra: Any) -> Response:
+    """What moderation.js reads instead of a redirect: the notice, translated, and the item."""
+    return JSON({"notice": code, "message": notice_text(code), **extra}, status_code=status)
+
+
 def decision_form(action: str) -> Callable[[Request], Awaitable[Response]]:
     async def decide(request: Request) -> Response:
         form = await read_form(request)
         require_user(request)
         actor = actor_of(request)
         item_id = path_id(request)
+        # The queue page's script posts the same forms and asks for JSON, so it stays in place.
+        script = "application/json" in request.headers.get("accept", "")
         version_raw = field(form, "version")
         version = int(version_raw) if version_raw.isdigit() and len(version_raw) < 12 else -1
+        anchor = ""
         try:
             if action == "claim":
-                await actions.claim(actor, item_id, version)
-                return _back(form, "claimed", f"#item-{item_id}")
-            if action == "approve":
+                result = await actions.claim(actor, item_id, version)
+                notice, anchor = "claimed", f"#item-{item_id}"
+            elif action == "approve":
                 body = field(form, "body") if "body" in form else None
-                await actions.approve(actor, item_id, version, body=body, reason=_reason(form))
-                return _back(form, "approved")
-            if action == "reject":
-                await actions.reject(actor, item_id, version, reason=_reason(form))
-                return _back(form, "rejected")
-            await actions.revise(actor, item_id, version, reason=_reason(form))
-            return _back(form, "revision")
+                result = await actions.approve(
+                    actor, item_id, version, body=body, reason=_reason(form)
+                )
+                notice = "approved"
+            elif action == "reject":
+                result = await actions.reject(actor, item_id, version, reason=_reason(form))
+                notice = "rejected"
+            else:
+                result = await actions.revise(actor, item_id, version, reason=_reason(form))
+                notice = "revision"
         except ForumError as exc:
             if exc.status in (401, 403):
                 raise
             code = exc.code if exc.code in NOTICES else "invalid"
+            if script:
+                return _answer(code, exc.status, id=item_id)
             return _back(form, code, f"#item-{item_id}")
+        if script:
+            assert actor.user is not None
+            return _answer(
+                notice,
+                id=item_id,
+                version=result.version,
+                state=result.state,
+                by=actor.user.username,
+            )
+        return _back(form, notice, anchor)
 
     return decide
 

@@ -18,8 +18,10 @@ function select(item) {
   if (!item) return;
   for (const other of document.querySelectorAll(".mod-item.is-current")) {
     other.classList.remove("is-current");
+    other.removeAttribute("aria-current");
   }
   item.classList.add("is-current");
+  item.setAttribute("aria-current", "true");
   item.focus({ preventScroll: true });
   item.scrollIntoView({ block: "nearest" });
 }
@@ -76,6 +78,76 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
+// --- forms: posted in place, the answer read as JSON ----------------------------------------
+
+const empty = document.querySelector(".mod-empty");
+const gone = new Set(); // items this page has seen decided: a late refresh must not bring them back
+
+function say(message) {
+  if (!banner || !message) return;
+  banner.replaceChildren(document.createTextNode(message));
+  banner.hidden = false;
+}
+
+function setVersion(item, version) {
+  for (const input of item.querySelectorAll("[data-version]")) {
+    if (Number(input.value) < version) input.value = version;
+  }
+}
+
+function showEmpty() {
+  if (empty) empty.hidden = Boolean(list?.querySelector(".mod-item"));
+}
+
+function leave(item) {
+  const items = open();
+  const index = items.indexOf(item);
+  const wasCurrent = item.classList.contains("is-current") || item.contains(document.activeElement);
+  gone.add(item.dataset.id);
+  item.remove();
+  showEmpty();
+  if (wasCurrent) select(items[index + 1] ?? items[index - 1]);
+}
+
+list?.addEventListener("submit", async (event) => {
+  const form = event.target;
+  const item = form.closest(".mod-item");
+  if (!item || form.dataset.native) return;
+  event.preventDefault();
+  if (item.getAttribute("aria-busy") === "true") return;
+  const submitter = event.submitter;
+  const action = submitter?.getAttribute("formaction") || form.getAttribute("action");
+  item.setAttribute("aria-busy", "true");
+  let answer;
+  try {
+    const response = await fetch(action, {
+      method: "POST",
+      body: new FormData(form, submitter),
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+    });
+    answer = await response.json();
+  } catch {
+    // Not a JSON answer (signed out, a proxy's page): post the form the ordinary way.
+    item.removeAttribute("aria-busy");
+    form.dataset.native = "1";
+    form.requestSubmit(submitter);
+    return;
+  }
+  item.removeAttribute("aria-busy");
+  if (answer.notice === "claimed") {
+    setVersion(item, answer.version);
+    item.querySelector("[data-claim]").textContent = text("claimed", { name: answer.by });
+    say(answer.message);
+  } else if (["approved", "rejected", "revision"].includes(answer.notice)) {
+    leave(item);
+    say(answer.message);
+    refresh();
+  } else {
+    announce(answer.message);
+  }
+});
+
 // --- live: moderation:{board} channels over /ws ------------------------------------------
 
 function announce(message) {
@@ -89,24 +161,90 @@ function announce(message) {
   banner.hidden = false;
 }
 
+// The page itself, fetched again: new items come in as the server renders them (in order,
+// with their forms), and the figures and the chart are brought up to date. Items already
+// shown are left alone, so a half-typed reason or an open panel is never lost.
+let refreshing = null;
+let again = false;
+
+function refresh() {
+  if (refreshing) {
+    again = true;
+    return;
+  }
+  refreshing = fetchPage().finally(() => {
+    refreshing = null;
+    if (again) {
+      again = false;
+      refresh();
+    }
+  });
+}
+
+async function fetchPage() {
+  const url = new URL(location.href);
+  url.hash = "";
+  url.searchParams.delete("notice");
+  let doc;
+  try {
+    const response = await fetch(url, { credentials: "same-origin" });
+    if (!response.ok) return;
+    doc = new DOMParser().parseFromString(await response.text(), "text/html");
+  } catch {
+    return;
+  }
+  for (const id of ["mod-size", "mod-oldest"]) {
+    const fresh = doc.getElementById(id);
+    const shown = document.getElementById(id);
+    if (fresh && shown) shown.textContent = fresh.textContent;
+  }
+  const chart = document.querySelector(".mod-chart svg");
+  const freshChart = doc.querySelector(".mod-chart svg");
+  if (chart && freshChart) chart.replaceWith(document.importNode(freshChart, true));
+  if (!list) return;
+  const fresh = Array.from(doc.querySelectorAll(".mod-items > .mod-item"));
+  fresh.forEach((node, index) => {
+    if (document.getElementById(node.id) || gone.has(node.dataset.id)) return;
+    const after = fresh.slice(index + 1).map((n) => document.getElementById(n.id)).find(Boolean);
+    list.insertBefore(document.importNode(node, true), after ?? null);
+  });
+  showEmpty();
+}
+
 function apply(name, data) {
   const item = document.getElementById("item-" + data.id);
   if (name === "item.claimed" && item) {
     item.querySelector("[data-claim]").textContent = text("claimed", { name: data.claimed_by });
-    for (const input of item.querySelectorAll("[data-version]")) input.value = data.version;
-  } else if (name === "item.decided" && item) {
-    item.classList.add("is-decided");
-    item.querySelector("[data-claim]").textContent = text("decided", { name: data.decided_by });
-    for (const control of item.querySelectorAll("button, textarea, select")) {
-      control.disabled = true;
+    setVersion(item, data.version);
+  } else if (name === "item.decided") {
+    gone.add(String(data.id));
+    if (item) {
+      item.classList.add("is-decided");
+      item.removeAttribute("aria-current");
+      item.querySelector("[data-claim]").textContent = text("decided", { name: data.decided_by });
+      for (const control of item.querySelectorAll("button, textarea, select")) {
+        control.disabled = true;
+      }
     }
-  } else if (name === "item.created" || name === "item.updated" || name === "item.moved") {
+    refresh();
+  } else if (name === "item.created") {
+    refresh();
+  } else if (name === "item.updated" || name === "item.moved") {
     announce(text("changed"));
   }
 }
 
 const seqs = new Map();
 let delay = 1000;
+
+{
+  // The heads the page was rendered at: events after them are replayed on subscribing.
+  const channels = (list?.dataset.channels ?? "").split(" ").filter(Boolean);
+  const heads = (list?.dataset.heads ?? "").split(" ").filter(Boolean).map(Number);
+  channels.forEach((channel, index) => {
+    if (Number.isInteger(heads[index])) seqs.set(channel, heads[index]);
+  });
+}
 
 function connect() {
   const channels = (list?.dataset.channels ?? "").split(" ").filter(Boolean);
@@ -133,6 +271,7 @@ function connect() {
     if (frame.type === "subscribed" && !seqs.has(frame.channel)) {
       seqs.set(frame.channel, frame.seq);
     } else if (frame.type === "event") {
+      if (frame.seq <= (seqs.get(frame.channel) ?? 0)) return;
       seqs.set(frame.channel, frame.seq);
       apply(frame.name, frame.data);
     } else if (frame.type === "resync") {
