@@ -24,9 +24,6 @@ POST_TEXT = (
     "地域おこし協力隊の任期後の定住について、他の自治体ではどのような支援をしていますか。"
     "空き家バンクと就業支援を組み合わせた事例があれば教えてください。"
 )
-# Thread ids far above anything a test run creates, so the shared Redis channel of the
-# scale-out smoke never carries a test's `thread:N` events to our viewers, or ours to theirs.
-FIRST_THREAD_ID = 900_000_001
 
 
 def koryu_env(database_url: str, data_dir: Path, broker_url: str = "memory://") -> dict[str, str]:
@@ -95,10 +92,6 @@ def prepare(database_url: str, data_dir: Path, log_dir: Path) -> None:
         log_dir,
         stdin=PASSWORD + "\n",
     )
-    if database_url.startswith("postgres"):
-        asyncio.run(
-            _pg(database_url, f"SELECT setval('threads_id_seq', {FIRST_THREAD_ID - 1}, true)")
-        )
 
 
 @dataclass
