@@ -67,8 +67,7 @@ async def signed_in(
     page.on("pageerror", lambda error: errors.append(str(error)))
 
     def console(message: ConsoleMessage) -> None:
-        # The site has no favicon.ico; the browser's own request for it is not the page's doing.
-        if message.type == "error" and not message.location["url"].endswith("/favicon.ico"):
+        if message.type == "error":
             errors.append(f"{message.text} {message.location['url']}")
 
     page.on("console", console)
