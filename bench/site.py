@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -115,24 +116,49 @@ def start_koryu(
     name: str, env: dict[str, str], log_dir: Path, cpus: set[int] | None = None
 ) -> Server:
     """A real `koryu serve` process (uvicorn, uvloop, httptools, websockets-sansio)."""
-    port = free_port()
-    args = ["serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    child = spawn(name, [PYTHON, "-m", "forum.cli", *args], env=env, log_dir=log_dir, cpus=cpus)
-    server = Server(child, port)
-    try:
-        wait_ready(child, f"{server.base}/healthz")
-    except BaseException:
-        child.stop()
-        raise
-    return server
+    return _start(
+        name,
+        lambda port: [
+            PYTHON,
+            "-m",
+            "forum.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env,
+        log_dir,
+        cpus,
+    )
 
 
 def start_baseline(
     name: str, env: dict[str, str], log_dir: Path, cpus: set[int] | None = None
 ) -> Server:
+    """The bare Starlette + uvicorn app of `bench.baseline_app`."""
+    return _start(
+        name,
+        lambda port: [PYTHON, "-m", "bench.baseline_app", "--port", str(port)],
+        env,
+        log_dir,
+        cpus,
+    )
+
+
+def _start(
+    name: str,
+    command: Callable[[int], list[str]],
+    env: dict[str, str],
+    log_dir: Path,
+    cpus: set[int] | None,
+) -> Server:
+    """Start a server on a free port and wait until its /healthz answers."""
     port = free_port()
-    command = [PYTHON, "-m", "bench.baseline_app", "--port", str(port)]
-    child = spawn(name, command, env=env, log_dir=log_dir, cpus=cpus)
+    child = spawn(name, command(port), env=env, log_dir=log_dir, cpus=cpus)
     server = Server(child, port)
     try:
         wait_ready(child, f"{server.base}/healthz")
