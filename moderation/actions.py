@@ -155,6 +155,8 @@ async def approve(
         errors = Draft(body=body, kind=item.post.kind.value, anonymous=item.post.anonymous).check()
         if errors:
             raise ValidationFailed(_("入力内容を確認してください。"), fields=errors)
+    # Rendered before the transaction, which holds SQLite's write lock.
+    html = render_markdown(body) if body is not None else ""
     async with outbox.atomic() as tx:
         await _take(
             tx,
@@ -177,7 +179,7 @@ async def approve(
                 post_id=post.id, editor_id=actor.user.id, body=post.body, using_db=tx.conn
             )
             before["body"], after["body"] = post.body, body
-            post.body, post.html, post.edited_at = body, render_markdown(body), now
+            post.body, post.html, post.edited_at = body, html, now
             await post.save(update_fields=["body", "html", "edited_at"], using_db=tx.conn)
             if post.status is PostStatus.PUBLISHED:
                 tx.emit(f"thread:{thread.id}", "post.updated", public_post(post))

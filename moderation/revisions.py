@@ -56,6 +56,7 @@ async def resubmit(actor: Actor, post_id: int, body: str) -> dict[str, Any]:
     reasons += [{"code": "watched_word", "detail": w.word} for w in hits]
     reasons.append({"code": "resubmitted", "detail": ""})
     now = datetime.now(UTC)
+    html = render_markdown(body)  # before the transaction: it holds SQLite's write lock
     async with outbox.atomic() as tx:
         reopened = await (
             QueueItem.filter(id=item.id, version=item.version, state=ItemState.REVISION)
@@ -76,7 +77,7 @@ async def resubmit(actor: Actor, post_id: int, body: str) -> dict[str, Any]:
             await PostRevision.create(
                 post_id=post.id, editor_id=actor.user.id, body=post.body, using_db=tx.conn
             )
-            post.body, post.html, post.edited_at = body, render_markdown(body), now
+            post.body, post.html, post.edited_at = body, html, now
             await post.save(update_fields=["body", "html", "edited_at"], using_db=tx.conn)
         item.version += 1
         item.state, item.reasons = ItemState.OPEN, reasons
