@@ -36,7 +36,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--pairs", type=int, default=None, help="ours/bare pairs (default 3; full 5)")
     p.add_argument("--posts", type=int, default=20, help="posts per fan-out batch")
     p.add_argument("--stages", default=None, help="fan-out viewer counts, e.g. 100,1000")
-    p.add_argument("--seconds", type=float, default=None, help="HTTP load per run (2; full 5)")
+    p.add_argument("--seconds", type=float, default=None, help="HTTP load per run (1.5; full 5)")
     p.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432/postgres")
     p.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     p.add_argument("--docs", default=str(procs.ROOT / "docs" / "benchmarks.md"))
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         else ([100, 1000, 2000] if args.full else [100, 2000])
     )
     pairs = args.pairs or (5 if args.full else 3)
-    seconds = args.seconds or (5.0 if args.full else 2.0)
+    seconds = args.seconds or (5.0 if args.full else 1.5)
     work = Path(tempfile.mkdtemp(prefix="koryu-bench-"))
     started = time.monotonic()
     raw: dict[str, Any] = {
