@@ -41,7 +41,7 @@ __all__ = [
     "templates",
 ]
 
-TEMPLATE_DIR = Path(__file__).parents[2] / "templates"
+TEMPLATE_DIR = Path(__file__).parents[1] / "templates"
 JST = ZoneInfo("Asia/Tokyo")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
