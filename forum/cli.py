@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import copy
 import getpass
 import logging
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from tortoise import Tortoise
 
-from forum.config import ConfigError, Settings
+from forum.config import ConfigError, Settings, redacted
 
 __all__ = ["main"]
 
@@ -33,6 +35,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
+    problem = asyncio.run(_unusable_setting(settings, broker=True))
+    if problem:
+        return _refuse(problem)
     if args.migrate:
         asyncio.run(_migrate(settings))
     uvicorn.run(
@@ -45,8 +50,76 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         # permessage-deflate doubles CPU per message and triples memory per socket.
         ws_per_message_deflate=False,
         log_level=args.log_level,
+        log_config=log_config(),
     )
     return 0
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging, and koryu's own loggers at INFO on stderr, in every worker.
+
+    uvicorn applies this dict again in each worker process it starts; without it the
+    workers of ``--workers N`` had no handler for koryu's loggers, and their start-up lines
+    (such as the Redis channel each one listens on) went nowhere.
+    """
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["koryu"] = {"format": "%(levelname)s %(name)s [%(process)d]: %(message)s"}
+    config["handlers"]["koryu"] = {
+        "class": "logging.StreamHandler",
+        "formatter": "koryu",
+        "stream": "ext://sys.stderr",
+    }
+    config["root"] = {"handlers": ["koryu"], "level": "INFO"}
+    config["loggers"]["tortoise"] = {"level": "WARNING"}
+    return config
+
+
+def _refuse(problem: str) -> int:
+    print(f"koryu: {problem}", file=sys.stderr)
+    return 2
+
+
+async def _unusable_setting(settings: Settings, *, broker: bool = False) -> str | None:
+    """The first setting that cannot work, said in one line; None when everything answers."""
+    from forum.db import DatabaseUnavailable, check_database
+
+    try:
+        await check_database(settings.database_url)
+    except DatabaseUnavailable as exc:
+        return f"KORYU_DATABASE_URL: cannot use {redacted(settings.database_url)}: {exc}"
+    if broker:
+        problem = await _broker_problem(settings.realtime_broker_url)
+        if problem:
+            return f"KORYU_BROKER_URL: cannot use {redacted(settings.broker_url)}: {problem}"
+    return None
+
+
+async def _broker_problem(url: str) -> str | None:
+    from realtime.broker import create_broker
+    from realtime.protocol import Event
+
+    def ignore(event: Event) -> None:
+        return None
+
+    # This trial connection is not a worker's: keep its "pub/sub channel" line out of the log,
+    # where each worker says which channel it listens on.
+    quiet = logging.getLogger("realtime")
+    level = quiet.level
+    quiet.setLevel(logging.WARNING)
+    try:
+        broker = create_broker(url)
+        broker.set_listener(ignore)
+        await broker.connect()
+        await broker.disconnect()
+    except Exception as exc:  # refused, unknown host, TLS, auth: all mean the URL cannot work
+        from forum.db import one_line
+
+        return one_line(exc)
+    finally:
+        quiet.setLevel(level)
+    return None
 
 
 async def _migrate(settings: Settings) -> None:
@@ -56,6 +129,9 @@ async def _migrate(settings: Settings) -> None:
 
 
 async def _with_db(settings: Settings, work: str, args: argparse.Namespace) -> int:
+    problem = await _unusable_setting(settings)
+    if problem:
+        return _refuse(problem)
     await Tortoise.init(config=settings.tortoise_config())
     try:
         if work == "createuser":
@@ -125,6 +201,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # Its start and shutdown lines say nothing to an operator, and would bury a refusal.
+    logging.getLogger("tortoise").setLevel(logging.WARNING)
     args = parser().parse_args(argv)
     try:
         settings = Settings.from_env()
@@ -134,6 +212,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         return _serve(args, settings)
     if args.command == "migrate":
+        problem = asyncio.run(_unusable_setting(settings))
+        if problem:
+            return _refuse(problem)
         asyncio.run(_migrate(settings))
         print("migrations applied")
         return 0

@@ -11,7 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 
-__all__ = ["ConfigError", "Settings", "broker_url_with_channel", "database_channel"]
+__all__ = [
+    "ConfigError",
+    "Settings",
+    "broker_url_with_channel",
+    "database_channel",
+    "redacted",
+]
 
 log = logging.getLogger("koryu.config")
 
@@ -44,11 +50,60 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
 
 
-def _origin(url: str) -> str:
+def _origin(name: str, url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise ConfigError(f"not an http(s) origin: {url!r}")
+        raise ConfigError(f"{name}: not an http(s) origin: {url!r}")
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def redacted(url: str) -> str:
+    """A URL as it may appear in a message or a log: any password replaced by ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    userinfo, _, hostinfo = parts.netloc.rpartition("@")
+    user = userinfo.partition(":")[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{hostinfo}"))
+
+
+def _database_url(env: Mapping[str, str]) -> str:
+    """``KORYU_DATABASE_URL``, refused here when it cannot work, rather than deep in the ORM."""
+    url = env.get("KORYU_DATABASE_URL", "") or DEFAULT_DATABASE_URL
+    forms = "sqlite://PATH or postgres://USER@HOST:PORT/DATABASE"
+    scheme = urlsplit(url).scheme.lower()
+    if "://" not in url:
+        raise ConfigError(f"KORYU_DATABASE_URL must be a URL ({forms}), not {redacted(url)!r}")
+    if scheme == "sqlite":
+        if not url.removeprefix("sqlite://").partition("?")[0]:
+            raise ConfigError(f"KORYU_DATABASE_URL names no file: use {forms}")
+        return url
+    # asyncpg is the PostgreSQL driver koryu installs; psycopg is not among its dependencies.
+    if scheme not in {"postgres", "postgresql", "asyncpg"}:
+        raise ConfigError(
+            f"KORYU_DATABASE_URL has an unsupported scheme {scheme + '://'!r}: use {forms}"
+        )
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        raise ConfigError(f"KORYU_DATABASE_URL has a bad port: {redacted(url)!r}") from None
+    if not parts.hostname or not parts.path.strip("/"):
+        raise ConfigError(
+            f"KORYU_DATABASE_URL must name a host and a database ({forms}), not {redacted(url)!r}"
+        )
+    return url
+
+
+def _broker_url(env: Mapping[str, str]) -> str:
+    url = env.get("KORYU_BROKER_URL", "") or "memory://"
+    scheme = urlsplit(url).scheme.lower()
+    if "://" not in url or scheme not in {"memory", "redis", "rediss"}:
+        raise ConfigError(
+            "KORYU_BROKER_URL must be memory:// or redis://HOST:PORT/DB (rediss:// for TLS), "
+            f"not {redacted(url)!r}"
+        )
+    return url
 
 
 @dataclass(frozen=True)
@@ -73,19 +128,21 @@ class Settings:
         env = os.environ if env is None else env
         production = env.get("KORYU_ENV", "development").strip().lower() == "production"
         data_dir = Path(env.get("KORYU_DATA_DIR", "var"))
-        site_url = _origin(env.get("KORYU_SITE_URL", "http://127.0.0.1:8000"))
+        site_url = _origin("KORYU_SITE_URL", env.get("KORYU_SITE_URL", "http://127.0.0.1:8000"))
         origins = {site_url}
         for item in env.get("KORYU_ALLOWED_ORIGINS", "").split(","):
             if item.strip():
-                origins.add(_origin(item.strip()))
+                origins.add(_origin("KORYU_ALLOWED_ORIGINS", item.strip()))
+        database_url = _database_url(env)
+        broker_url = _broker_url(env)
         secret = env.get("KORYU_SECRET_KEY", "")
         if not secret:
             if production:
                 raise ConfigError("KORYU_SECRET_KEY must be set when KORYU_ENV=production")
             secret = _local_secret(data_dir)
         return cls(
-            database_url=env.get("KORYU_DATABASE_URL", DEFAULT_DATABASE_URL),
-            broker_url=env.get("KORYU_BROKER_URL", "memory://"),
+            database_url=database_url,
+            broker_url=broker_url,
             secret_key=secret,
             site_url=site_url,
             allowed_origins=frozenset(origins),

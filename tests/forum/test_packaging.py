@@ -17,6 +17,7 @@ from tests.forum.demo_site import demo_site
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_PASSWORD = "koryu-demo-2026"
+PIP = [sys.executable, "-m", "pip"]
 
 
 def clone(target: Path) -> Path:
@@ -37,8 +38,7 @@ def clone(target: Path) -> Path:
 
 def build_wheel(source: Path, out: Path) -> Path:
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation"]
-        + ["--wheel-dir", str(out), str(source)],
+        [*PIP, "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(out), str(source)],
         capture_output=True,
         check=True,
         timeout=120,
@@ -61,8 +61,7 @@ def fresh_venv(path: Path, wheel: Path) -> Path:
     ).stdout.strip()
     Path(purelib, "koryu_test_dependencies.pth").write_text(sysconfig.get_paths()["purelib"])
     subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "-q"]
-        + ["--no-deps", "--no-index", str(wheel)],
+        [*PIP, "--python", str(python), "install", "-q", "--no-deps", "--no-index", str(wheel)],
         capture_output=True,
         check=True,
         timeout=120,
