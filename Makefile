@@ -1,7 +1,12 @@
 # The two commands a newcomer needs: `make run` and `make test`.
+# Python 3.11 or newer. `make run HOST=0.0.0.0 PORT=8080` serves elsewhere.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# WebSocket handshakes must come from the site's own origin: follow HOST and PORT.
+KORYU_SITE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: run test lint typecheck imports pytest bench install clean messages
 
@@ -23,7 +28,7 @@ install: $(VENV)/.installed
 run: $(VENV)/.installed
 	$(BIN)/koryu migrate
 	$(BIN)/koryu demo
-	$(BIN)/koryu serve --host 127.0.0.1 --port 8000
+	KORYU_SITE_URL=$(KORYU_SITE_URL) $(BIN)/koryu serve --host $(HOST) --port $(PORT)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
