@@ -557,3 +557,14 @@ async def test_tokens_made_by_the_shortcut_expire_and_carry_their_hint(app: Star
     token = await ApiToken.get(user=member.user)
     assert token.expires_at is not None
     assert member.token.startswith(token.hint)
+
+
+async def test_the_token_and_password_sections_read_in_english_too(
+    client: httpx2.AsyncClient, alice: Member
+) -> None:
+    await log_in(client, "alice")
+    client.cookies.set("koryu_lang", "en")
+    page = await client.get("/settings")
+    assert page.status_code == 200
+    for text in ("Change password", "Current password", "API tokens", "Never used", "90 days"):
+        assert text in page.text, text
