@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -13,6 +14,7 @@ import pytest
 from starlette.applications import Starlette
 
 from forum import accounts
+from forum.config import ConfigError, Settings
 from forum.errors import NotAuthenticated, ValidationFailed
 from forum.models import ApiToken, LoginSession, Role, User
 from tests.conftest import PASSWORD, Member, make_member, make_user
@@ -568,3 +570,14 @@ async def test_the_token_and_password_sections_read_in_english_too(
     assert page.status_code == 200
     for text in ("Change password", "Current password", "API tokens", "Never used", "90 days"):
         assert text in page.text, text
+
+
+async def test_the_token_lifetime_setting_is_read_once_and_must_be_positive(
+    tmp_path: Path,
+) -> None:
+    env = {"KORYU_DATA_DIR": str(tmp_path)}
+    assert Settings.from_env(env).token_days == 90
+    assert Settings.from_env({**env, "KORYU_TOKEN_DAYS": "30"}).token_days == 30
+    for bad in ("0", "-1", "ninety"):
+        with pytest.raises(ConfigError, match="KORYU_TOKEN_DAYS"):
+            Settings.from_env({**env, "KORYU_TOKEN_DAYS": bad})
