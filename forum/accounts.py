@@ -69,21 +69,14 @@ RESERVED_USERNAMES = frozenset(
 )
 # Separators that read alike in a name: mod_tanaka, mod-tanaka and mod.tanaka are one name.
 _SEPARATORS = re.compile(r"[-_.]")
-# A display name that holds one of these (NFKC-folded, case-folded, spaces and separators
-# dropped) reads as the operators speaking; only moderators and administrators may use one.
-PROTECTED_NAME_PARTS = (
-    "運営",
-    "事務局",
-    "管理者",
-    "管理人",
-    "モデレータ",
-    "公式",
-    "スタッフ",
-    "admin",
-    "moderator",
-    "staff",
-    "official",
-)
+# A display name holding one of these reads as the operators speaking; only moderators and
+# administrators may use one. Compared after NFKC and case folding with spaces and
+# punctuation dropped, so 運 営, ﾓﾃﾞﾚｰﾀｰ and ＡＤＭＩＮ count too.
+PROTECTED_NAME_PARTS = ("運営", "事務局", "管理者", "管理人", "モデレータ", "公式", "スタッフ")
+# Latin words count when a word starts or ends with them (koryu_admin, koryuadmin,
+# administrator), not inside one: "badminton" is a hobby, not a claim to run the site.
+PROTECTED_NAME_WORDS = ("admin", "moderator", "staff", "official")
+_LATIN_WORD = re.compile(r"[a-z0-9]+")
 STAFF_ROLES = frozenset({Role.MODERATOR, Role.ADMIN})
 MIN_PASSWORD = 10
 MAX_PASSWORD = 256
@@ -129,7 +122,13 @@ def _is_reserved(name: str) -> bool:
 def is_protected_display_name(name: str) -> bool:
     folded = unicodedata.normalize("NFKC", name).casefold()
     squeezed = "".join(ch for ch in folded if ch.isalnum())
-    return any(part in squeezed for part in PROTECTED_NAME_PARTS)
+    if any(part in squeezed for part in PROTECTED_NAME_PARTS):
+        return True
+    return any(
+        word.startswith(part) or word.endswith(part)
+        for word in _LATIN_WORD.findall(folded)
+        for part in PROTECTED_NAME_WORDS
+    )
 
 
 def _name_error(name: str, role: Role = Role.PARTICIPANT) -> str | None:
@@ -422,8 +421,7 @@ async def issue_token(user: User, *, days: int, max_days: int, name: str = "") -
 
 async def create_token(user: User, *, name: str = "", days: int = DEFAULT_TOKEN_DAYS) -> str:
     """The secret of a new token of the default lifetime (the CLI's and the tests' shortcut)."""
-    issued = await issue_token(user, days=days, max_days=max(days, DEFAULT_TOKEN_DAYS), name=name)
-    return issued.secret
+    return (await issue_token(user, days=days, max_days=days, name=name)).secret
 
 
 async def user_for_token(raw: str, now: datetime | None = None) -> User | None:

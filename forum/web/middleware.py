@@ -112,7 +112,8 @@ class IdentityMiddleware:
                 user = await accounts.user_for_token(authorization[7:].strip())
             except NotAuthenticated as exc:
                 # An expired token is refused outright, so its owner learns why at once
-                # instead of being served as a visitor. A WebSocket is refused by /ws.
+                # instead of being served as a visitor. A WebSocket has no error body to
+                # carry the code: like any unknown token, it goes on as a visitor's.
                 if scope["type"] == "http":
                     await error_response(scope, exc)(scope, receive, send)
                     return

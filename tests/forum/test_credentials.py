@@ -397,6 +397,8 @@ async def test_the_canonical_form_folds_width_case_and_separators() -> None:
         "ＡＤＭＩＮ",
         "Koryu Staff",
         "official_info",
+        "koryuadmin",
+        "Ａｄｍｉｎｉｓｔｒａｔｏｒ",
     ],
 )
 async def test_participants_cannot_take_a_display_name_that_reads_as_the_operators(
@@ -422,6 +424,8 @@ async def test_staff_may_take_a_protected_display_name_and_others_may_not_edit_t
     assert set(refused.value.fields) == {"display_name"}
     assert (await User.get(id=expert.id)).display_name == "expert-suzuki さん"
     assert (await accounts.update_profile(expert, display_name="鈴木 一郎")).display_name
+    # A protected Latin word inside another word is no claim to run the site.
+    assert (await accounts.update_profile(expert, display_name="Badminton 鈴木")).display_name
 
 
 # --- the settings page ------------------------------------------------------------------------
