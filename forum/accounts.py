@@ -8,10 +8,14 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from pypika_tortoise.terms import Function as SqlFunction
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Function
+from tortoise.transactions import in_transaction
 
 from forum.errors import NotAuthenticated, NotFound, ValidationFailed
 from forum.i18n import LOCALES
@@ -19,16 +23,26 @@ from forum.i18n import gettext as _
 from forum.models import Affiliation, ApiToken, LoginSession, Role, User
 
 __all__ = [
+    "DEFAULT_TOKEN_DAYS",
     "MAX_BIO",
+    "IssuedToken",
+    "PasswordChanged",
     "ProfileEdit",
     "Registration",
     "authenticate",
+    "canonical_username",
+    "change_password",
     "change_role",
     "create_token",
     "end_session",
     "hash_password",
+    "is_protected_display_name",
+    "issue_token",
+    "list_tokens",
     "register",
+    "revoke_token",
     "start_session",
+    "token_expiry",
     "update_profile",
     "user_for_session",
     "user_for_token",
@@ -36,8 +50,34 @@ __all__ = [
 
 USERNAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{1,30})[a-z0-9]$")
 RESERVED_USERNAMES = frozenset(
-    {"admin", "administrator", "root", "system", "koryu", "moderator", "api", "login", "me"}
+    {
+        "admin",
+        "administrator",
+        "administrators",
+        "root",
+        "system",
+        "koryu",
+        "moderator",
+        "support",
+        "staff",
+        "official",
+        "security",
+        "api",
+        "login",
+        "me",
+    }
 )
+# Separators that read alike in a name: mod_tanaka, mod-tanaka and mod.tanaka are one name.
+_SEPARATORS = re.compile(r"[-_.]")
+# A display name holding one of these reads as the operators speaking; only moderators and
+# administrators may use one. Compared after NFKC and case folding with spaces and
+# punctuation dropped, so 運 営, ﾓﾃﾞﾚｰﾀｰ and ＡＤＭＩＮ count too.
+PROTECTED_NAME_PARTS = ("運営", "事務局", "管理者", "管理人", "モデレータ", "公式", "スタッフ")
+# Latin words count when a word starts or ends with them (koryu_admin, koryuadmin,
+# administrator), not inside one: "badminton" is a hobby, not a claim to run the site.
+PROTECTED_NAME_WORDS = ("admin", "moderator", "staff", "official")
+_LATIN_WORD = re.compile(r"[a-z0-9]+")
+STAFF_ROLES = frozenset({Role.MODERATOR, Role.ADMIN})
 MIN_PASSWORD = 10
 MAX_PASSWORD = 256
 MAX_BIO = 1000
@@ -69,9 +109,39 @@ def _clean_lines(value: str) -> str:
     return "\n".join(_clean_text(line) for line in lines).strip()
 
 
-def _name_error(name: str) -> str | None:
+def canonical_username(name: str) -> str:
+    """The form two names are compared in: NFKC, case-folded, ``_``/``.`` read as ``-``."""
+    return _SEPARATORS.sub("-", unicodedata.normalize("NFKC", name).casefold())
+
+
+def _is_reserved(name: str) -> bool:
+    canonical = canonical_username(name)
+    return canonical in RESERVED_USERNAMES or canonical.replace("-", "") in RESERVED_USERNAMES
+
+
+def is_protected_display_name(name: str) -> bool:
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    squeezed = "".join(ch for ch in folded if ch.isalnum())
+    if any(part in squeezed for part in PROTECTED_NAME_PARTS):
+        return True
+    return any(
+        word.startswith(part) or word.endswith(part)
+        for word in _LATIN_WORD.findall(folded)
+        for part in PROTECTED_NAME_WORDS
+    )
+
+
+def _name_error(name: str, role: Role = Role.PARTICIPANT) -> str | None:
     if not 1 <= len(_clean_text(name)) <= 50:
         return _("表示名は1〜50文字で入力してください。")
+    if role not in STAFF_ROLES and is_protected_display_name(name):
+        return _("「運営」「事務局」「公式」など、運営者と紛らわしい表示名は使えません。")
+    return None
+
+
+def _password_error(password: str) -> str | None:
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        return _("パスワードは10文字以上256文字以下にしてください。")
     return None
 
 
@@ -95,18 +165,17 @@ class Registration:
     affiliation: str = Affiliation.OTHER.value
     organisation: str = ""
 
-    def check(self) -> dict[str, str]:
+    def check(self, *, role: Role = Role.PARTICIPANT) -> dict[str, str]:
         errors: dict[str, str] = {}
         if not USERNAME_RE.fullmatch(self.username):
             errors["username"] = _(
                 "ユーザー名は3〜32文字の半角英小文字・数字・_・- で、英数字で始まり英数字で終わる必要があります。"
             )
-        elif self.username in RESERVED_USERNAMES:
+        elif _is_reserved(self.username):
             errors["username"] = _("このユーザー名は使用できません。")
-        if not MIN_PASSWORD <= len(self.password) <= MAX_PASSWORD:
-            errors["password"] = _("パスワードは10文字以上256文字以下にしてください。")
         checks = {
-            "display_name": _name_error(self.display_name),
+            "password": _password_error(self.password),
+            "display_name": _name_error(self.display_name, role),
             "affiliation": _affiliation_error(self.affiliation),
             "organisation": _organisation_error(self.organisation),
         }
@@ -125,10 +194,11 @@ class ProfileEdit:
     bio: str | None = None
     locale: str | None = None
 
-    def check(self) -> dict[str, str]:
+    def check(self, *, role: Role = Role.PARTICIPANT) -> dict[str, str]:
+        """Problems by field; ``role`` is the user's, for the names only staff may take."""
         errors: dict[str, str | None] = {}
         if self.display_name is not None:
-            errors["display_name"] = _name_error(self.display_name)
+            errors["display_name"] = _name_error(self.display_name, role)
         if self.affiliation is not None:
             errors["affiliation"] = _affiliation_error(self.affiliation)
         if self.organisation is not None:
@@ -176,7 +246,7 @@ async def update_profile(
         bio=bio,
         locale=locale,
     )
-    errors = edit.check()
+    errors = edit.check(role=user.role)
     if errors:
         raise ValidationFailed(_("入力内容を確認してください。"), fields=errors)
     changed = {name: v for name, v in edit.changes().items() if getattr(user, name) != v}
@@ -186,10 +256,47 @@ async def update_profile(
     return user
 
 
+class _SqlReplace(SqlFunction):
+    def __init__(self, term: Any, old: str, new: str, alias: str | None = None) -> None:
+        super().__init__("REPLACE", term, old, new, alias=alias)
+
+
+class _Replace(Function):
+    """SQL ``REPLACE(field, old, new)``, the same on SQLite and PostgreSQL."""
+
+    database_func = _SqlReplace
+
+
+async def _confusable_with(username: str) -> str | None:
+    """An existing name that reads the same as ``username``, or None.
+
+    Names hold only ``[a-z0-9_-]``, so folding ``_`` into ``-`` in SQL gives their canonical
+    form. Two registrations racing with look-alike names can both pass this check; the
+    unique column still stops exact duplicates.
+    """
+    found = (
+        await User.annotate(key=_Replace("username", "_", "-"))
+        .filter(key=canonical_username(username))
+        .first()
+    )
+    return found.username if found else None
+
+
 async def register(data: Registration, *, role: Role = Role.PARTICIPANT) -> User:
-    errors = data.check()
+    errors = data.check(role=role)
     if errors:
         raise ValidationFailed(_("入力内容を確認してください。"), fields=errors)
+    existing = await _confusable_with(data.username)
+    if existing is not None and existing != data.username:
+        raise ValidationFailed(
+            _("入力内容を確認してください。"),
+            code="username_confusable",
+            fields={
+                "username": _(
+                    "よく似たユーザー名「{name}」がすでに使われているため、このユーザー名は使えません。"
+                ).format(name=existing)
+            },
+        )
     try:
         return await User.create(
             username=data.username,
@@ -268,22 +375,139 @@ async def end_all_sessions(user: User) -> None:
     await ApiToken.filter(user=user).delete()
 
 
-async def create_token(user: User) -> str:
-    raw = "kr_" + secrets.token_urlsafe(32)
-    await ApiToken.create(key_hash=_digest(raw), user=user)
-    return raw
+# --- API tokens ---------------------------------------------------------------------------
+
+KEY_PREFIX = "kr_"
+DEFAULT_TOKEN_DAYS = 90
+MAX_TOKEN_NAME = 50
+HINT_LENGTH = len(KEY_PREFIX) + 6
+# last_used_at is a hint for the owner, not an audit trail: one write a minute is plenty.
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 
 
-async def user_for_token(raw: str) -> User | None:
-    if not raw.startswith("kr_") or len(raw) > 100:
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    """A new token: ``secret`` is shown once and never stored."""
+
+    secret: str
+    token: ApiToken
+
+
+def token_expiry(token: ApiToken) -> datetime:
+    # Tokens made before expiry existed last a default lifetime from their creation.
+    return token.expires_at or token.created_at + timedelta(days=DEFAULT_TOKEN_DAYS)
+
+
+async def issue_token(user: User, *, days: int, max_days: int, name: str = "") -> IssuedToken:
+    """A token for ``user`` named ``name``, valid ``days`` days (at most ``max_days``)."""
+    label = _clean_text(name)
+    errors: dict[str, str] = {}
+    if len(label) > MAX_TOKEN_NAME:
+        errors["name"] = _("トークンの名前は50文字以内で入力してください。")
+    if not 1 <= days <= max_days:
+        errors["days"] = _("有効期間は1〜{days}日で指定してください。").format(days=max_days)
+    if errors:
+        raise ValidationFailed(_("入力内容を確認してください。"), fields=errors)
+    secret = KEY_PREFIX + secrets.token_urlsafe(32)
+    token = await ApiToken.create(
+        key_hash=_digest(secret),
+        user=user,
+        name=label,
+        hint=secret[:HINT_LENGTH],
+        expires_at=datetime.now(UTC) + timedelta(days=days),
+    )
+    return IssuedToken(secret, token)
+
+
+async def create_token(user: User, *, name: str = "", days: int = DEFAULT_TOKEN_DAYS) -> str:
+    """The secret of a new token of the default lifetime (the CLI's and the tests' shortcut)."""
+    return (await issue_token(user, days=days, max_days=days, name=name)).secret
+
+
+async def user_for_token(raw: str, now: datetime | None = None) -> User | None:
+    """The owner of a live token; an expired one is refused with ``token_expired``."""
+    if not raw.startswith(KEY_PREFIX) or len(raw) > 100:
         return None
     token = await ApiToken.get_or_none(key_hash=_digest(raw)).select_related("user")
-    if token is None or is_suspended(token.user):
+    if token is None:
         return None
+    now = now or datetime.now(UTC)
+    if token_expiry(token) <= now:
+        raise NotAuthenticated(
+            _("トークンの有効期限が切れています。新しいトークンを発行してください。"),
+            code="token_expired",
+        )
+    if is_suspended(token.user):
+        return None
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_RESOLUTION:
+        await ApiToken.filter(id=token.id).update(last_used_at=now)
     return token.user
 
 
+async def list_tokens(user: User) -> list[ApiToken]:
+    """The user's own tokens, newest first, expired ones included until revoked."""
+    return await ApiToken.filter(user=user).order_by("-created_at", "-id")
+
+
+async def revoke_token(user: User, token_id: int) -> bool:
+    """End one of the user's own tokens; False when they have none with that id."""
+    return await ApiToken.filter(user=user, id=token_id).delete() > 0
+
+
+# --- passwords and roles ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordChanged:
+    """``session_secret``: the cookie value of the session that made the change, rotated."""
+
+    session_secret: str | None
+    sessions_ended: int
+    tokens_revoked: int
+
+
+async def change_password(
+    user: User,
+    *,
+    current_password: str,
+    new_password: str,
+    session: LoginSession | None = None,
+    session_days: int = 30,
+) -> PasswordChanged:
+    """Re-check the current password, set the new one, and end every other way in.
+
+    Every login session and API token of the user ends; the session that made the change
+    (if any) goes on under a new id, so a copy of its old cookie is worth nothing.
+    """
+    try:
+        _hasher.verify(user.password_hash, current_password)
+    except (VerificationError, InvalidHashError):
+        raise ValidationFailed(
+            _("現在のパスワードが違います。"),
+            code="wrong_password",
+            fields={"current_password": _("現在のパスワードが違います。")},
+        ) from None
+    error = _password_error(new_password)
+    if error is None and new_password == current_password:
+        error = _("新しいパスワードには、現在とは違うものを指定してください。")
+    if error:
+        raise ValidationFailed(_("入力内容を確認してください。"), fields={"new_password": error})
+    password_hash = hash_password(new_password)
+    secret: str | None = None
+    async with in_transaction():
+        await User.filter(id=user.id).update(password_hash=password_hash)
+        ended = await LoginSession.filter(user_id=user.id).delete()
+        revoked = await ApiToken.filter(user_id=user.id).delete()
+        if session is not None:
+            ended -= 1
+            secret, _new = await start_session(user, days=session_days)
+    user.password_hash = password_hash
+    return PasswordChanged(secret, max(ended, 0), revoked)
+
+
 async def change_role(username: str, role: str) -> User:
+    """Set a user's role. A change ends their login sessions: the next page asks them to log
+    in again, under a new session id that carries the new role. API tokens go on."""
     try:
         new_role = Role(role)
     except ValueError:
@@ -293,6 +517,10 @@ async def change_role(username: str, role: str) -> User:
     user = await User.get_or_none(username=username)
     if user is None:
         raise NotFound(_("ユーザーが見つかりません。"))
+    if user.role is new_role:
+        return user
     user.role = new_role
-    await user.save(update_fields=["role"])
+    async with in_transaction():
+        await user.save(update_fields=["role"])
+        await LoginSession.filter(user_id=user.id).delete()
     return user

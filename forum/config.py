@@ -50,6 +50,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
 
 
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 1:
+        raise ConfigError(f"{name} must be 1 or more, not {value}")
+    return value
+
+
 def _origin(name: str, url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.netloc:
@@ -118,6 +125,7 @@ class Settings:
     data_dir: Path = Path("var")
     max_body_bytes: int = 1_000_000
     session_days: int = 30
+    token_days: int = 90
     login_attempts_per_minute: int = 10
     posts_per_minute: int = 10
     event_retention_days: int = 30
@@ -151,6 +159,7 @@ class Settings:
             data_dir=data_dir,
             max_body_bytes=_int(env, "KORYU_MAX_BODY_BYTES", 1_000_000),
             session_days=_int(env, "KORYU_SESSION_DAYS", 30),
+            token_days=_positive(env, "KORYU_TOKEN_DAYS", 90),
             login_attempts_per_minute=_int(env, "KORYU_LOGIN_ATTEMPTS_PER_MINUTE", 10),
             posts_per_minute=_int(env, "KORYU_POSTS_PER_MINUTE", 10),
             event_retention_days=_int(env, "KORYU_EVENT_RETENTION_DAYS", 30),

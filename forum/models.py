@@ -90,12 +90,20 @@ class LoginSession(Model):
 
 
 class ApiToken(Model):
+    """A bearer token. The table keeps its SHA-256 and a short prefix to recognise it by."""
+
     id = fields.IntField(primary_key=True)
     key_hash = fields.CharField(max_length=64, unique=True)
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="tokens", on_delete=fields.CASCADE
     )
+    name = fields.CharField(max_length=50, default="", db_default="")
+    hint = fields.CharField(max_length=16, default="", db_default="")
     created_at = fields.DatetimeField(auto_now_add=True)
+    # Written at most once a minute per token, so a busy client does not write per request.
+    last_used_at = fields.DatetimeField(null=True)
+    # Null only on tokens made before tokens expired; accounts.token_expiry covers those.
+    expires_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "api_tokens"

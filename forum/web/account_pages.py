@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -12,11 +12,12 @@ from starlette.routing import BaseRoute, Route
 
 from forum import accounts, i18n, notifications
 from forum.config import Settings
-from forum.errors import NotAuthenticated, ValidationFailed
-from forum.models import Role, User
+from forum.errors import NotAuthenticated, NotFound, ValidationFailed
+from forum.i18n import gettext as _
+from forum.models import ApiToken, Role, User
 from forum.web.common import client_ip, rate_limit, require_user
-from forum.web.forms import field, login_redirect, read_form, redirect, safe_next
-from forum.web.middleware import SESSION_COOKIE
+from forum.web.forms import field, login_redirect, path_id, read_form, redirect, safe_next
+from forum.web.middleware import SESSION_COOKIE, set_session_cookie
 from forum.web.templating import render
 
 __all__ = ["LANG_COOKIE", "routes"]
@@ -32,15 +33,7 @@ def _settings(request: Request) -> Settings:
 def _signed_in(request: Request, raw: str, next_path: str) -> Response:
     settings = _settings(request)
     response = redirect(safe_next(next_path))
-    response.set_cookie(
-        SESSION_COOKIE,
-        raw,
-        max_age=settings.session_days * 86400,
-        path="/",
-        httponly=True,
-        samesite="lax",
-        secure=settings.secure_cookies,
-    )
+    set_session_cookie(response, raw, days=settings.session_days, secure=settings.secure_cookies)
     return response
 
 
@@ -147,28 +140,65 @@ def _profile_form(user: User) -> dict[str, str]:
     }
 
 
-def _settings_page(
+SETTINGS_DONE = ("saved", "token_revoked", "password")
+
+
+@dataclass(frozen=True, slots=True)
+class TokenView:
+    token: ApiToken
+
+    @property
+    def expires_at(self) -> datetime:
+        return accounts.token_expiry(self.token)
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at <= datetime.now(UTC)
+
+
+def _token_days(request: Request) -> list[int]:
+    """The lifetimes offered on the page: a few short ones, then the longest allowed."""
+    longest = _settings(request).token_days
+    return [days for days in (7, 30, 90, 180, 365) if days < longest] + [longest]
+
+
+async def _settings_page(
     request: Request,
     user: User,
     *,
     form: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
+    new_token: accounts.IssuedToken | None = None,
+    token_form: dict[str, str] | None = None,
+    token_errors: dict[str, str] | None = None,
+    password_errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
+    done = request.query_params.get("done", "")
+    token_days = _token_days(request)
     context = {
         "form": form or _profile_form(user),
         "errors": errors or {},
         "is_expert": user.role is Role.EXPERT,
-        "saved": request.query_params.get("done") == "saved",
+        "done": done if done in SETTINGS_DONE else "",
+        "tokens": [TokenView(t) for t in await accounts.list_tokens(user)],
+        "new_token": new_token,
+        "token_form": token_form or {"name": "", "days": str(token_days[-1])},
+        "token_errors": token_errors or {},
+        "token_days": [(str(days), _("{days}日").format(days=days)) for days in token_days],
+        "password_errors": password_errors or {},
     }
-    return render(request, "forum/settings.html", context, status_code=status_code)
+    response = render(request, "forum/settings.html", context, status_code=status_code)
+    if new_token is not None:
+        response.headers["Cache-Control"] = "no-store"  # the secret is on this page, once
+    return response
 
 
 async def settings_form(request: Request) -> Response:
     user: User | None = request.state.user
     if user is None:
         return login_redirect(request)
-    return _settings_page(request, user)
+    return await _settings_page(request, user)
 
 
 async def save_settings(request: Request) -> Response:
@@ -181,10 +211,58 @@ async def save_settings(request: Request) -> Response:
     try:
         await accounts.update_profile(user, **kept)
     except ValidationFailed as exc:
-        return _settings_page(request, user, form=kept, errors=exc.fields, status_code=422)
+        return await _settings_page(request, user, form=kept, errors=exc.fields, status_code=422)
     response = redirect("/settings?done=saved")
     if user.locale:
         _remember_language(request, response, user.locale)
+    return response
+
+
+async def create_token(request: Request) -> Response:
+    form = await read_form(request)
+    user = require_user(request)
+    kept = {"name": field(form, "name"), "days": field(form, "days")}
+    longest = _settings(request).token_days
+    days = int(kept["days"]) if kept["days"].isdigit() and len(kept["days"]) < 6 else 0
+    try:
+        issued = await accounts.issue_token(user, days=days, max_days=longest, name=kept["name"])
+    except ValidationFailed as exc:
+        return await _settings_page(
+            request, user, token_form=kept, token_errors=exc.fields, status_code=422
+        )
+    return await _settings_page(request, user, new_token=issued)
+
+
+async def revoke_token(request: Request) -> Response:
+    await read_form(request)
+    if not await accounts.revoke_token(require_user(request), path_id(request)):
+        raise NotFound(_("トークンが見つかりません。"))
+    return redirect("/settings?done=token_revoked#tokens-heading")
+
+
+async def change_password(request: Request) -> Response:
+    form = await read_form(request)
+    user = require_user(request)
+    rate_limit(request, "login_account", user.username)
+    settings = _settings(request)
+    try:
+        changed = await accounts.change_password(
+            user,
+            current_password=field(form, "current_password"),
+            new_password=field(form, "new_password"),
+            session=request.state.login_session,
+            session_days=settings.session_days,
+        )
+    except ValidationFailed as exc:
+        return await _settings_page(request, user, password_errors=exc.fields, status_code=422)
+    response = redirect("/settings?done=password")
+    if changed.session_secret:
+        set_session_cookie(
+            response,
+            changed.session_secret,
+            days=settings.session_days,
+            secure=settings.secure_cookies,
+        )
     return response
 
 
@@ -236,6 +314,9 @@ def routes() -> list[BaseRoute]:
         Route("/lang", set_language, methods=["POST"], name="lang"),
         Route("/settings", settings_form, methods=["GET"], name="settings"),
         Route("/settings", save_settings, methods=["POST"]),
+        Route("/settings/tokens", create_token, methods=["POST"]),
+        Route("/settings/tokens/{id}/revoke", revoke_token, methods=["POST"]),
+        Route("/settings/password", change_password, methods=["POST"]),
         Route("/notifications", notices_page, methods=["GET"], name="notifications"),
         Route("/notifications/read", read_notices, methods=["POST"]),
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -9,10 +10,11 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from forum import accounts, boards, posts, threads
+from forum.config import Settings
 from forum.errors import BadRequest, Forbidden, NotFound, ValidationFailed
 from forum.i18n import gettext as _
-from forum.models import User
-from forum.resources import board_resource, user_resource
+from forum.models import ApiToken, User
+from forum.resources import board_resource, iso, user_resource
 from forum.web.common import (
     actor_of,
     client_ip,
@@ -23,6 +25,7 @@ from forum.web.common import (
     require_user,
     text_field,
 )
+from forum.web.middleware import set_session_cookie
 from forum.web.responses import JSON
 
 __all__ = ["routes"]
@@ -75,14 +78,82 @@ async def register(request: Request) -> Response:
     return JSON(user_resource(user), status_code=201)
 
 
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def token_resource(token: ApiToken) -> dict[str, Any]:
+    """One's own token as listed: never the secret, only its first characters."""
+    expires_at = accounts.token_expiry(token)
+    return {
+        "id": token.id,
+        "name": token.name,
+        "hint": token.hint,
+        "created_at": iso(token.created_at),
+        "last_used_at": iso(token.last_used_at),
+        "expires_at": iso(expires_at),
+        "expired": expires_at <= datetime.now(UTC),
+    }
+
+
 async def create_token(request: Request) -> Response:
     data = await read_json(request)
     username = text_field(data, "username").strip().lower()
+    password = text_field(data, "password")
+    name = text_field(data, "name", required=False)
+    days = _optional_int(data, "days")
     rate_limit(request, "login_ip", client_ip(request))
     rate_limit(request, "login_account", username)
-    user = await accounts.authenticate(username, text_field(data, "password"))
-    token = await accounts.create_token(user)
-    return JSON({"token": token, "user": user_resource(user)}, status_code=201)
+    user = await accounts.authenticate(username, password)
+    max_days = _settings(request).token_days
+    issued = await accounts.issue_token(
+        user, days=max_days if days is None else days, max_days=max_days, name=name
+    )
+    body = {
+        "token": issued.secret,
+        "user": user_resource(user),
+        "api_token": token_resource(issued.token),
+    }
+    return JSON(body, status_code=201)
+
+
+async def list_tokens(request: Request) -> Response:
+    tokens = await accounts.list_tokens(require_user(request))
+    return JSON({"items": [token_resource(t) for t in tokens], "next_cursor": None})
+
+
+async def revoke_token(request: Request) -> Response:
+    user = require_user(request)
+    if not await accounts.revoke_token(user, _path_id(request, "id")):
+        raise NotFound(_("トークンが見つかりません。"))
+    return Response(status_code=204)
+
+
+async def change_password(request: Request) -> Response:
+    user = require_user(request)
+    data = await read_json(request)
+    current, new = text_field(data, "current_password"), text_field(data, "new_password")
+    rate_limit(request, "login_account", user.username)
+    settings = _settings(request)
+    changed = await accounts.change_password(
+        user,
+        current_password=current,
+        new_password=new,
+        session=request.state.login_session,
+        session_days=settings.session_days,
+    )
+    response = JSON(
+        {"sessions_ended": changed.sessions_ended, "tokens_revoked": changed.tokens_revoked}
+    )
+    if changed.session_secret:
+        set_session_cookie(
+            response,
+            changed.session_secret,
+            days=settings.session_days,
+            secure=settings.secure_cookies,
+        )
+    return response
 
 
 async def me(request: Request) -> Response:
@@ -299,7 +370,10 @@ def routes() -> list[BaseRoute]:
         route("/users/{username}", get_user, ["GET"]),
         route("/users/{username}/role", set_role, ["PUT"]),
         route("/tokens", create_token, ["POST"]),
+        route("/tokens", list_tokens, ["GET"]),
+        route("/tokens/{id}", revoke_token, ["DELETE"]),
         route("/me", me, ["GET"]),
+        route("/me/password", change_password, ["POST"]),
         route("/boards", list_boards, ["GET"]),
         route("/boards", create_board, ["POST"]),
         route("/boards/{slug}", get_board, ["GET"]),

@@ -6,14 +6,20 @@ import secrets
 from typing import Any
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from forum import accounts, i18n
 from forum.boards import load_actor
-from forum.errors import PayloadTooLarge
+from forum.errors import NotAuthenticated, PayloadTooLarge
 from forum.web.responses import error_response
 
-__all__ = ["BodyLimitMiddleware", "IdentityMiddleware", "SecurityHeadersMiddleware"]
+__all__ = [
+    "BodyLimitMiddleware",
+    "IdentityMiddleware",
+    "SecurityHeadersMiddleware",
+    "set_session_cookie",
+]
 
 SESSION_COOKIE = "koryu_session"
 ANON_CSRF_COOKIE = "koryu_csrf"
@@ -102,7 +108,16 @@ class IdentityMiddleware:
         state.update(user=None, login_session=None, auth=None, session_cookie=None)
         authorization = headers.get("authorization", "")
         if authorization.lower().startswith("bearer "):
-            user = await accounts.user_for_token(authorization[7:].strip())
+            try:
+                user = await accounts.user_for_token(authorization[7:].strip())
+            except NotAuthenticated as exc:
+                # An expired token is refused outright, so its owner learns why at once
+                # instead of being served as a visitor. A WebSocket has no error body to
+                # carry the code: like any unknown token, it goes on as a visitor's.
+                if scope["type"] == "http":
+                    await error_response(scope, exc)(scope, receive, send)
+                    return
+                user = None
             state.update(user=user, auth="bearer" if user else "invalid_bearer")
         else:
             raw = _cookie(headers, SESSION_COOKIE)
@@ -139,3 +154,16 @@ def _cookie(headers: Headers, name: str) -> str:
             if key == name:
                 return value
     return ""
+
+
+def set_session_cookie(response: Response, raw: str, *, days: int, secure: bool) -> None:
+    """Hand the browser its (new) session id."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        raw,
+        max_age=days * 86400,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+    )

@@ -121,8 +121,34 @@ SCHEMAS: dict[str, Schema] = {
         affiliation={"enum": ["municipality", "intermediary", "business", "citizen", "other"]},
         organisation={"type": "string", "maxLength": 100},
     ),
-    "Credentials": _obj(["username", "password"], username=STR, password=STR),
-    "TokenCreated": _obj(["token", "user"], token=STR, user=_ref("User")),
+    "Credentials": _obj(
+        ["username", "password"],
+        username=STR,
+        password=STR,
+        name={"type": "string", "maxLength": 50},
+        days={"type": "integer", "minimum": 1},
+    ),
+    "ApiToken": _obj(
+        ["id", "name", "hint", "created_at", "last_used_at", "expires_at", "expired"],
+        id=INT,
+        name=STR,
+        hint=STR,
+        created_at=TIME,
+        last_used_at=_nullable(TIME),
+        expires_at=TIME,
+        expired=BOOL,
+    ),
+    "TokenCreated": _obj(
+        ["token", "user", "api_token"], token=STR, user=_ref("User"), api_token=_ref("ApiToken")
+    ),
+    "PasswordChange": _obj(
+        ["current_password", "new_password"],
+        current_password=STR,
+        new_password={"type": "string", "minLength": 10, "maxLength": 256},
+    ),
+    "PasswordChanged": _obj(
+        ["sessions_ended", "tokens_revoked"], sessions_ended=INT, tokens_revoked=INT
+    ),
     "BoardInput": _obj(
         ["slug", "title"],
         slug=STR,
@@ -158,16 +184,17 @@ SCHEMAS: dict[str, Schema] = {
     "BoardList": _list_of("Board"),
     "ThreadList": _list_of("Thread"),
     "PostList": _list_of("Post"),
+    "ApiTokenList": _list_of("ApiToken"),
 }
 
 ERRORS = {
     "400": "bad_request, bad_json, bad_media_type, invalid_cursor, bad_query",
-    "401": "not_authenticated, invalid_credentials, invalid_token, suspended",
+    "401": "not_authenticated, invalid_credentials, invalid_token, token_expired, suspended",
     "403": "forbidden, csrf_failed, login_required, thread_locked",
     "404": "not_found",
     "409": "idempotency_key_reused",
     "413": "payload_too_large",
-    "422": "invalid (with fields), username_taken, slug_taken",
+    "422": "invalid (with fields), username_taken, username_confusable, wrong_password, slug_taken",
     "429": "rate_limited (Retry-After header)",
 }
 
@@ -188,7 +215,19 @@ OPERATIONS: list[Operation] = [
         False,
     ),
     ("post", "/tokens", "Get a bearer token", "Credentials", 201, "TokenCreated", "anyone", False),
+    ("get", "/tokens", "One's own API tokens", None, 200, "ApiTokenList", "user", False),
+    ("delete", "/tokens/{id}", "Revoke one of one's own tokens", None, 204, None, "user", False),
     ("get", "/me", "The current user", None, 200, "User", "user", False),
+    (
+        "post",
+        "/me/password",
+        "Change one's password; every other session and every token ends",
+        "PasswordChange",
+        200,
+        "PasswordChanged",
+        "user",
+        False,
+    ),
     ("get", "/boards", "Boards the caller may read", None, 200, "BoardList", "anyone", False),
     ("post", "/boards", "Create a board", "BoardInput", 201, "Board", "admin", False),
     ("get", "/boards/{slug}", "One board", None, 200, "Board", "anyone", False),
