@@ -44,6 +44,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
 
 
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 1:
+        raise ConfigError(f"{name} must be at least 1, not {value}")
+    return value
+
+
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.netloc:
@@ -67,6 +74,7 @@ class Settings:
     posts_per_minute: int = 10
     event_retention_days: int = 30
     secure_cookies: bool = False
+    ws_connections_per_ip: int = 50
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -98,6 +106,7 @@ class Settings:
             posts_per_minute=_int(env, "KORYU_POSTS_PER_MINUTE", 10),
             event_retention_days=_int(env, "KORYU_EVENT_RETENTION_DAYS", 30),
             secure_cookies=_bool(env, "KORYU_SECURE_COOKIES", site_url.startswith("https:")),
+            ws_connections_per_ip=_positive(env, "KORYU_WS_CONNECTIONS_PER_IP", 50),
         )
 
     def tortoise_config(self) -> dict[str, object]:
