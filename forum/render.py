@@ -257,6 +257,8 @@ async def render_markdown_async(source: str) -> str:
         async with asyncio.timeout(RENDER_TIMEOUT):
             return await asyncio.shield(future)
     except TimeoutError:
+        # Collect whatever the thread ends with, so a late error is not reported as lost.
+        future.add_done_callback(lambda done: done.cancelled() or done.exception())
         log.warning("rendering %d characters took too long: kept as plain text", len(source))
         return sanitise(_plain_html(_LONE_SURROGATE.sub("\ufffd", source)))
 
