@@ -49,6 +49,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         proxy_headers=True,
         # permessage-deflate doubles CPU per message and triples memory per socket.
         ws_per_message_deflate=False,
+        # Client frames are a few hundred bytes and /ws closes at 4 KiB; without this
+        # uvicorn would buffer a frame of up to 16 MiB before the endpoint sees it.
+        ws_max_size=16 * 1024,
+        # uvicorn times out neither a request's headers nor a silent new connection
+        # (only keep-alive, after a response): the reverse proxy must (docs/deploy.md).
         log_level=args.log_level,
         log_config=log_config(),
     )

@@ -53,7 +53,7 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
 def _positive(env: Mapping[str, str], name: str, default: int) -> int:
     value = _int(env, name, default)
     if value < 1:
-        raise ConfigError(f"{name} must be 1 or more, not {value}")
+        raise ConfigError(f"{name} must be at least 1, not {value}")
     return value
 
 
@@ -130,6 +130,7 @@ class Settings:
     posts_per_minute: int = 10
     event_retention_days: int = 30
     secure_cookies: bool = False
+    ws_connections_per_ip: int = 50
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -164,6 +165,7 @@ class Settings:
             posts_per_minute=_int(env, "KORYU_POSTS_PER_MINUTE", 10),
             event_retention_days=_int(env, "KORYU_EVENT_RETENTION_DAYS", 30),
             secure_cookies=_bool(env, "KORYU_SECURE_COOKIES", site_url.startswith("https:")),
+            ws_connections_per_ip=_positive(env, "KORYU_WS_CONNECTIONS_PER_IP", 50),
         )
 
     def tortoise_config(self) -> dict[str, object]:

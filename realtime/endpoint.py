@@ -6,12 +6,23 @@ compress the same frame once per viewer. Wrap the whole ASGI app in
 `realtime.rawsocket.CaptureRawSend` so fan-out can write each event's
 pre-built frame straight to uvicorn's transport. A `ws_max_size` near
 `max_frame_bytes` also lets uvicorn refuse huge frames before buffering them.
+
+Load a client can put on a process is bounded per socket and per address:
+frames the server refuses (malformed, or a subscribe that is forbidden or over
+the channel limit) spend a bad-frame allowance, subscribes spend a subscribe
+allowance, and each runs out into a close with 1008. A refusal is remembered
+for the socket, so asking again costs no `authorise` call. Each client address
+(an IPv6 /64 counted as one) holds at most `max_connections_per_ip` sockets;
+the next handshake is refused with HTTP 403 (close code 1013 before accept).
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
+import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Collection
 from urllib.parse import urlsplit
 
@@ -40,6 +51,11 @@ CLOSE_GOING_AWAY = 1001
 CLOSE_POLICY_VIOLATION = 1008
 CLOSE_MESSAGE_TOO_BIG = 1009
 CLOSE_INTERNAL_ERROR = 1011
+CLOSE_TRY_AGAIN_LATER = 1013
+
+# A socket regains one bad frame a minute: a client that is refused now and then
+# over hours of a live session is not cut off, one that keeps probing is.
+BAD_FRAME_REFILL_PER_SECOND = 1 / 60
 
 
 def make_ws_endpoint(
@@ -52,6 +68,9 @@ def make_ws_endpoint(
     max_frame_bytes: int = 4096,
     max_subscriptions: int = 50,
     max_bad_frames: int = 10,
+    subscribe_burst: int = 60,
+    subscribes_per_second: float = 2.0,
+    max_connections_per_ip: int = 50,
     idle_timeout: float = 75.0,
     close_timeout: float = 10.0,
 ) -> Callable[[WebSocket], Awaitable[None]]:
@@ -60,16 +79,39 @@ def make_ws_endpoint(
 
     `allowed_origins` holds "scheme://host[:port]" entries. `replay` defaults to
     the hub's. A client that sends no frame (a ping will do) for
-    `idle_timeout` seconds is closed with 1001.
+    `idle_timeout` seconds is closed with 1001. A socket may send `subscribe_burst`
+    subscribes at once, then `subscribes_per_second`. Addresses are
+    the ones uvicorn reports: behind a proxy, start it with `--proxy-headers`.
     """
     origins = frozenset(_normalise_origin(origin) for origin in allowed_origins)
     if "" in origins:
         raise ValueError(f"allowed_origins must be scheme://host[:port], got {allowed_origins!r}")
+    if max_connections_per_ip < 1:
+        raise ValueError(f"max_connections_per_ip must be at least 1, got {max_connections_per_ip}")
+    # Sockets per client address in this process; an address leaves when it has none.
+    connections: Counter[str] = Counter()
 
     async def endpoint(websocket: WebSocket) -> None:
         if not _origin_allowed(websocket, origins):
             await websocket.close(CLOSE_POLICY_VIOLATION)
             return
+        address = _client_address(websocket)
+        if address is None:
+            # No address to count by (a Unix socket without proxy headers).
+            await serve(websocket)
+            return
+        if connections[address] >= max_connections_per_ip:
+            await websocket.close(CLOSE_TRY_AGAIN_LATER)
+            return
+        connections[address] += 1
+        try:
+            await serve(websocket)
+        finally:
+            connections[address] -= 1
+            if connections[address] <= 0:
+                del connections[address]
+
+    async def serve(websocket: WebSocket) -> None:
         principal = await authenticate(websocket)
         if principal is None:
             await websocket.close(CLOSE_POLICY_VIOLATION)
@@ -84,7 +126,8 @@ def make_ws_endpoint(
             replay=replay,
             max_frame_bytes=max_frame_bytes,
             max_subscriptions=max_subscriptions,
-            max_bad_frames=max_bad_frames,
+            bad_frames=_Allowance(max_bad_frames, BAD_FRAME_REFILL_PER_SECOND),
+            subscribes=_Allowance(subscribe_burst, subscribes_per_second),
             idle_timeout=idle_timeout,
         )
         # The reader runs in this task; the connection starts a writer only when a frame
@@ -107,6 +150,45 @@ def make_ws_endpoint(
     return endpoint
 
 
+def _client_address(websocket: WebSocket) -> str | None:
+    """The client's address as uvicorn reports it, an IPv6 client by its /64 (which one
+    subscriber line commonly holds whole); None when the server reports none."""
+    if websocket.client is None or not websocket.client.host:
+        return None
+    host = websocket.client.host
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
+class _Allowance:
+    """A token bucket: `capacity` at once, then `per_second` more."""
+
+    __slots__ = ("capacity", "per_second", "stamp", "tokens")
+
+    def __init__(self, capacity: int, per_second: float) -> None:
+        self.capacity = capacity
+        self.per_second = per_second
+        self.tokens = float(capacity)
+        self.stamp = time.monotonic()
+
+    def spend(self) -> bool:
+        """Take one; False when none is left."""
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.per_second)
+        self.stamp = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
 class _Session:
     def __init__(
         self,
@@ -118,7 +200,8 @@ class _Session:
         replay: ReplayFn | None,
         max_frame_bytes: int,
         max_subscriptions: int,
-        max_bad_frames: int,
+        bad_frames: _Allowance,
+        subscribes: _Allowance,
         idle_timeout: float,
     ) -> None:
         self.hub = hub
@@ -128,7 +211,12 @@ class _Session:
         self.replay = replay
         self.max_frame_bytes = max_frame_bytes
         self.max_subscriptions = max_subscriptions
-        self.bad_frames_left = max_bad_frames
+        self.bad_frames = bad_frames
+        self.subscribes = subscribes
+        # Channels `authorise` refused on this socket: refused again without asking.
+        # Rights granted later take a new socket (the browser client opens one after
+        # a refusal anyway); rights withdrawn reach live subscriptions through the hub.
+        self.refused: set[str] = set()
         self.idle_timeout = idle_timeout
 
     async def read(self) -> None:
@@ -171,9 +259,19 @@ class _Session:
 
     async def subscribe(self, frame: Subscribe) -> None:
         channel, conn = frame.channel, self.conn
-        if channel not in conn.subscriptions and len(conn.subscriptions) >= self.max_subscriptions:
+        if not self.subscribes.spend():
+            conn.close(CLOSE_POLICY_VIOLATION, "too many subscribes")
+            return
+        if channel in conn.subscriptions:
+            # Already answered, replayed and live: a second answer or replay would
+            # repeat events. To start again from an earlier `after`, unsubscribe first.
+            return
+        if len(conn.subscriptions) >= self.max_subscriptions:
             message = f"at most {self.max_subscriptions} channels per connection"
-            await conn.send(encode_error("too_many_subscriptions", message, channel))
+            await self.refuse(ProtocolError("too_many_subscriptions", message, channel))
+            return
+        if channel in self.refused:
+            await self.refuse(_forbidden(channel))
             return
         try:
             allowed = await self.authorise(conn.principal, channel)
@@ -182,8 +280,8 @@ class _Session:
             await conn.send(encode_error("unavailable", "please try again", channel))
             return
         if not allowed:
-            self.hub.unsubscribe(conn, channel)
-            await conn.send(encode_error("forbidden", "you may not read this channel", channel))
+            self.refused.add(channel)
+            await self.refuse(_forbidden(channel))
             return
         try:
             await self.hub.subscribe(conn, channel, frame.after, replay=self.replay)
@@ -194,8 +292,8 @@ class _Session:
             await conn.send(encode_error("unavailable", "history unavailable, try again", channel))
 
     async def refuse(self, error: ProtocolError) -> None:
-        self.bad_frames_left -= 1
-        if self.bad_frames_left < 0:
+        """Answer a frame the server will not act on; too many close the socket."""
+        if not self.bad_frames.spend():
             self.conn.close(CLOSE_POLICY_VIOLATION, "too many bad frames")
             return
         await self.conn.send(encode_error(error.code, error.message, error.channel))
@@ -206,6 +304,10 @@ class _Session:
             return True
         # A str of n characters is at most 4n bytes of UTF-8: encode only when it may matter.
         return isinstance(data, str) and len(data) * 4 > limit and len(data.encode()) > limit
+
+
+def _forbidden(channel: str) -> ProtocolError:
+    return ProtocolError("forbidden", "you may not read this channel", channel)
 
 
 def _origin_allowed(websocket: WebSocket, origins: frozenset[str]) -> bool:

@@ -47,5 +47,6 @@ def routes(hub: ForumHub, access: ChannelAccess, settings: Settings) -> list[Bas
         authenticate=authenticate,
         authorise=access.authorise,
         allowed_origins=settings.allowed_origins,
+        max_connections_per_ip=settings.ws_connections_per_ip,
     )
     return [Route("/healthz", healthz, methods=["GET"]), WebSocketRoute("/ws", endpoint)]

@@ -26,7 +26,7 @@ from forum import i18n, notifications
 from forum.i18n import gettext as _
 from forum.models import Affiliation, BoardRole, ModerationPolicy, Role, User
 from forum.permissions import STAFF_ROLES, Actor
-from forum.render import excerpt
+from forum.render import html_excerpt
 from forum.web.common import csrf_token
 
 __all__ = [
@@ -133,7 +133,7 @@ def _environment() -> jinja2.Environment:
         role=role_label,
         moderation=moderation_label,
         board_role=board_role_label,
-        excerpt=excerpt,
+        html_excerpt=html_excerpt,
     )
     env.globals.update(csrf_token=csrf_token, choices=choices)
     return env

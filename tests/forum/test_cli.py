@@ -94,3 +94,21 @@ def test_help_lists_the_documented_options(tmp_path: Path, command: list[str]) -
     assert result.returncode == 0
     expected = "--workers" if command[0] == "serve" else "--password-stdin"
     assert expected in result.stdout
+
+
+def test_serve_bounds_websocket_frames_and_trusts_proxy_headers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    from forum.cli import main
+
+    calls: list[dict[str, object]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: calls.append(options))
+    monkeypatch.setenv("KORYU_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("KORYU_SECRET_KEY", "cli-test")
+    assert main(["serve", "--port", "8123"]) == 0
+    [options] = calls
+    assert options["ws_max_size"] == 16 * 1024
+    assert options["ws_per_message_deflate"] is False
+    assert options["proxy_headers"] is True

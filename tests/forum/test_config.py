@@ -56,3 +56,13 @@ def test_values_are_cast_and_bad_values_are_named(tmp_path: Path) -> None:
         Settings.from_env({**env, "KORYU_REGISTRATION_OPEN": "maybe"})
     with pytest.raises(ConfigError, match="origin"):
         Settings.from_env({**env, "KORYU_ALLOWED_ORIGINS": "ftp://x"})
+
+
+def test_websocket_connections_per_address_default_to_50_and_must_be_positive(
+    tmp_path: Path,
+) -> None:
+    env = {"KORYU_DATA_DIR": str(tmp_path), "KORYU_SECRET_KEY": "k"}
+    assert Settings.from_env(env).ws_connections_per_ip == 50
+    assert Settings.from_env({**env, "KORYU_WS_CONNECTIONS_PER_IP": "8"}).ws_connections_per_ip == 8
+    with pytest.raises(ConfigError, match="KORYU_WS_CONNECTIONS_PER_IP must be at least 1"):
+        Settings.from_env({**env, "KORYU_WS_CONNECTIONS_PER_IP": "0"})

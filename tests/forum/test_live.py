@@ -273,3 +273,23 @@ async def test_healthz_checks_the_database_and_the_broker(live: Live) -> None:
     response = await live.api.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+
+
+async def test_sockets_per_client_address_stop_at_the_configured_cap(settings: Settings) -> None:
+    app = create_app(replace(settings, ws_connections_per_ip=1))
+    async with serve(app) as url:
+        first = await open_ws(url, origin=ORIGIN)
+        with pytest.raises(InvalidStatus) as refused:
+            await open_ws(url, origin=ORIGIN)
+        assert refused.value.response.status_code == 403
+        await first.close()
+        # The server lets the address go once its side of the socket has finished.
+        for _ in range(500):
+            try:
+                again = await open_ws(url, origin=ORIGIN)
+                break
+            except InvalidStatus:
+                await asyncio.sleep(0.01)
+        await send(again, {"type": "ping"})
+        assert await recv(again) == {"type": "pong"}
+        await again.close()

@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
+import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from starlette.applications import Starlette
 
-from forum import boards, posts, threads
+from forum import boards, posts, render, threads
 from forum.gate import OpenGate, Verdict
 from forum.models import Board, Post, PostStatus, Role, Thread, User
 from forum.outbox import Tx
@@ -648,6 +649,23 @@ async def test_profile_shows_the_expert_badge_affiliation_and_recent_posts(
     assert '<span class="badge badge-expert">有識者</span>' in post_page.text
     assert '<span class="expert-field">地域経済</span>' in post_page.text
     assert (await client.get("/u/nobody")).status_code == 404
+
+
+async def test_the_profile_summarises_stored_html_without_rendering_markdown(
+    client: httpx2.AsyncClient, admin: Member, alice: Member, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await new_board(client, admin)
+    body = "`<b>` と **継続的な関係**\n\n- 一\n- 二 " + "[" * 19000
+    await new_thread(client, alice, title="寄附の続け方", body=body)
+
+    def refuse(source: str) -> str:
+        raise AssertionError("the profile page rendered Markdown")
+
+    monkeypatch.setattr(render, "_to_html", refuse)
+    page = await client.get(f"/u/{alice.user.username}")
+    assert page.status_code == 200
+    assert "&lt;b&gt; と 継続的な関係 一 二 [[[" in page.text
+    assert "**" not in page.text and "<b>" not in page.text
 
 
 # --- administration -----------------------------------------------------------------------

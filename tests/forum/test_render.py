@@ -1,14 +1,29 @@
+import asyncio
 import html
 import json
 import re
+import threading
 import unicodedata
+from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings, target
+from hypothesis import strategies as st
+from markdown_it import helpers
+from markdown_it.parser_inline import ParserInline
 
 from forum import render
-from forum.render import excerpt, render_markdown
+from forum.render import (
+    MAX_SOURCE,
+    excerpt,
+    html_excerpt,
+    render_markdown,
+    render_markdown_async,
+    sanitise,
+)
 
 # Restated here rather than imported from render.py, so that widening the
 # renderer's allow-list has to be done in a security test too.
@@ -120,8 +135,15 @@ def test_vector_corpus_is_large_enough() -> None:
     assert len(load_vectors()) >= 120
 
 
-def test_public_surface_is_render_markdown_and_excerpt() -> None:
-    assert render.__all__ == ["excerpt", "render_markdown"]
+def test_public_surface_is_the_renderers_and_the_excerpts() -> None:
+    assert render.__all__ == [
+        "MAX_SOURCE",
+        "excerpt",
+        "html_excerpt",
+        "render_markdown",
+        "render_markdown_async",
+        "sanitise",
+    ]
 
 
 def test_raw_html_is_escaped_not_passed_through() -> None:
@@ -249,3 +271,205 @@ def test_excerpt_is_plain_text_for_the_template_to_escape() -> None:
 def test_excerpt_rejects_a_length_below_one() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         excerpt("本文", length=0)
+
+
+# --- bounds on hostile input ----------------------------------------------------------------
+
+
+class Work:
+    """Counts the inline parser's units of work while a test renders."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.label_scans = 0
+        self.skipped_tokens = 0
+        scan_label = helpers.parseLinkLabel
+        skip_token = ParserInline.skipToken
+
+        def counted_scan(*args: Any, **kwargs: Any) -> int:
+            self.label_scans += 1
+            return scan_label(*args, **kwargs)
+
+        def counted_skip(parser: ParserInline, state: Any) -> None:
+            self.skipped_tokens += 1
+            skip_token(parser, state)
+
+        monkeypatch.setattr(helpers, "parseLinkLabel", counted_scan)
+        monkeypatch.setattr(ParserInline, "skipToken", counted_skip)
+
+
+@pytest.fixture
+def work(monkeypatch: pytest.MonkeyPatch) -> Work:
+    return Work(monkeypatch)
+
+
+def test_a_paragraph_of_unclosed_brackets_is_text_without_a_single_label_scan(
+    work: Work,
+) -> None:
+    assert render_markdown("[" * 19999) == "<p>" + "[" * 19999 + "</p>\n"
+    assert work.label_scans == 0 and work.skipped_tokens == 0
+
+
+@pytest.mark.parametrize(
+    "source", ["[" * 19998 + "]", "[(" * 9999 + "]", " [" * 9999 + "]", "[![" * 6666 + "]"]
+)
+def test_one_closing_bracket_is_scanned_for_once_not_once_per_opener(
+    work: Work, source: str
+) -> None:
+    rendered = render_markdown(source)
+    assert rendered == f"<p>{html.escape(source.strip(), quote=False)}</p>\n"
+    assert work.label_scans <= 1
+
+
+def test_link_labels_nest_three_brackets_deep_and_no_deeper() -> None:
+    assert render_markdown("[link [foo [bar]]](https://example.jp)") == (
+        f'<p><a href="https://example.jp" rel="{REL}">link [foo [bar]]</a></p>\n'
+    )
+    assert render_markdown("[[[[a]]]](https://example.jp)") == (
+        f'<p>[[[[a]]]](<a href="https://example.jp" rel="{REL}">https://example.jp</a>)</p>\n'
+    )
+
+
+def test_a_paragraph_with_many_links_keeps_every_link() -> None:
+    source = " ".join(f"[事例{n}](https://example.jp/{n})" for n in range(60))
+    rendered = render_markdown(source)
+    assert rendered.count("<a ") == 60 and "[" not in rendered
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("[a `[` b](https://example.jp)", "a <code>[</code> b"),
+        ("[a ``[`` b](https://example.jp)", "a <code>[</code> b"),
+        ("[a ``` `[` ``` b](https://example.jp)", "a <code>`[`</code> b"),
+        ("[a \\[ b](https://example.jp)", "a [ b"),
+    ],
+    ids=["code-span", "double-backticks", "nested-backticks", "escape"],
+)
+def test_brackets_in_code_spans_and_escapes_do_not_count(source: str, expected: str) -> None:
+    assert render_markdown(source) == (
+        f'<p><a href="https://example.jp" rel="{REL}">{expected}</a></p>\n'
+    )
+
+
+def test_an_unclosed_backtick_run_leaves_its_brackets_counted() -> None:
+    assert render_markdown("` [a](https://example.jp) ``") == (
+        f'<p>` <a href="https://example.jp" rel="{REL}">a</a> ``</p>\n'
+    )
+
+
+def test_a_source_longer_than_the_limit_is_shown_as_plain_text() -> None:
+    long_paragraph = "あ" * MAX_SOURCE
+    source = f"**太字** <b>\n[リンク](https://example.jp)\n\n{long_paragraph}"
+    assert render_markdown(source) == (
+        "<p>**太字** &lt;b&gt;<br>\n[リンク](https://example.jp)</p>\n"
+        + f"<p>{long_paragraph}</p>\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("*" * 20000, "<hr>\n"),
+        ("x" + "`" * 19999, "<p>x" + "`" * 19999 + "</p>\n"),
+        ("`" * 20000, "<pre><code></code></pre>\n"),
+        ("_" * 19999 + "a", "<p>" + "_" * 19999 + "a</p>\n"),
+    ],
+    ids=["asterisks", "backticks", "a-fence", "underscores"],
+)
+def test_long_runs_of_one_marker_render_as_what_they_are(
+    work: Work, source: str, expected: str
+) -> None:
+    assert render_markdown(source) == expected
+    assert work.skipped_tokens == 0
+
+
+# Pieces that open, close or nest something in Markdown, brackets most of all.
+HOSTILE = st.lists(
+    st.sampled_from(
+        ["[", "[", "[", "[[", "]", "](", "(", ")", "![", "`", "*", "_", "~~", "<", "&#",
+         "\\", "\n", "> ", "- ", "1. ", "|", " ", "a", "あ", "https://a.jp", "[a]: /b\n"]
+    ),
+    max_size=300,
+).map("".join)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(source=HOSTILE)
+def test_inline_work_is_linear_in_the_source(source: str) -> None:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        work = Work(monkeypatch)
+        rendered = render_markdown(source)
+    # markdown-it's own limit let each "[" rescan 20 nested labels; now at most 3 do,
+    # and an unclosed one none. Hypothesis is steered towards the costliest sources.
+    target(work.skipped_tokens / (len(source) + 1))
+    assert work.skipped_tokens <= 6 * len(source) + 8
+    assert unsafe_parts(rendered) == []
+
+
+HTML_PIECES = st.sampled_from(
+    [
+        "<a href=\"https://example.jp\">", '<a href="javascript:x">', "</a>", "<p>", "</p>",
+        "<script>", "</script>", "<b>", "<img src=x>", '<td align="left">', "<table>",
+        "<!--", "-->", "&amp;", "&lt;", "&", "<", ">", "\"", "'", " ", "あ", "x", "\n",
+        ' onclick="x"', ' rel="me"', "<br>", "<ol start=\"3\">", "<li>", "<style>",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(fragment=st.lists(HTML_PIECES, max_size=30).map("".join))
+def test_sanitising_twice_changes_nothing(fragment: str) -> None:
+    once = sanitise(fragment)
+    assert sanitise(once) == once
+
+
+@settings(max_examples=150, deadline=None)
+@given(source=st.text(alphabet="[]()*_`#>-\n あいa<&;", max_size=200), length=st.integers(1, 60))
+def test_an_excerpt_of_stored_html_equals_the_excerpt_of_its_source(
+    source: str, length: int
+) -> None:
+    assert html_excerpt(render_markdown(source), length) == excerpt(source, length)
+
+
+def test_an_excerpt_of_stored_html_decodes_entities_once() -> None:
+    stored = render_markdown("`<b>` &amp;amp; **太字**\n\n- 一\n- 二")
+    assert html_excerpt(stored) == "<b> &amp; 太字 一 二"
+
+
+def test_an_html_excerpt_rejects_a_length_below_one() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        html_excerpt("<p>本文</p>", length=0)
+
+
+async def test_the_async_renderer_renders_the_same_html_on_a_worker_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    threads: list[str] = []
+    real: Callable[[str], str] = render.render_markdown
+
+    def spy(source: str) -> str:
+        threads.append(threading.current_thread().name)
+        return real(source)
+
+    monkeypatch.setattr(render, "render_markdown", spy)
+    assert await render_markdown_async("**地方創生**") == "<p><strong>地方創生</strong></p>\n"
+    assert len(threads) == 1 and threads[0].startswith("koryu-render")
+
+
+async def test_a_render_that_outlasts_its_timeout_gives_plain_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    release = threading.Event()
+
+    def stuck(source: str) -> str:
+        release.wait(5)
+        return "<p>late</p>\n"
+
+    monkeypatch.setattr(render, "render_markdown", stuck)
+    monkeypatch.setattr(render, "RENDER_TIMEOUT", 0.05)
+    try:
+        rendered = await render_markdown_async("**太字** <b>")
+    finally:
+        release.set()
+    assert rendered == "<p>**太字** &lt;b&gt;</p>\n"
+    await asyncio.sleep(0)

@@ -18,7 +18,16 @@ from starlette.websockets import WebSocket
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Origin
 
-from realtime import Broker, CaptureRawSend, Event, Hub, Replay, Resync, make_ws_endpoint
+from realtime import (
+    AuthoriseFn,
+    Broker,
+    CaptureRawSend,
+    Event,
+    Hub,
+    Replay,
+    Resync,
+    make_ws_endpoint,
+)
 
 ORIGIN = "http://koryu.test"
 Frame = dict[str, Any]
@@ -96,7 +105,13 @@ def visible(user: User, event: Event) -> bool:
 RAW_SEND = {"enabled": True}
 
 
-def make_app(hub: Hub, *, origins: Sequence[str] = (ORIGIN,), **options: Any) -> Starlette:
+def make_app(
+    hub: Hub,
+    *,
+    origins: Sequence[str] = (ORIGIN,),
+    authorise: AuthoriseFn = authorise,
+    **options: Any,
+) -> Starlette:
     endpoint = make_ws_endpoint(
         hub,
         authenticate=authenticate,

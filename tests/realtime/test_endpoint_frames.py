@@ -93,7 +93,7 @@ def test_a_frame_over_the_size_limit_closes_with_1009(client: TestClient, text: 
 
 def test_subscriptions_over_the_limit_are_refused(client: TestClient) -> None:
     with client.websocket_connect("/ws", headers=HEADERS) as ws:
-        for channel in ("thread:1", "thread:2", "thread:2"):
+        for channel in ("thread:1", "thread:2"):
             ws.send_json({"type": "subscribe", "channel": channel})
             assert ws.receive_json()["type"] == "subscribed"
         ws.send_json({"type": "subscribe", "channel": "thread:3"})
