@@ -524,3 +524,11 @@ async def change_role(username: str, role: str) -> User:
         await user.save(update_fields=["role"])
         await LoginSession.filter(user_id=user.id).delete()
     return user
+
+
+async def get_user(username: str) -> User:
+    """The account with this username, suspended or not; NotFound if there is none."""
+    user = await User.get_or_none(username=username)
+    if user is None:
+        raise NotFound(_("ユーザーが見つかりません。"))
+    return user

@@ -19,21 +19,20 @@ from starlette.staticfiles import StaticFiles
 from tortoise.contrib.starlette import RegisterTortoise
 
 from forum import outbox
+from forum import web as forum_web
 from forum.channels import ChannelAccess, ForumHub
 from forum.config import Settings
 from forum.errors import ForumError, NotFound
 from forum.gate import Gatekeeper
 from forum.i18n import gettext as _
 from forum.ratelimit import RateLimiter
-from forum.web import api, live, notifications_api, pages
 from forum.web.middleware import BodyLimitMiddleware, IdentityMiddleware, SecurityHeadersMiddleware
 from forum.web.openapi import openapi_route
+from forum.web.pages import error_page
 from forum.web.responses import JSON, error_response, is_api
-from moderation import openapi as moderation_openapi
-from moderation import pages as moderation_pages
-from moderation import web as moderation_api
+from moderation import web as moderation_web
 from moderation.gate import ModerationGate
-from realtime.broker import create_broker
+from realtime.backends import create_broker
 from realtime.rawsocket import CaptureRawSend
 
 __all__ = ["create_app"]
@@ -72,7 +71,7 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
         assert isinstance(exc, ForumError)
         if is_api(request.scope):
             return error_response(request.scope, exc)
-        return pages.error_page(request, exc)
+        return error_page(request, exc)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -91,26 +90,20 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
         error = ForumError(message, code="internal")
         error.status = 500  # type: ignore[misc]
         try:
-            return pages.error_page(request, error)
+            return error_page(request, error)
         except Exception:
             # The page itself may be what is broken: fall back to plain text.
             return Response(message, status_code=500, media_type="text/plain; charset=utf-8")
 
+    # The whole route table: each package lists its own routes, composed here.
     app = Starlette(
         routes=[
-            Mount(
-                "/api/v1",
-                routes=[*api.routes(), *notifications_api.routes(), *moderation_api.routes()],
-            ),
-            openapi_route(
-                [*notifications_api.OPERATIONS, *moderation_openapi.OPERATIONS],
-                {**notifications_api.SCHEMAS, **moderation_openapi.SCHEMAS},
-                {**notifications_api.QUERY, **moderation_openapi.QUERY},
-            ),
+            Mount("/api/v1", routes=[*forum_web.api_routes(), *moderation_web.api_routes()]),
+            openapi_route(*forum_web.OPENAPI, moderation_web.OPENAPI),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
-            *live.routes(hub, access, settings),
-            *moderation_pages.routes(),
-            *pages.routes(),
+            *forum_web.socket_routes(hub, access, settings),
+            *moderation_web.page_routes(),
+            *forum_web.page_routes(),
         ],
         middleware=[
             # Outermost: fan-out writes pre-built frames to uvicorn's own transport.

@@ -102,7 +102,7 @@ async def _unusable_setting(settings: Settings, *, broker: bool = False) -> str 
 
 
 async def _broker_problem(url: str) -> str | None:
-    from realtime.broker import create_broker
+    from realtime.backends import create_broker
     from realtime.protocol import Event
 
     def ignore(event: Event) -> None:

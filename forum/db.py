@@ -1,8 +1,9 @@
-"""Applying the committed migrations, and asking whether the database answers at all."""
+"""The database as a whole: applying the committed migrations, and whether it answers."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from contextlib import suppress
 
 from tortoise import Tortoise
@@ -11,9 +12,11 @@ from tortoise.migrations.api.migrate import migrate as tortoise_migrate
 
 from forum.config import tortoise_config
 
-__all__ = ["DatabaseUnavailable", "check_database", "migrate"]
+__all__ = ["DatabaseUnavailable", "check_database", "migrate", "reachable"]
 
 CHECK_SECONDS = 10.0
+
+log = logging.getLogger("koryu.db")
 
 
 class DatabaseUnavailable(Exception):
@@ -50,3 +53,13 @@ async def check_database(database_url: str, *, seconds: float = CHECK_SECONDS) -
 def one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text if len(text) <= 300 else text[:297] + "..."
+
+
+async def reachable() -> bool:
+    """Whether the default connection answers a trivial query (the health check asks)."""
+    try:
+        await get_connection("default").execute_query("SELECT 1")
+    except Exception:
+        log.warning("health check: database unreachable", exc_info=True)
+        return False
+    return True

@@ -332,3 +332,12 @@ async def set_vote(actor: Actor, post_id: int, *, up: bool) -> dict[str, Any]:
             await Post.filter(id=post.id).using_db(tx.conn).update(votes=votes)
             tx.emit(f"thread:{thread.id}", "vote.changed", {"id": post.id, "votes": votes})
     return {"id": post.id, "votes": votes, "voted": up}
+
+
+async def voted_questions(actor: Actor, rows: list[Post]) -> set[int]:
+    """The ids of the questions among ``rows`` the actor has voted for, in one query."""
+    questions = [p.id for p in rows if p.kind is PostKind.QUESTION]
+    if actor.user is None or not questions:
+        return set()
+    votes = await Vote.filter(user_id=actor.user.id, post_id__in=questions).values("post_id")
+    return {int(vote["post_id"]) for vote in votes}

@@ -1,13 +1,20 @@
-"""Which boards an actor moderates, as a query scope."""
+"""Which boards an actor moderates, as a query scope, and who may use the moderation tools."""
 
 from __future__ import annotations
 
 from forum.errors import Forbidden, NotAuthenticated
 from forum.i18n import gettext as _
+from forum.models import Board
 from forum.permissions import Actor, can_moderate
 from moderation.policies import STAFF_BOARD_ROLES
 
-__all__ = ["check_admin", "check_moderator", "check_site_moderator", "moderated_boards"]
+__all__ = [
+    "check_admin",
+    "check_moderator",
+    "check_site_moderator",
+    "list_moderated_boards",
+    "moderated_boards",
+]
 
 
 def moderated_boards(actor: Actor) -> frozenset[int] | None:
@@ -42,3 +49,10 @@ def check_admin(actor: Actor) -> None:
         raise NotAuthenticated(_("ログインしてください。"))
     if not actor.is_admin:
         raise Forbidden(_("この操作は管理者だけができます。"))
+
+
+async def list_moderated_boards(actor: Actor) -> list[Board]:
+    """The boards the actor moderates (every board for site moderators), in display order."""
+    scope = moderated_boards(actor)
+    query = Board.all() if scope is None else Board.filter(id__in=sorted(scope))
+    return await query.order_by("position", "id")

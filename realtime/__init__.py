@@ -4,7 +4,8 @@ Knows nothing of the forum: the application injects `authenticate`,
 `authorise`, `replay` and `visible` (see `realtime.types`).
 """
 
-from realtime.broker import Broker, BrokerUnavailable, create_broker
+from realtime.backends import create_broker
+from realtime.broker import Broker, BrokerUnavailable
 from realtime.connection import CLOSE_TOO_SLOW, Connection, ConnectionClosing, Transport
 from realtime.endpoint import make_ws_endpoint
 from realtime.hub import Hub

@@ -1,19 +1,18 @@
 """The broker carries committed events between processes.
 
 One subscription per process: every event received goes to the single
-listener (the hub), which fans out locally. Backends are chosen by URL scheme
-and imported lazily, so redis is only imported where it is used.
+listener (the hub), which fans out locally. The backends (`realtime.memory`,
+`realtime.redis`) implement this protocol; `realtime.backends` chooses one by URL.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Protocol
-from urllib.parse import urlsplit
 
 from realtime.protocol import Event
 
-__all__ = ["Broker", "BrokerUnavailable", "Listener", "ReconnectHook", "create_broker"]
+__all__ = ["Broker", "BrokerUnavailable", "Listener", "ReconnectHook"]
 
 Listener = Callable[[Event], None]
 ReconnectHook = Callable[[], None]
@@ -40,19 +39,3 @@ class Broker(Protocol):
         ...
 
     async def healthy(self) -> bool: ...
-
-
-def create_broker(url: str) -> Broker:
-    """`memory://` (one process) or `redis://` / `rediss://` (any number)."""
-    scheme = urlsplit(url).scheme
-    if scheme == "memory":
-        from realtime.memory import MemoryBroker
-
-        return MemoryBroker()
-    if scheme in {"redis", "rediss"}:
-        from realtime.redis import RedisBroker
-
-        return RedisBroker(url)
-    raise ValueError(
-        f"unsupported broker URL scheme {scheme!r}: use memory://, redis:// or rediss://"
-    )

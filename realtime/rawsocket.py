@@ -13,20 +13,29 @@ uvicorn protocol, `raw_socket` returns None and connections use the portable ASG
 Before every write the protocol must still be open, with no close frame sent: frames
 written here and frames uvicorn writes itself (pings, pongs, the close) are each whole,
 so they interleave safely.
+
+That protocol lives in a uvicorn-internal module, looked up on first use rather than at
+import: should uvicorn rename or remove it, only this shortcut is lost (every socket takes
+the ASGI path), never `import realtime`.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
-from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.protocol import OPEN
 
-__all__ = ["SCOPE_KEY", "CaptureRawSend", "RawSocket", "raw_socket"]
+__all__ = ["SANSIO_MODULE", "SCOPE_KEY", "CaptureRawSend", "RawSocket", "raw_socket"]
+
+logger = logging.getLogger(__name__)
 
 SCOPE_KEY = "realtime.raw_send"
+SANSIO_MODULE = "uvicorn.protocols.websockets.websockets_sansio_impl"
 
 
 class CaptureRawSend:
@@ -70,13 +79,26 @@ class RawSocket:
         await self._protocol.writable.wait()
 
 
+@functools.cache
+def _sansio_protocol() -> tuple[type[Any], Callable[..., Any]] | None:
+    """uvicorn's websockets-sansio protocol class and its `send`; None where uvicorn has none."""
+    try:
+        protocol: type[Any] = importlib.import_module(SANSIO_MODULE).WebSocketsSansIOProtocol
+        return protocol, protocol.send
+    except (ImportError, AttributeError):
+        logger.info("uvicorn's websockets-sansio protocol not found: frames go through ASGI send")
+        return None
+
+
 def raw_socket(scope: Scope) -> RawSocket | None:
     """The raw writer for an accepted WebSocket, or None where only ASGI `send` is safe."""
     send = scope.get(SCOPE_KEY)
     protocol = getattr(send, "__self__", None)
-    if type(protocol) is not WebSocketsSansIOProtocol:
+    sansio = _sansio_protocol()
+    if protocol is None or sansio is None:
         return None
-    if getattr(send, "__func__", None) is not WebSocketsSansIOProtocol.send:
+    protocol_class, protocol_send = sansio
+    if type(protocol) is not protocol_class or getattr(send, "__func__", None) is not protocol_send:
         return None
     if protocol.conn.extensions or not protocol.handshake_complete:
         return None

@@ -1,0 +1,32 @@
+"""The forum's thin HTTP layer: pages (Jinja2), API v1 (JSON) and the realtime edge.
+
+Each group of routes is listed here once; ``forum.app`` puts the groups of every package
+into one route table.
+"""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from forum.channels import ChannelAccess, ForumHub
+from forum.config import Settings
+from forum.web import account_pages, admin_pages, api, notifications_api, openapi, pages, socket
+
+__all__ = ["OPENAPI", "api_routes", "page_routes", "socket_routes"]
+
+# The forum's part of /api/openapi.json.
+OPENAPI = (openapi.FORUM, notifications_api.OPENAPI)
+
+
+def api_routes() -> list[BaseRoute]:
+    """Mounted under /api/v1."""
+    return [*api.routes(), *notifications_api.routes()]
+
+
+def page_routes() -> list[BaseRoute]:
+    return [*pages.routes(), *account_pages.routes(), *admin_pages.routes()]
+
+
+def socket_routes(hub: ForumHub, access: ChannelAccess, settings: Settings) -> list[BaseRoute]:
+    """/ws and /healthz."""
+    return socket.routes(hub, access, settings)

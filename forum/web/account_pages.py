@@ -16,8 +16,9 @@ from forum.errors import NotAuthenticated, NotFound, ValidationFailed
 from forum.i18n import gettext as _
 from forum.models import ApiToken, Role, User
 from forum.web.common import client_ip, rate_limit, require_user
-from forum.web.forms import field, login_redirect, path_id, read_form, redirect, safe_next
+from forum.web.forms import field, login_redirect, read_form, redirect, safe_next
 from forum.web.middleware import SESSION_COOKIE, set_session_cookie
+from forum.web.params import path_id
 from forum.web.templating import render
 
 __all__ = ["LANG_COOKIE", "routes"]

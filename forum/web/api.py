@@ -7,55 +7,29 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from forum import accounts, boards, posts, threads
 from forum.config import Settings
 from forum.errors import BadRequest, Forbidden, NotFound, ValidationFailed
 from forum.i18n import gettext as _
-from forum.models import ApiToken, User
+from forum.models import ApiToken
 from forum.resources import board_resource, iso, user_resource
 from forum.web.common import (
     actor_of,
+    api_route,
     client_ip,
     gate_of,
-    protect,
     rate_limit,
     read_json,
     require_user,
     text_field,
 )
 from forum.web.middleware import set_session_cookie
+from forum.web.params import int_query, path_id
 from forum.web.responses import JSON
 
 __all__ = ["routes"]
-
-
-def _int_param(request: Request, name: str, default: int, *, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadRequest(
-            _("{name} は整数で指定してください。").format(name=name), code="bad_query"
-        ) from None
-    if not low <= value <= high:
-        raise BadRequest(
-            _("{name} は {low}〜{high} の範囲で指定してください。").format(
-                name=name, low=low, high=high
-            ),
-            code="bad_query",
-        )
-    return value
-
-
-def _path_id(request: Request, name: str) -> int:
-    raw = request.path_params[name]
-    if not raw.isdigit() or len(raw) > 18:
-        raise NotFound(_("見つかりません。"))
-    return int(raw)
 
 
 # --- accounts -----------------------------------------------------------------------------
@@ -125,7 +99,7 @@ async def list_tokens(request: Request) -> Response:
 
 async def revoke_token(request: Request) -> Response:
     user = require_user(request)
-    if not await accounts.revoke_token(user, _path_id(request, "id")):
+    if not await accounts.revoke_token(user, path_id(request, "id")):
         raise NotFound(_("トークンが見つかりません。"))
     return Response(status_code=204)
 
@@ -161,10 +135,7 @@ async def me(request: Request) -> Response:
 
 
 async def get_user(request: Request) -> Response:
-    user = await User.get_or_none(username=request.path_params["username"])
-    if user is None:
-        raise NotFound(_("ユーザーが見つかりません。"))
-    return JSON(user_resource(user))
+    return JSON(user_resource(await accounts.get_user(request.path_params["username"])))
 
 
 async def set_role(request: Request) -> Response:
@@ -239,7 +210,7 @@ async def list_threads(request: Request) -> Response:
         actor,
         board,
         cursor=request.query_params.get("cursor") or None,
-        limit=_int_param(request, "limit", 30, low=1, high=100),
+        limit=int_query(request, "limit", 30, low=1, high=100),
     )
     items = [await threads.thread_json(t, board) for t in page.threads]
     return JSON({"items": items, "next_cursor": page.next_cursor})
@@ -268,23 +239,23 @@ def _outcome(outcome: posts.Outcome) -> Response:
 
 
 async def get_thread(request: Request) -> Response:
-    thread, board = await threads.get_thread(actor_of(request), _path_id(request, "id"))
+    thread, board = await threads.get_thread(actor_of(request), path_id(request))
     return JSON(await threads.thread_json(thread, board))
 
 
 async def update_thread(request: Request) -> Response:
     require_user(request)
     actor = actor_of(request)
-    thread, board = await threads.get_thread(actor, _path_id(request, "id"))
+    thread, board = await threads.get_thread(actor, path_id(request))
     thread = await threads.update_thread(actor, thread, board, await read_json(request))
     return JSON(await threads.thread_json(thread, board))
 
 
 async def list_posts(request: Request) -> Response:
     actor = actor_of(request)
-    thread, board = await threads.get_thread(actor, _path_id(request, "id"))
-    limit = _int_param(request, "limit", 50, low=1, high=200)
-    after = _int_param(request, "after", 0, low=0, high=2**62)
+    thread, board = await threads.get_thread(actor, path_id(request))
+    limit = int_query(request, "limit", 50, low=1, high=200)
+    after = int_query(request, "after", 0, low=0, high=2**62)
     rows = await posts.list_posts(actor, thread, board, after=after, limit=limit)
     items = [posts.visible_post(actor, p, board.id) for p in rows]
     next_cursor = str(rows[-1].id) if len(rows) == limit else None
@@ -314,7 +285,7 @@ def _bool(data: dict[str, Any], name: str) -> bool:
 async def create_post(request: Request) -> Response:
     user = require_user(request)
     actor = actor_of(request)
-    thread, board = await threads.get_thread(actor, _path_id(request, "id"))
+    thread, board = await threads.get_thread(actor, path_id(request))
     data = await read_json(request)
     draft = posts.Draft(
         body=text_field(data, "body"),
@@ -336,35 +307,31 @@ async def create_post(request: Request) -> Response:
 
 async def get_post(request: Request) -> Response:
     actor = actor_of(request)
-    post, _thread, board = await posts.get_post(actor, _path_id(request, "id"))
+    post, _thread, board = await posts.get_post(actor, path_id(request))
     return JSON(posts.visible_post(actor, post, board.id))
 
 
 async def edit_post(request: Request) -> Response:
     require_user(request)
     data = await read_json(request)
-    result = await posts.edit_post(
-        actor_of(request), _path_id(request, "id"), text_field(data, "body")
-    )
+    result = await posts.edit_post(actor_of(request), path_id(request), text_field(data, "body"))
     return JSON(result)
 
 
 async def delete_post(request: Request) -> Response:
     require_user(request)
-    await posts.delete_post(actor_of(request), _path_id(request, "id"))
+    await posts.delete_post(actor_of(request), path_id(request))
     return Response(status_code=204)
 
 
 async def vote(request: Request) -> Response:
     require_user(request)
     up = request.method == "PUT"
-    return JSON(await posts.set_vote(actor_of(request), _path_id(request, "id"), up=up))
+    return JSON(await posts.set_vote(actor_of(request), path_id(request), up=up))
 
 
 def routes() -> list[BaseRoute]:
-    def route(path: str, endpoint: Any, methods: list[str]) -> Route:
-        return Route(path, protect(endpoint), methods=methods)
-
+    route = api_route
     return [
         route("/users", register, ["POST"]),
         route("/users/{username}", get_user, ["GET"]),

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from forum.errors import BadRequest, Forbidden, NotAuthenticated, RateLimited, ValidationFailed
 from forum.gate import Gatekeeper
@@ -20,7 +21,9 @@ from forum.ratelimit import RateLimiter
 
 __all__ = [
     "SAFE_METHODS",
+    "Endpoint",
     "actor_of",
+    "api_route",
     "check_csrf",
     "client_ip",
     "csrf_token",
@@ -105,6 +108,11 @@ def protect(endpoint: Endpoint) -> Endpoint:
         return await endpoint(request)
 
     return guarded
+
+
+def api_route(path: str, endpoint: Endpoint, methods: list[str]) -> Route:
+    """A route of API v1 (mounted under /api/v1), CSRF-protected as ``protect`` says."""
+    return Route(path, protect(endpoint), methods=methods)
 
 
 async def read_json(request: Request) -> dict[str, Any]:

@@ -8,11 +8,9 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from forum.errors import NotFound
-from forum.i18n import gettext as _
 from forum.web.common import check_csrf
 
-__all__ = ["field", "login_redirect", "path_id", "read_form", "redirect", "safe_next"]
+__all__ = ["field", "login_redirect", "read_form", "redirect", "safe_next"]
 
 
 async def read_form(request: Request) -> FormData:
@@ -25,13 +23,6 @@ async def read_form(request: Request) -> FormData:
 def field(form: FormData, name: str) -> str:
     value = form.get(name)
     return value if isinstance(value, str) else ""
-
-
-def path_id(request: Request, name: str = "id") -> int:
-    raw = str(request.path_params[name])
-    if not raw.isdigit() or len(raw) > 18:
-        raise NotFound(_("見つかりません。"))
-    return int(raw)
 
 
 def safe_next(value: str | None, default: str = "/") -> str:

@@ -6,15 +6,17 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from forum import notifications
-from forum.errors import BadRequest, ValidationFailed
+from forum.errors import ValidationFailed
 from forum.i18n import gettext as _
-from forum.web.common import protect, read_json, require_user
+from forum.web.common import api_route, read_json, require_user
+from forum.web.openapi import Operation, Part
+from forum.web.params import int_query
 from forum.web.responses import JSON
 
-__all__ = ["OPERATIONS", "QUERY", "SCHEMAS", "routes"]
+__all__ = ["OPENAPI", "OPERATIONS", "QUERY", "SCHEMAS", "routes"]
 
 _STR = {"type": "string"}
 SCHEMAS: dict[str, Any] = {
@@ -64,7 +66,7 @@ SCHEMAS: dict[str, Any] = {
         "properties": {"read": {"type": "integer"}, "unread": {"type": "integer"}},
     },
 }
-OPERATIONS: list[tuple[str, str, str, str | None, int, str | None, str, bool]] = [
+OPERATIONS: list[Operation] = [
     ("get", "/notifications", "The caller's notices, newest first", None, 200, "NotificationList", "user", False),
     ("post", "/notifications/read", "Mark notices read (all without ids)", "ReadInput", 200, "ReadResult", "user", False),
 ]  # fmt: skip
@@ -75,18 +77,16 @@ QUERY = {
         ("limit", {"type": "integer"}),
     ]
 }
+OPENAPI = Part(OPERATIONS, SCHEMAS, QUERY)
 
 
 async def list_notifications(request: Request) -> Response:
     user = require_user(request)
     params = request.query_params
-    limit_raw = params.get("limit") or "30"
-    if not limit_raw.isdigit() or not 1 <= int(limit_raw) <= 100:
-        raise BadRequest(_("limit は 1〜100 の整数で指定してください。"), code="bad_query")
     page = await notifications.list_notifications(
         user,
         cursor=params.get("cursor") or None,
-        limit=int(limit_raw),
+        limit=int_query(request, "limit", 30, low=1, high=100),
         unread_only=params.get("unread") in {"1", "true"},
     )
     return JSON(
@@ -121,6 +121,6 @@ async def mark_read(request: Request) -> Response:
 
 def routes() -> list[BaseRoute]:
     return [
-        Route("/notifications", protect(list_notifications), methods=["GET"]),
-        Route("/notifications/read", protect(mark_read), methods=["POST"]),
+        api_route("/notifications", list_notifications, ["GET"]),
+        api_route("/notifications/read", mark_read, ["POST"]),
     ]

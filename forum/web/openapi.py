@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.requests import Request
@@ -11,48 +12,66 @@ from starlette.routing import Route
 
 from forum.web.responses import JSON
 
-__all__ = ["OPERATIONS", "document", "openapi_route"]
+__all__ = [
+    "ANY_OBJECT",
+    "BOOL",
+    "FORUM",
+    "INT",
+    "OPERATIONS",
+    "STR",
+    "TIME",
+    "Operation",
+    "Part",
+    "Query",
+    "Schema",
+    "document",
+    "list_of",
+    "nullable",
+    "obj",
+    "openapi_route",
+    "ref",
+]
 
+# The building blocks every package's part of the document is written with.
 Schema = dict[str, Any]
-
-
-def _ref(name: str) -> Schema:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _obj(required: list[str], **props: Schema) -> Schema:
-    return {"type": "object", "required": required, "properties": props}
-
-
 STR: Schema = {"type": "string"}
 INT: Schema = {"type": "integer"}
 BOOL: Schema = {"type": "boolean"}
 TIME: Schema = {"type": "string", "format": "date-time"}
+ANY_OBJECT: Schema = {"type": "object"}
 
 
-def _nullable(schema: Schema) -> Schema:
+def ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def obj(required: list[str], **props: Schema) -> Schema:
+    return {"type": "object", "required": required, "properties": props}
+
+
+def nullable(schema: Schema) -> Schema:
     return {"anyOf": [schema, {"type": "null"}]}
 
 
-def _list_of(name: str) -> Schema:
-    return _obj(
+def list_of(name: str) -> Schema:
+    return obj(
         ["items", "next_cursor"],
-        items={"type": "array", "items": _ref(name)},
-        next_cursor=_nullable(STR),
+        items={"type": "array", "items": ref(name)},
+        next_cursor=nullable(STR),
     )
 
 
 SCHEMAS: dict[str, Schema] = {
-    "Error": _obj(
+    "Error": obj(
         ["error"],
-        error=_obj(
+        error=obj(
             ["code", "message"],
             code=STR,
             message=STR,
             fields={"type": "object", "additionalProperties": STR},
         ),
     ),
-    "User": _obj(
+    "User": obj(
         ["username", "display_name", "role", "affiliation", "organisation"],
         username=STR,
         display_name=STR,
@@ -61,7 +80,7 @@ SCHEMAS: dict[str, Schema] = {
         organisation=STR,
         expert_field=STR,
     ),
-    "Board": _obj(
+    "Board": obj(
         ["slug", "title", "description", "moderation"],
         slug=STR,
         title=STR,
@@ -70,7 +89,7 @@ SCHEMAS: dict[str, Schema] = {
         private=BOOL,
         thread_count=INT,
     ),
-    "Thread": _obj(
+    "Thread": obj(
         ["id", "board", "title", "pinned", "locked", "live", "post_count", "seq", "created_at"],
         id=INT,
         board=STR,
@@ -84,7 +103,7 @@ SCHEMAS: dict[str, Schema] = {
         created_at=TIME,
         last_post_at=TIME,
     ),
-    "Post": _obj(
+    "Post": obj(
         [
             "id",
             "thread_id",
@@ -101,19 +120,19 @@ SCHEMAS: dict[str, Schema] = {
         ],
         id=INT,
         thread_id=INT,
-        author=_nullable(_ref("User")),
+        author=nullable(ref("User")),
         kind={"enum": ["post", "question"]},
         body=STR,
         html=STR,
         status={"enum": ["published", "pending", "rejected", "deleted"]},
-        reply_to=_nullable(INT),
+        reply_to=nullable(INT),
         anonymous=BOOL,
         votes=INT,
-        answer_state=_nullable({"enum": ["answered_live", "answered_written", "deferred"]}),
+        answer_state=nullable({"enum": ["answered_live", "answered_written", "deferred"]}),
         created_at=TIME,
-        edited_at=_nullable(TIME),
+        edited_at=nullable(TIME),
     ),
-    "Registration": _obj(
+    "Registration": obj(
         ["username", "password", "display_name"],
         username={"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{1,30}[a-z0-9]$"},
         password={"type": "string", "minLength": 10, "maxLength": 256},
@@ -121,35 +140,35 @@ SCHEMAS: dict[str, Schema] = {
         affiliation={"enum": ["municipality", "intermediary", "business", "citizen", "other"]},
         organisation={"type": "string", "maxLength": 100},
     ),
-    "Credentials": _obj(
+    "Credentials": obj(
         ["username", "password"],
         username=STR,
         password=STR,
         name={"type": "string", "maxLength": 50},
         days={"type": "integer", "minimum": 1},
     ),
-    "ApiToken": _obj(
+    "ApiToken": obj(
         ["id", "name", "hint", "created_at", "last_used_at", "expires_at", "expired"],
         id=INT,
         name=STR,
         hint=STR,
         created_at=TIME,
-        last_used_at=_nullable(TIME),
+        last_used_at=nullable(TIME),
         expires_at=TIME,
         expired=BOOL,
     ),
-    "TokenCreated": _obj(
-        ["token", "user", "api_token"], token=STR, user=_ref("User"), api_token=_ref("ApiToken")
+    "TokenCreated": obj(
+        ["token", "user", "api_token"], token=STR, user=ref("User"), api_token=ref("ApiToken")
     ),
-    "PasswordChange": _obj(
+    "PasswordChange": obj(
         ["current_password", "new_password"],
         current_password=STR,
         new_password={"type": "string", "minLength": 10, "maxLength": 256},
     ),
-    "PasswordChanged": _obj(
+    "PasswordChanged": obj(
         ["sessions_ended", "tokens_revoked"], sessions_ended=INT, tokens_revoked=INT
     ),
-    "BoardInput": _obj(
+    "BoardInput": obj(
         ["slug", "title"],
         slug=STR,
         title=STR,
@@ -158,7 +177,7 @@ SCHEMAS: dict[str, Schema] = {
         private=BOOL,
         position=INT,
     ),
-    "BoardPatch": _obj(
+    "BoardPatch": obj(
         [],
         title=STR,
         description=STR,
@@ -166,25 +185,25 @@ SCHEMAS: dict[str, Schema] = {
         private=BOOL,
         position=INT,
     ),
-    "StaffInput": _obj([], role={"enum": ["member", "expert", "moderator"]}),
-    "Staff": _obj(["board", "username", "role"], board=STR, username=STR, role=STR),
-    "RoleInput": _obj(["role"], role={"enum": ["participant", "expert", "moderator", "admin"]}),
-    "NewThread": _obj(["title", "body"], title={"type": "string", "maxLength": 120}, body=STR),
-    "ThreadCreated": _obj(["thread", "post"], thread=_ref("Thread"), post=_ref("Post")),
-    "ThreadPatch": _obj([], title=STR, pinned=BOOL, locked=BOOL, featured=BOOL, live=BOOL),
-    "NewPost": _obj(
+    "StaffInput": obj([], role={"enum": ["member", "expert", "moderator"]}),
+    "Staff": obj(["board", "username", "role"], board=STR, username=STR, role=STR),
+    "RoleInput": obj(["role"], role={"enum": ["participant", "expert", "moderator", "admin"]}),
+    "NewThread": obj(["title", "body"], title={"type": "string", "maxLength": 120}, body=STR),
+    "ThreadCreated": obj(["thread", "post"], thread=ref("Thread"), post=ref("Post")),
+    "ThreadPatch": obj([], title=STR, pinned=BOOL, locked=BOOL, featured=BOOL, live=BOOL),
+    "NewPost": obj(
         ["body"],
         body={"type": "string", "maxLength": 20000},
-        reply_to=_nullable(INT),
+        reply_to=nullable(INT),
         kind={"enum": ["post", "question"]},
         anonymous=BOOL,
     ),
-    "PostPatch": _obj(["body"], body=STR),
-    "VoteResult": _obj(["id", "votes", "voted"], id=INT, votes=INT, voted=BOOL),
-    "BoardList": _list_of("Board"),
-    "ThreadList": _list_of("Thread"),
-    "PostList": _list_of("Post"),
-    "ApiTokenList": _list_of("ApiToken"),
+    "PostPatch": obj(["body"], body=STR),
+    "VoteResult": obj(["id", "votes", "voted"], id=INT, votes=INT, voted=BOOL),
+    "BoardList": list_of("Board"),
+    "ThreadList": list_of("Thread"),
+    "PostList": list_of("Post"),
+    "ApiTokenList": list_of("ApiToken"),
 }
 
 ERRORS = {
@@ -376,12 +395,12 @@ def _operation(
     responses: Schema = {
         str(status): {"description": "OK"}
         if result is None
-        else {"description": "OK", "content": {"application/json": {"schema": _ref(result)}}}
+        else {"description": "OK", "content": {"application/json": {"schema": ref(result)}}}
     }
     for code, meaning in ERRORS.items():
         responses[code] = {
             "description": meaning,
-            "content": {"application/json": {"schema": _ref("Error")}},
+            "content": {"application/json": {"schema": ref("Error")}},
         }
     op: Schema = {
         "summary": summary,
@@ -393,24 +412,37 @@ def _operation(
     if body:
         op["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": _ref(body)}},
+            "content": {"application/json": {"schema": ref(body)}},
         }
     if who == "anyone":
         op["security"] = [{}, {"bearer": []}, {"session": []}]
     return op
 
 
-def document(
-    operations: Sequence[Operation] = (),
-    schemas: Mapping[str, Schema] | None = None,
-    query: Query | None = None,
-) -> Schema:
-    """The forum's operations, plus those other packages mount under /api/v1 (see forum.app)."""
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One package's share of the document: its operations, their schemas and query parameters."""
+
+    operations: Sequence[Operation]
+    schemas: Mapping[str, Schema] = field(default_factory=dict)
+    query: Query = field(default_factory=dict)
+
+
+FORUM = Part(OPERATIONS, SCHEMAS, QUERY)
+
+
+def document(*parts: Part) -> Schema:
+    """The document of every part mounted under /api/v1 (forum.app names them)."""
     paths: dict[str, Schema] = {}
-    queries = {**QUERY, **(query or {})}
-    for operation in [*OPERATIONS, *operations]:
-        method, path = operation[0], operation[1]
-        paths.setdefault(f"/api/v1{path}", {})[method] = _operation(*operation, query=queries)
+    schemas: dict[str, Schema] = {}
+    queries: dict[str, list[tuple[str, Schema]]] = {}
+    for part in parts:
+        schemas.update(part.schemas)
+        queries.update(part.query)
+    for part in parts:
+        for operation in part.operations:
+            method, path = operation[0], operation[1]
+            paths.setdefault(f"/api/v1{path}", {})[method] = _operation(*operation, query=queries)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -423,7 +455,7 @@ def document(
         },
         "paths": paths,
         "components": {
-            "schemas": {**SCHEMAS, **(schemas or {})},
+            "schemas": schemas,
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "session": {"type": "apiKey", "in": "cookie", "name": "koryu_session"},
@@ -433,12 +465,9 @@ def document(
     }
 
 
-def openapi_route(
-    operations: Sequence[Operation] = (),
-    schemas: Mapping[str, Schema] | None = None,
-    query: Query | None = None,
-) -> Route:
-    built = document(operations, schemas, query)
+def openapi_route(*parts: Part) -> Route:
+    """GET /api/openapi.json: the document of these parts, built once."""
+    built = document(*parts)
 
     async def openapi(request: Request) -> Response:
         return JSON(built)

@@ -9,14 +9,15 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from forum import boards, i18n, outbox, posts, threads
+from forum import accounts, boards, i18n, outbox, posts, threads
 from forum.errors import Forbidden, ForumError, NotFound, RateLimited, ValidationFailed
 from forum.i18n import gettext as _
-from forum.models import Board, Post, PostKind, PostStatus, Thread, User, Vote
-from forum.permissions import Actor, can_moderate, can_post_in, can_see_author, can_start_thread
-from forum.web import account_pages, admin_pages, pagecache
+from forum.models import Board, Post, PostStatus, Thread, User
+from forum.permissions import can_moderate, can_post_in, can_see_author, can_start_thread
+from forum.web import pagecache
 from forum.web.common import actor_of, csrf_token, gate_of, rate_limit, require_user
-from forum.web.forms import field, login_redirect, path_id, read_form, redirect
+from forum.web.forms import field, login_redirect, read_form, redirect
+from forum.web.params import path_id
 from forum.web.templating import render, render_html
 
 __all__ = ["error_page", "routes"]
@@ -123,15 +124,6 @@ class PostView:
         return self.post.status is PostStatus.PUBLISHED
 
 
-async def _voted(actor: Actor, rows: list[Post]) -> set[int]:
-    """The questions of this page the viewer has voted for, in one query."""
-    questions = [p.id for p in rows if p.kind is PostKind.QUESTION]
-    if actor.user is None or not questions:
-        return set()
-    votes = await Vote.filter(user_id=actor.user.id, post_id__in=questions).values("post_id")
-    return {int(vote["post_id"]) for vote in votes}
-
-
 def _int_query(request: Request, name: str) -> int:
     raw = request.query_params.get(name, "")
     return int(raw) if raw.isdigit() and len(raw) <= 18 else 0
@@ -170,7 +162,7 @@ async def _thread_context(
     rows = await posts.list_posts(actor, thread, board, after=after, limit=POSTS_PER_PAGE + 1)
     more = len(rows) > POSTS_PER_PAGE
     rows = rows[:POSTS_PER_PAGE]
-    voted = await _voted(actor, rows)
+    voted = await posts.voted_questions(actor, rows)
     views = [
         PostView(p, p.author if can_see_author(actor, p, board.id) else None, p.id in voted)
         for p in rows
@@ -316,9 +308,7 @@ async def vote(request: Request) -> Response:
 
 
 async def profile(request: Request) -> Response:
-    person = await User.get_or_none(username=request.path_params["username"])
-    if person is None:
-        raise NotFound(_("ユーザーが見つかりません。"))
+    person = await accounts.get_user(request.path_params["username"])
     recent = await posts.recent_posts_by(actor_of(request), person)
     return render(request, "forum/profile.html", {"person": person, "recent": recent})
 
@@ -334,6 +324,4 @@ def routes() -> list[BaseRoute]:
         Route("/t/{id}/reply", reply, methods=["POST"], name="reply"),
         Route("/t/{id}/posts/{post_id}/vote", vote, methods=["POST"], name="vote"),
         Route("/u/{username}", profile, methods=["GET"], name="profile"),
-        *account_pages.routes(),
-        *admin_pages.routes(),
     ]

@@ -12,7 +12,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import InvalidStatus
 
-from forum import accounts
+from forum import accounts, db
 from forum.app import create_app
 from forum.config import Settings
 from forum.models import Role
@@ -293,3 +293,15 @@ async def test_sockets_per_client_address_stop_at_the_configured_cap(settings: S
         await send(again, {"type": "ping"})
         assert await recv(again) == {"type": "pong"}
         await again.close()
+
+
+async def test_healthz_answers_503_when_the_database_does_not_answer(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unreachable(name: str) -> Any:
+        raise ConnectionRefusedError(f"connection {name!r} refused")
+
+    monkeypatch.setattr(db, "get_connection", unreachable)
+    response = await live.api.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "database": "unavailable", "broker": "ok"}

@@ -785,7 +785,11 @@ def test_every_message_of_the_pages_has_an_english_translation() -> None:
     root = Path(__file__).parents[2]
     with (root / "forum/locale/en/LC_MESSAGES/messages.po").open("rb") as handle:
         english = read_po(handle, locale="en")
-    method_map = [("forum/templates/**.html", "jinja2"), ("forum/web/**.py", "python")]
+    method_map = [
+        ("forum/templates/**.html", "jinja2"),
+        ("forum/web/**.py", "python"),
+        ("moderation/web/**.py", "python"),
+    ]
     untranslated = set()
     for filename, _line, message, _comments, _context in extract_from_dir(
         str(root), method_map=method_map

@@ -8,13 +8,14 @@ import pkgutil
 import pytest
 
 import moderation
+import moderation.web
 
 MODULES = sorted(m.name for m in pkgutil.iter_modules(moderation.__path__))
 # The web modules' endpoints are reached through routes(), the one name they offer.
-WEB = {"web", "pages", "admin_pages", "author_pages", "tool_pages"}
+WEB = {"web", *(f"web.{m.name}" for m in pkgutil.iter_modules(moderation.web.__path__))}
 
 
-@pytest.mark.parametrize("name", MODULES)
+@pytest.mark.parametrize("name", sorted({*MODULES, *WEB}))
 def test_every_name_in_all_exists(name: str) -> None:
     module = importlib.import_module(f"moderation.{name}")
     assert all(hasattr(module, item) for item in module.__all__), name

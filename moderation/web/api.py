@@ -2,43 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
-from forum.errors import BadRequest, ValidationFailed
+from forum.errors import ValidationFailed
 from forum.i18n import gettext as _
 from forum.resources import iso
-from forum.web.common import actor_of, protect, read_json, require_user, text_field
-from forum.web.forms import path_id
+from forum.web.common import Endpoint, actor_of, api_route, read_json, require_user, text_field
+from forum.web.params import int_query, path_id
 from forum.web.responses import JSON
 from moderation import actions, audit, flags, queue, revisions, ruleset, sanctions, stats
 from moderation.access import check_admin, check_moderator
 from moderation.thread_tools import THREAD_ACTIONS, move_thread, set_thread_flag
 
-__all__ = ["int_query", "routes"]
+__all__ = ["routes"]
 
-Endpoint = Callable[[Request], Awaitable[Response]]
 DECISIONS = ("claim", "approve", "reject", "revise")
-
-
-def int_query(request: Request, name: str, default: int, *, low: int, high: int) -> int:
-    raw = request.query_params.get(name) or ""
-    if not raw:
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise BadRequest(
-            _("{name} は {low}〜{high} の整数で指定してください。").format(
-                name=name, low=low, high=high
-            ),
-            code="bad_query",
-        )
-    return int(raw)
 
 
 def _version(data: dict[str, Any]) -> int:
@@ -253,9 +237,7 @@ def thread_action(action: str) -> Endpoint:
 
 
 def routes() -> list[BaseRoute]:
-    def route(path: str, endpoint: Any, methods: list[str]) -> Route:
-        return Route(path, protect(endpoint), methods=methods)
-
+    route = api_route
     return [
         route("/moderation/queue", list_queue, ["GET"]),
         route("/moderation/stats", queue_stats, ["GET"]),

@@ -12,7 +12,8 @@ from starlette.routing import BaseRoute, Route
 from forum.errors import ValidationFailed
 from forum.i18n import gettext as _
 from forum.web.common import actor_of, require_user
-from forum.web.forms import field, login_redirect, path_id, read_form, redirect
+from forum.web.forms import field, login_redirect, read_form, redirect
+from forum.web.params import path_id
 from forum.web.templating import render
 from moderation import ruleset
 from moderation.access import check_admin

@@ -11,7 +11,8 @@ from starlette.routing import BaseRoute, Route
 from forum.errors import Conflict, ValidationFailed
 from forum.posts import get_post, visible_post
 from forum.web.common import actor_of, require_user
-from forum.web.forms import field, login_redirect, path_id, read_form, redirect
+from forum.web.forms import field, login_redirect, read_form, redirect
+from forum.web.params import path_id
 from forum.web.templating import render
 from moderation import flags, revisions
 from moderation.models import FlagReason

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
-from tortoise.connection import get_connection
 
+from forum import db
 from forum.channels import ChannelAccess, ForumHub
 from forum.config import Settings
 from forum.permissions import Actor
@@ -17,8 +15,6 @@ from forum.web.responses import JSON
 from realtime.endpoint import make_ws_endpoint
 
 __all__ = ["routes"]
-
-log = logging.getLogger("koryu.live")
 
 
 async def authenticate(websocket: WebSocket) -> Actor:
@@ -30,14 +26,10 @@ async def authenticate(websocket: WebSocket) -> Actor:
 
 def routes(hub: ForumHub, access: ChannelAccess, settings: Settings) -> list[BaseRoute]:
     async def healthz(request: Request) -> Response:
-        checks = {"database": "ok", "broker": "ok"}
-        try:
-            await get_connection("default").execute_query("SELECT 1")
-        except Exception:
-            log.warning("health check: database unreachable", exc_info=True)
-            checks["database"] = "unavailable"
-        if not await hub.healthy():
-            checks["broker"] = "unavailable"
+        checks = {
+            "database": "ok" if await db.reachable() else "unavailable",
+            "broker": "ok" if await hub.healthy() else "unavailable",
+        }
         healthy = all(v == "ok" for v in checks.values())
         body = {"status": "ok" if healthy else "unavailable", **checks}
         return JSON(body, status_code=200 if healthy else 503)

@@ -2,40 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+from forum.web.openapi import (
+    ANY_OBJECT,
+    BOOL,
+    INT,
+    STR,
+    TIME,
+    Operation,
+    Part,
+    Schema,
+    list_of,
+    nullable,
+    obj,
+    ref,
+)
 
-__all__ = ["OPERATIONS", "QUERY", "SCHEMAS"]
-
-Schema = dict[str, Any]
-STR: Schema = {"type": "string"}
-INT: Schema = {"type": "integer"}
-BOOL: Schema = {"type": "boolean"}
-TIME: Schema = {"type": "string", "format": "date-time"}
-ANY_OBJECT: Schema = {"type": "object"}
-
-
-def _ref(name: str) -> Schema:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _obj(required: list[str], **props: Schema) -> Schema:
-    return {"type": "object", "required": required, "properties": props}
+__all__ = ["OPENAPI", "OPERATIONS", "QUERY", "SCHEMAS"]
 
 
-def _null(schema: Schema) -> Schema:
-    return {"anyOf": [schema, {"type": "null"}]}
-
-
-def _list(name: str) -> Schema:
-    return _obj(
-        ["items", "next_cursor"],
-        items={"type": "array", "items": _ref(name)},
-        next_cursor=_null(STR),
-    )
-
-
-REASON = _obj(["code", "detail", "label"], code=STR, detail=STR, label=STR)
-FLAG = _obj(
+REASON = obj(["code", "detail", "label"], code=STR, detail=STR, label=STR)
+FLAG = obj(
     ["reason", "label", "note", "user", "created_at"],
     reason={"enum": ["spam", "offtopic", "inappropriate", "other"]},
     label=STR,
@@ -45,7 +31,7 @@ FLAG = _obj(
 )
 
 SCHEMAS: dict[str, Schema] = {
-    "QueueItem": _obj(
+    "QueueItem": obj(
         ["id", "kind", "state", "post", "reasons", "flags", "version", "claimed_by"],
         id=INT,
         kind={"enum": ["pending", "flagged"]},
@@ -54,55 +40,55 @@ SCHEMAS: dict[str, Schema] = {
         reasons={"type": "array", "items": REASON},
         flags={"type": "array", "items": FLAG},
         version=INT,
-        claimed_by=_null(STR),
-        claimed_at=_null(TIME),
+        claimed_by=nullable(STR),
+        claimed_at=nullable(TIME),
         created_at=TIME,
-        board=_obj(["slug", "title"], slug=STR, title=STR),
-        thread=_obj(["id", "title"], id=INT, title=STR),
+        board=obj(["slug", "title"], slug=STR, title=STR),
+        thread=obj(["id", "title"], id=INT, title=STR),
     ),
-    "QueueItemList": _list("QueueItem"),
-    "DecisionInput": _obj(
+    "QueueItemList": list_of("QueueItem"),
+    "DecisionInput": obj(
         ["version"], version=INT, reason=STR, body={"type": "string", "maxLength": 20000}
     ),
-    "DecisionResult": _obj(
+    "DecisionResult": obj(
         ["item_id", "version", "state", "decision", "post_status"],
         item_id=INT,
         version=INT,
         state=STR,
-        decision=_null(STR),
+        decision=nullable(STR),
         post_status=STR,
     ),
-    "QueueStats": _obj(
+    "QueueStats": obj(
         ["size", "oldest_created_at", "oldest_minutes", "hours"],
         size=INT,
-        oldest_created_at=_null(TIME),
-        oldest_minutes=_null(INT),
+        oldest_created_at=nullable(TIME),
+        oldest_minutes=nullable(INT),
         hours={
             "type": "array",
-            "items": _obj(
+            "items": obj(
                 ["start", "created", "decided", "median_minutes"],
                 start=TIME,
                 created=INT,
                 decided=INT,
-                median_minutes=_null({"type": "number"}),
+                median_minutes=nullable({"type": "number"}),
             ),
         },
     ),
-    "AuditEntry": _obj(
+    "AuditEntry": obj(
         ["id", "actor", "action", "target", "board", "before", "after", "reason", "created_at"],
         id=INT,
-        actor=_null(STR),
+        actor=nullable(STR),
         action=STR,
-        target=_obj(["type", "id", "label"], type=STR, id=_null(INT), label=STR),
-        board=_null(STR),
+        target=obj(["type", "id", "label"], type=STR, id=nullable(INT), label=STR),
+        board=nullable(STR),
         admin_only=BOOL,
         before=ANY_OBJECT,
         after=ANY_OBJECT,
         reason=STR,
         created_at=TIME,
     ),
-    "AuditLog": _list("AuditEntry"),
-    "RuleSettings": _obj(
+    "AuditLog": list_of("AuditEntry"),
+    "RuleSettings": obj(
         [],
         first_posts=INT,
         link_account_days=INT,
@@ -111,44 +97,44 @@ SCHEMAS: dict[str, Schema] = {
         burst_seconds=INT,
         flag_threshold=INT,
     ),
-    "WatchedWordInput": _obj(["word"], word=STR, action={"enum": ["hold", "block"]}),
-    "WatchedWord": _obj(["id", "word", "action"], id=INT, word=STR, action=STR),
-    "TemplateInput": _obj(["text"], text={"type": "string", "maxLength": 200}),
-    "Template": _obj(["id", "text"], id=INT, text=STR),
-    "TemplateList": _list("Template"),
-    "Rules": _obj(
+    "WatchedWordInput": obj(["word"], word=STR, action={"enum": ["hold", "block"]}),
+    "WatchedWord": obj(["id", "word", "action"], id=INT, word=STR, action=STR),
+    "TemplateInput": obj(["text"], text={"type": "string", "maxLength": 200}),
+    "Template": obj(["id", "text"], id=INT, text=STR),
+    "TemplateList": list_of("Template"),
+    "Rules": obj(
         ["settings", "watched_words", "reject_templates"],
-        settings=_ref("RuleSettings"),
-        watched_words={"type": "array", "items": _ref("WatchedWord")},
-        reject_templates={"type": "array", "items": _ref("Template")},
+        settings=ref("RuleSettings"),
+        watched_words={"type": "array", "items": ref("WatchedWord")},
+        reject_templates={"type": "array", "items": ref("Template")},
     ),
-    "SanctionInput": _obj(
+    "SanctionInput": obj(
         ["kind", "hours"], kind={"enum": ["silence", "suspend"]}, hours=INT, reason=STR
     ),
-    "Sanction": _obj(
+    "Sanction": obj(
         ["username", "kind", "until", "changed"],
         username=STR,
         kind=STR,
-        until=_null(TIME),
+        until=nullable(TIME),
         changed=BOOL,
     ),
-    "ThreadActionInput": _obj([], reason=STR),
-    "ThreadMoveInput": _obj(["board"], board=STR, reason=STR),
-    "ThreadChange": _obj(
+    "ThreadActionInput": obj([], reason=STR),
+    "ThreadMoveInput": obj(["board"], board=STR, reason=STR),
+    "ThreadChange": obj(
         ["thread_id", "action", "changed"], thread_id=INT, action=STR, changed=BOOL
     ),
-    "FlagInput": _obj(
+    "FlagInput": obj(
         ["reason"],
         reason={"enum": ["spam", "offtopic", "inappropriate", "other"]},
         note={"type": "string", "maxLength": 500},
     ),
-    "FlagResult": _obj(
+    "FlagResult": obj(
         ["post_id", "reason", "flags", "hidden"], post_id=INT, reason=STR, flags=INT, hidden=BOOL
     ),
 }
 
 MOD = "moderators of the item's board"
-OPERATIONS: list[tuple[str, str, str, str | None, int, str | None, str, bool]] = [
+OPERATIONS: list[Operation] = [
     ("get", "/moderation/queue", "Open queue items, oldest first", None, 200, "QueueItemList", "moderators", False),
     ("get", "/moderation/stats", "Queue size, oldest item, last 24 hours", None, 200, "QueueStats", "moderators", False),
     ("get", "/moderation/items/{id}", "One queue item", None, 200, "QueueItem", MOD, False),
@@ -185,3 +171,5 @@ QUERY: dict[str, list[tuple[str, Schema]]] = {
     ],
     "/moderation/log": [("board", STR), ("cursor", STR), ("limit", INT)],
 }
+
+OPENAPI = Part(OPERATIONS, SCHEMAS, QUERY)

@@ -9,14 +9,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from forum.errors import Forbidden, NotFound, ValidationFailed
+from forum.accounts import get_user
+from forum.errors import Forbidden, ValidationFailed
 from forum.i18n import gettext as _
-from forum.models import Board, User
 from forum.web.common import actor_of, require_user
-from forum.web.forms import field, login_redirect, path_id, read_form, redirect
+from forum.web.forms import field, login_redirect, read_form, redirect
+from forum.web.params import path_id
 from forum.web.templating import render
 from moderation import audit, sanctions
-from moderation.access import check_site_moderator, moderated_boards
+from moderation.access import check_site_moderator, list_moderated_boards
 from moderation.labels import action_label
 from moderation.thread_tools import THREAD_ACTIONS, moderated_thread, move_thread, set_thread_flag
 
@@ -31,8 +32,6 @@ async def log_page(request: Request) -> Response:
     page = await audit.list_log(
         actor, board=board, cursor=request.query_params.get("cursor") or None, limit=50
     )
-    scope = moderated_boards(actor)
-    boards = Board.all() if scope is None else Board.filter(id__in=sorted(scope))
     context: dict[str, Any] = {
         "entries": [
             {**audit.entry_resource(e), "label": action_label(e.action), "at": e.created_at}
@@ -40,7 +39,7 @@ async def log_page(request: Request) -> Response:
         ],
         "next_cursor": page.next_cursor,
         "board": board or "",
-        "boards": await boards.order_by("position", "id"),
+        "boards": await list_moderated_boards(actor),
     }
     return render(request, "moderation/log.html", context)
 
@@ -53,9 +52,7 @@ async def _user_page(
     status_code: int = 200,
 ) -> Response:
     check_site_moderator(actor_of(request))
-    person = await User.get_or_none(username=request.path_params["username"])
-    if person is None:
-        raise NotFound(_("ユーザーが見つかりません。"))
+    person = await get_user(request.path_params["username"])
     now = datetime.now(UTC)
     context: dict[str, Any] = {
         "person": person,
@@ -92,12 +89,10 @@ async def sanction(request: Request) -> Response:
 async def _thread_page(request: Request, *, error: str = "", status_code: int = 200) -> Response:
     actor = actor_of(request)
     thread, board = await moderated_thread(actor, path_id(request))
-    scope = moderated_boards(actor)
-    targets = Board.all() if scope is None else Board.filter(id__in=sorted(scope))
     context: dict[str, Any] = {
         "thread": thread,
         "board": board,
-        "targets": [b for b in await targets.order_by("position", "id") if b.id != board.id],
+        "targets": [b for b in await list_moderated_boards(actor) if b.id != board.id],
         "error": error,
         "done": request.query_params.get("done") == "1",
     }

@@ -15,13 +15,13 @@ from starlette.routing import BaseRoute, Route
 from forum import outbox
 from forum.errors import ForumError
 from forum.i18n import gettext as _
-from forum.models import Board
 from forum.web.common import actor_of, require_user
-from forum.web.forms import field, login_redirect, path_id, read_form, redirect, safe_next
+from forum.web.forms import field, login_redirect, read_form, redirect, safe_next
+from forum.web.params import path_id
 from forum.web.responses import JSON
 from forum.web.templating import render
-from moderation import actions, admin_pages, author_pages, ruleset, tool_pages
-from moderation.access import check_moderator, moderated_boards
+from moderation import actions, ruleset
+from moderation.access import check_moderator, list_moderated_boards
 from moderation.labels import reason_label
 from moderation.queue import channel, list_queue
 from moderation.stats import chart, queue_stats
@@ -91,12 +91,6 @@ def minutes_label(minutes: int) -> str:
     return _("{d}日").format(d=minutes // 1440)
 
 
-async def _boards(request: Request) -> list[Board]:
-    scope = moderated_boards(actor_of(request))
-    query = Board.all() if scope is None else Board.filter(id__in=sorted(scope))
-    return await query.order_by("position", "id")
-
-
 async def queue_page(request: Request) -> Response:
     if request.state.user is None:
         return login_redirect(request)
@@ -107,7 +101,7 @@ async def queue_page(request: Request) -> Response:
     now = datetime.now(UTC)
     # The channels' heads are read before the items, so the page is never older than the
     # position moderation.js resumes from: nothing between render and subscribe is lost.
-    boards = await _boards(request)
+    boards = await list_moderated_boards(actor)
     channels = [channel(b.slug) for b in boards]
     heads = [await outbox.head(name) for name in channels]
     page = await list_queue(
@@ -218,7 +212,4 @@ def routes() -> list[BaseRoute]:
             Route(f"/moderation/items/{{id}}/{a}", decision_form(a), methods=["POST"])
             for a in ("claim", "approve", "reject", "revise")
         ),
-        *admin_pages.routes(),
-        *author_pages.routes(),
-        *tool_pages.routes(),
     ]
