@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from forum import outbox
+from forum import events, outbox
 from forum.errors import ForumError
 from forum.i18n import gettext as _
 from forum.models import Board
@@ -23,7 +23,7 @@ from forum.web.templating import render
 from moderation import actions, admin_pages, author_pages, ruleset, tool_pages
 from moderation.access import check_moderator, moderated_boards
 from moderation.labels import reason_label
-from moderation.queue import channel, list_queue
+from moderation.queue import list_queue
 from moderation.stats import chart, queue_stats
 
 __all__ = ["NOTICES", "notice_text", "routes"]
@@ -108,7 +108,7 @@ async def queue_page(request: Request) -> Response:
     # The channels' heads are read before the items, so the page is never older than the
     # position moderation.js resumes from: nothing between render and subscribe is lost.
     boards = await _boards(request)
-    channels = [channel(b.slug) for b in boards]
+    channels = [events.moderation_channel(b.slug) for b in boards]
     heads = [await outbox.head(name) for name in channels]
     page = await list_queue(
         actor,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from forum import accounts, outbox
+from forum import accounts, events, outbox
 from forum.errors import Forbidden, NotFound, ValidationFailed
 from forum.i18n import gettext as _
 from forum.models import Role, User
@@ -82,11 +82,7 @@ async def sanction(
             after={field: iso(until)},
             reason=reason.strip()[:1000],
         )
-        tx.emit(
-            f"user:{target.id}",
-            "user.sanctioned",
-            {"kind": sanction_kind.value, "until": iso(until)},
-        )
+        tx.emit(events.user_sanctioned(target.id, kind=sanction_kind.value, until=until))
     setattr(target, field, until)
     if sanction_kind is SanctionKind.SUSPEND and until is not None:
         # Sessions of a suspended user are refused already; this drops them for good.

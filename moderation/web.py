@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute, Route
 from forum.errors import BadRequest, ValidationFailed
 from forum.i18n import gettext as _
 from forum.resources import iso
-from forum.web.common import actor_of, protect, read_json, require_user, text_field
+from forum.web.common import actor_of, gate_of, protect, read_json, require_user, text_field
 from forum.web.forms import path_id
 from forum.web.responses import JSON
 from moderation import actions, audit, flags, queue, revisions, ruleset, sanctions, stats
@@ -219,7 +219,9 @@ async def flag(request: Request) -> Response:
 async def resubmit(request: Request) -> Response:
     require_user(request)
     data = await read_json(request)
-    post = await revisions.resubmit(actor_of(request), path_id(request), text_field(data, "body"))
+    post = await revisions.resubmit(
+        actor_of(request), path_id(request), text_field(data, "body"), gate=gate_of(request)
+    )
     return JSON(post)
 
 

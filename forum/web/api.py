@@ -13,6 +13,7 @@ from forum.errors import BadRequest, Forbidden, NotFound, ValidationFailed
 from forum.i18n import gettext as _
 from forum.models import User
 from forum.resources import board_resource, user_resource
+from forum.web import inputs
 from forum.web.common import (
     actor_of,
     client_ip,
@@ -115,7 +116,8 @@ async def list_boards(request: Request) -> Response:
 
 async def create_board(request: Request) -> Response:
     require_user(request)
-    board = await boards.create_board(actor_of(request), await read_json(request))
+    fields = inputs.board_fields(await read_json(request))
+    board = await boards.create_board(actor_of(request), fields)
     return JSON(board_resource(board), status_code=201)
 
 
@@ -128,7 +130,7 @@ async def update_board(request: Request) -> Response:
     require_user(request)
     actor = actor_of(request)
     board = await boards.get_board(actor, request.path_params["slug"])
-    board = await boards.update_board(actor, board, await read_json(request))
+    board = await boards.update_board(actor, board, inputs.board_fields(await read_json(request)))
     return JSON(board_resource(board))
 
 
@@ -180,20 +182,20 @@ async def create_thread(request: Request) -> Response:
     board = await boards.get_board(actor, request.path_params["slug"])
     data = await read_json(request)
     rate_limit(request, "post", str(user.id))
-    outcome = await threads.create_thread(
+    started = await threads.create_thread(
         actor,
         board,
-        data.get("title"),
-        text_field(data, "body"),
+        inputs.new_thread(data, body=text_field(data, "body")),
         gate=gate_of(request),
         idempotency_key=request.headers.get("idempotency-key"),
     )
-    return _outcome(outcome)
+    return _created(started.resource, replayed=started.replayed)
 
 
-def _outcome(outcome: posts.Outcome) -> Response:
-    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
-    return JSON(outcome.body, status_code=outcome.status_code, headers=headers)
+def _created(body: dict[str, Any], *, replayed: bool) -> Response:
+    """201 with what was made; a repeated idempotency key gets the first answer, marked."""
+    headers = {"Idempotent-Replayed": "true"} if replayed else None
+    return JSON(body, status_code=201, headers=headers)
 
 
 async def get_thread(request: Request) -> Response:
@@ -205,7 +207,8 @@ async def update_thread(request: Request) -> Response:
     require_user(request)
     actor = actor_of(request)
     thread, board = await threads.get_thread(actor, _path_id(request, "id"))
-    thread = await threads.update_thread(actor, thread, board, await read_json(request))
+    changes = inputs.thread_changes(await read_json(request))
+    thread = await threads.update_thread(actor, thread, board, changes)
     return JSON(await threads.thread_json(thread, board))
 
 
@@ -252,7 +255,7 @@ async def create_post(request: Request) -> Response:
         anonymous=_bool(data, "anonymous"),
     )
     rate_limit(request, "post", str(user.id))
-    outcome = await posts.create_post(
+    posted = await posts.create_post(
         actor,
         thread,
         board,
@@ -260,7 +263,7 @@ async def create_post(request: Request) -> Response:
         gate=gate_of(request),
         idempotency_key=request.headers.get("idempotency-key"),
     )
-    return _outcome(outcome)
+    return _created(posted.resource, replayed=posted.replayed)
 
 
 async def get_post(request: Request) -> Response:
@@ -273,7 +276,7 @@ async def edit_post(request: Request) -> Response:
     require_user(request)
     data = await read_json(request)
     result = await posts.edit_post(
-        actor_of(request), _path_id(request, "id"), text_field(data, "body")
+        actor_of(request), _path_id(request, "id"), text_field(data, "body"), gate=gate_of(request)
     )
     return JSON(result)
 
@@ -287,7 +290,8 @@ async def delete_post(request: Request) -> Response:
 async def vote(request: Request) -> Response:
     require_user(request)
     up = request.method == "PUT"
-    return JSON(await posts.set_vote(actor_of(request), _path_id(request, "id"), up=up))
+    voted = await posts.set_vote(actor_of(request), _path_id(request, "id"), up=up)
+    return JSON({"id": voted.post_id, "votes": voted.votes, "voted": voted.voted})
 
 
 def routes() -> list[BaseRoute]:

@@ -85,11 +85,23 @@ class HoldEverything:
     """A gate that sends every post to the moderation queue."""
 
     async def review(
-        self, actor: Actor, board: Board, thread: Thread | None, body: str, *, kind: str = "post"
+        self,
+        actor: Actor,
+        board: Board,
+        thread: Thread | None,
+        body: str,
+        *,
+        kind: str = "post",
+        editing: Post | None = None,
     ) -> Verdict:
         return Verdict(PostStatus.PENDING, ("test",))
 
     async def record(
+        self, tx: Tx, actor: Actor, post: Post, board: Board, verdict: Verdict
+    ) -> None:
+        return None
+
+    async def record_revision(
         self, tx: Tx, actor: Actor, post: Post, board: Board, verdict: Verdict
     ) -> None:
         return None
