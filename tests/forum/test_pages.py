@@ -551,7 +551,8 @@ async def test_board_and_thread_pages_link_to_their_next_pages(
     actor = await boards.load_actor(alice.user)
     board = await Board.get(slug="kankei")
     for n in range(31):
-        await threads.create_thread(actor, board, f"話題{n:02d}", "本文", gate=OpenGate())
+        new = threads.NewThread(title=f"話題{n:02d}", body="本文")
+        await threads.create_thread(actor, board, new, gate=OpenGate())
     page = await client.get("/b/kankei")
     assert page.text.count('class="thread-item"') == 30
     cursor = re.search(r'href="/b/kankei\?cursor=([^"]+)"', page.text)
