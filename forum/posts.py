@@ -122,6 +122,12 @@ async def remember(tx: outbox.Tx, user: User, key: str | None, scope: str, answe
         )
 
 
+def key_scope(action: str, target: int | str) -> str:
+    """Where an idempotency key holds: one key makes one post in a thread, or one thread on a
+    board. Stored with the key; not a channel name."""
+    return f"{action}:{target}"
+
+
 def check_key(key: str | None) -> None:
     if key is not None and not 1 <= len(key) <= 128:
         raise ValidationFailed(
@@ -178,7 +184,7 @@ async def create_post(
     if actor.user is None:
         raise Forbidden(_("投稿するにはログインしてください。"), code="login_required")
     check_key(idempotency_key)
-    scope = f"post:{thread.id}"
+    scope = key_scope("post", thread.id)
     earlier = await remembered(actor.user, idempotency_key, scope)
     if earlier is not None:
         return Posted.of(earlier, replayed=True)

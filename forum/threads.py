@@ -18,7 +18,15 @@ from forum.gate import Gatekeeper
 from forum.i18n import gettext as _
 from forum.models import Board, PostStatus, Thread
 from forum.permissions import Actor, can_moderate, can_read_board, can_start_thread
-from forum.posts import Draft, check_key, remember, remembered, visible_post, write_post
+from forum.posts import (
+    Draft,
+    check_key,
+    key_scope,
+    remember,
+    remembered,
+    visible_post,
+    write_post,
+)
 from forum.render import render_markdown
 from forum.resources import thread_resource
 
@@ -108,8 +116,7 @@ async def create_thread(
     if actor.user is None:
         raise Forbidden(_("投稿するにはログインしてください。"), code="login_required")
     check_key(idempotency_key)
-    # An idempotency scope, not a channel: one key may start one thread per board.
-    scope = f"thread:{board.slug}"
+    scope = key_scope("thread", board.slug)
     earlier = await remembered(actor.user, idempotency_key, scope)
     if earlier is not None:
         return ThreadStarted.of(earlier, replayed=True)
