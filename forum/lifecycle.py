@@ -130,6 +130,10 @@ async def withdraw(tx: outbox.Tx, post: Post, thread: Thread, reason: Withdrawal
         await Thread.filter(id=thread.id).using_db(tx.conn).update(post_count=F("post_count") - 1)
         thread.post_count -= 1
         tx.emit(events.post_removed(post, reason))
+    if status is PostStatus.PENDING:
+        # Hidden or sent back, it waits again: its author's channel carries the status of
+        # their own waiting posts.
+        tx.emit(events.post_pending(post, post.author))
     return True
 
 
