@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute, Route
 from forum.errors import BadRequest, ValidationFailed
 from forum.i18n import gettext as _
 from forum.resources import iso
+from forum.web import inputs
 from forum.web.common import actor_of, gate_of, protect, read_json, require_user, text_field
 from forum.web.forms import path_id
 from forum.web.responses import JSON
@@ -162,7 +163,11 @@ async def _rules_body() -> dict[str, Any]:
 
 async def patch_rules(request: Request) -> Response:
     require_user(request)
-    await ruleset.update_settings(actor_of(request), await read_json(request))
+    data = await read_json(request)
+    names = ruleset.SETTING_NAMES
+    values = inputs.integers(data, names, _("0〜100000の整数で指定してください。"))
+    changes = ruleset.SettingChanges(**values, unknown=inputs.unknown(data, names))
+    await ruleset.update_settings(actor_of(request), changes)
     return JSON(await _rules_body())
 
 

@@ -14,7 +14,7 @@ from forum.errors import ValidationFailed
 from forum.i18n import gettext as _
 from forum.threads import THREAD_FLAGS, NewThread, ThreadChanges
 
-__all__ = ["Fields", "board_fields", "new_thread", "thread_changes"]
+__all__ = ["Fields", "board_fields", "integers", "new_thread", "thread_changes", "unknown"]
 
 
 class Fields:
@@ -53,6 +53,19 @@ class Fields:
     def check(self) -> None:
         if self.errors:
             raise ValidationFailed(_("入力内容を確認してください。"), fields=self.errors)
+
+
+def integers(data: Mapping[str, Any], names: Iterable[str], message: str) -> dict[str, int | None]:
+    """Optional integer fields; the names of any other fields are left to the action to refuse,
+    which judges them together with the values."""
+    fields = Fields(data)
+    found = {name: fields.integer(name, message) for name in names}
+    fields.check()
+    return found
+
+
+def unknown(data: Mapping[str, Any], names: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted(set(data) - set(names)))
 
 
 def board_fields(data: Mapping[str, Any]) -> BoardFields:

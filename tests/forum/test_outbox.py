@@ -10,9 +10,9 @@ from starlette.applications import Starlette
 
 from forum import app as app_module
 from forum import outbox
-from forum.events import Name, Outgoing
 from forum.app import create_app
 from forum.config import Settings
+from forum.events import Name, Outgoing
 from forum.models import OutboxEvent
 from realtime.protocol import Event
 
