@@ -102,3 +102,22 @@ async def test_the_app_prunes_on_schedule_and_stops_without_cutting_a_query_shor
         assert await outbox.oldest_seq("board:new") == 1
     # Leaving the lifespan waited for the pruner: nothing is left running on the loop.
     assert not [t for t in asyncio.all_tasks() if t.get_name() == "koryu-prune"]
+
+
+async def test_flush_hands_back_the_seqs_it_assigned_inside_the_transaction(
+    app: Starlette,
+) -> None:
+    async with outbox.atomic() as tx:
+        tx.emit(Outgoing("thread:4", Name.POST_CREATED, {"n": 1}))
+    async with outbox.atomic() as tx:
+        tx.emit(Outgoing("thread:4", Name.POST_CREATED, {"n": 2}))
+        flushed = await tx.flush()
+        assert [(e.channel, e.seq) for e in flushed] == [("thread:4", 2)]
+        assert tx.seq_of("thread:4") == 2
+        assert tx.seq_of("board:x") is None
+        tx.emit(Outgoing("board:x", Name.THREAD_CREATED, {"seq": tx.seq_of("thread:4")}))
+    assert [(e.channel, e.seq, e.data) for e in tx.written] == [
+        ("thread:4", 2, {"n": 2}),
+        ("board:x", 1, {"seq": 2}),
+    ]
+    assert await outbox.head("thread:4") == 2
