@@ -54,6 +54,11 @@ class Gatekeeper(Protocol):
         transaction: a moderator deciding on a queued post must see the version edited."""
         ...
 
+    async def record_withdrawal(self, tx: Tx, actor: Actor, post: Post, board: Board) -> None:
+        """Tell moderation, in the same transaction, that a post was deleted by its author
+        or a moderator: a queue showing it must drop it."""
+        ...
+
 
 class OpenGate:
     async def review(
@@ -76,4 +81,7 @@ class OpenGate:
     async def record_revision(
         self, tx: Tx, actor: Actor, post: Post, board: Board, verdict: Verdict
     ) -> None:
+        return None
+
+    async def record_withdrawal(self, tx: Tx, actor: Actor, post: Post, board: Board) -> None:
         return None

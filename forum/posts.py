@@ -275,13 +275,14 @@ async def edit_post(actor: Actor, post_id: int, body: str, *, gate: Gatekeeper) 
     return visible_post(actor, post, board.id)
 
 
-async def delete_post(actor: Actor, post_id: int) -> None:
+async def delete_post(actor: Actor, post_id: int, *, gate: Gatekeeper) -> None:
     post, thread, board = await get_post(actor, post_id)
     if not can_edit_post(actor, post, board.id):
         raise Forbidden(_("この投稿を削除する権限がありません。"))
     async with outbox.atomic() as tx:
-        # False when it left view meanwhile (deleted twice at once): nothing more to do.
-        await lifecycle.withdraw(tx, post, thread, Withdrawal.DELETED)
+        # False when it changed meanwhile (deleted twice at once): nothing more to do.
+        if await lifecycle.withdraw(tx, post, thread, Withdrawal.DELETED):
+            await gate.record_withdrawal(tx, actor, post, board)
 
 
 async def set_vote(actor: Actor, post_id: int, *, up: bool) -> Voted:

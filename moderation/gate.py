@@ -153,3 +153,14 @@ class ModerationGate:
         item.version, item.reasons, item.post = fresh.version, reasons, post
         flags = (await flags_by_item([item.id], tx.conn))[item.id]
         tx.emit(events.item_updated(board.slug, item_resource(item, flags)))
+
+    async def record_withdrawal(self, tx: Tx, actor: Actor, post: Post, board: Board) -> None:
+        """A deleted post leaves the queue (``scoped_items`` skips it): its moderators see
+        the item once more, with the post's new status, and drop it."""
+        query = QueueItem.filter(active_post_id=post.id, state=ItemState.OPEN).using_db(tx.conn)
+        item = await query.select_related(*RELATED).first()
+        if item is None:
+            return
+        item.post = post
+        flags = (await flags_by_item([item.id], tx.conn))[item.id]
+        tx.emit(events.item_updated(board.slug, item_resource(item, flags)))

@@ -235,6 +235,12 @@ const handlers = {
   },
   "item.created": () => refresh(),
   "item.updated": (data, item) => {
+    if (data.post?.status === "deleted") {
+      // Its author deleted the post: nothing is left to decide.
+      if (item) leave(item);
+      else gone.add(String(data.id));
+      return;
+    }
     // An edited post's item comes with a new version: forms must send it, or be refused.
     if (item && Number.isInteger(data.version)) setVersion(item, data.version);
     announce(text("changed"));

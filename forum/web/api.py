@@ -283,7 +283,7 @@ async def edit_post(request: Request) -> Response:
 
 async def delete_post(request: Request) -> Response:
     require_user(request)
-    await posts.delete_post(actor_of(request), _path_id(request, "id"))
+    await posts.delete_post(actor_of(request), _path_id(request, "id"), gate=gate_of(request))
     return Response(status_code=204)
 
 

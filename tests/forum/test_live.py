@@ -240,6 +240,8 @@ def fold_moderation(items: dict[int, dict[str, Any]], frame: Frame) -> None:
     data = frame["data"]
     if frame["name"] in {"item.created", "item.updated"}:
         items[data["id"]] = data
+        if data["post"]["status"] == "deleted":
+            items.pop(data["id"])  # the queue leaves out items whose post is gone
     elif frame["name"] == "item.claimed":
         items[data["id"]].update({k: data[k] for k in ("version", "claimed_by", "claimed_at")})
     elif frame["name"] in {"item.decided", "item.moved"}:
@@ -277,6 +279,9 @@ async def test_a_moderation_channel_state_at_seq_n_plus_the_events_after_n_equal
     edited = await live.post(thread["id"], "編集される投稿")
     sent_back = await live.post(thread["id"], "差し戻される投稿")
     flagged = await live.post(thread["id"], "有識者の投稿", member=live.admin)
+    withdrawn = await live.post(thread["id"], "取り下げる投稿")
+    deleted = await live.api.delete(f"/api/v1/posts/{withdrawn['id']}", headers=live.alice.headers)
+    assert deleted.status_code == 204
     current = await queue()
     claimed = await live.api.post(
         f"/api/v1/moderation/items/{item_of(current, approved)['id']}/claim",
@@ -322,7 +327,8 @@ async def test_a_moderation_channel_state_at_seq_n_plus_the_events_after_n_equal
     assert items == fresh
     assert item_of(fresh, edited)["post"]["body"] == "編集しました"
     assert item_of(fresh, edited)["version"] == 2
-    assert not any(i["post"]["id"] in {approved["id"], moving["id"]} for i in fresh.values())
+    gone = {approved["id"], moving["id"], withdrawn["id"]}
+    assert not any(i["post"]["id"] in gone for i in fresh.values())
     await ws.close()
 
 

@@ -106,6 +106,9 @@ class HoldEverything:
     ) -> None:
         return None
 
+    async def record_withdrawal(self, tx: Tx, actor: Actor, post: Post, board: Board) -> None:
+        return None
+
 
 # --- rendering ----------------------------------------------------------------------------
 
