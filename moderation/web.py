@@ -233,13 +233,14 @@ async def resubmit(request: Request) -> Response:
 async def sanction(request: Request) -> Response:
     require_user(request)
     data = await read_json(request)
-    result = await sanctions.sanction(
-        actor_of(request),
-        request.path_params["username"],
-        text_field(data, "kind"),
-        data.get("hours"),
+    hours = data.get("hours")
+    order = sanctions.SanctionOrder(
+        kind=text_field(data, "kind"),
+        # Not a whole number: the action names the field together with any other error.
+        hours=hours if isinstance(hours, int) and not isinstance(hours, bool) else None,
         reason=text_field(data, "reason", required=False),
     )
+    result = await sanctions.sanction(actor_of(request), request.path_params["username"], order)
     return JSON({**asdict(result), "until": iso(result.until)})
 
 
