@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
-from forum import outbox
+from forum import events, outbox
 from forum.errors import Forbidden, NotFound, ValidationFailed
 from forum.i18n import gettext as _
 from forum.models import Board, BoardMember, BoardRole, ModerationPolicy, User
 from forum.permissions import Actor, can_read_board
-from forum.resources import board_resource
 
 __all__ = [
+    "BoardFields",
     "add_staff",
     "create_board",
     "get_board",
@@ -35,50 +36,53 @@ async def load_actor(user: User | None) -> Actor:
     return Actor(user=user, board_roles={int(b): BoardRole(r) for b, r in rows})
 
 
-def _check_fields(data: dict[str, Any], *, creating: bool) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class BoardFields:
+    """A board's fields as a request gives them; None leaves a field as it is."""
+
+    slug: str | None = None
+    title: str | None = None
+    description: str | None = None
+    moderation: str | None = None
+    private: bool | None = None
+    position: int | None = None
+
+
+def _check_fields(data: BoardFields, *, creating: bool) -> dict[str, Any]:
     errors: dict[str, str] = {}
     clean: dict[str, Any] = {}
-    if creating or "slug" in data:
-        slug = data.get("slug")
-        if not isinstance(slug, str) or not SLUG_RE.fullmatch(slug):
+    if creating or data.slug is not None:
+        if data.slug is None or not SLUG_RE.fullmatch(data.slug):
             errors["slug"] = _("スラッグは半角英小文字・数字・ハイフンで40文字以内です。")
         else:
-            clean["slug"] = slug
-    if creating or "title" in data:
-        title = data.get("title")
-        if not isinstance(title, str) or not 1 <= len(title.strip()) <= 100:
+            clean["slug"] = data.slug
+    if creating or data.title is not None:
+        if data.title is None or not 1 <= len(data.title.strip()) <= 100:
             errors["title"] = _("タイトルは1〜100文字で入力してください。")
         else:
-            clean["title"] = title.strip()
-    if "description" in data:
-        description = data["description"]
-        if not isinstance(description, str) or len(description) > 2000:
+            clean["title"] = data.title.strip()
+    if data.description is not None:
+        if len(data.description) > 2000:
             errors["description"] = _("説明は2000文字以内で入力してください。")
         else:
-            clean["description"] = description.strip()
-    if "moderation" in data:
+            clean["description"] = data.description.strip()
+    if data.moderation is not None:
         try:
-            clean["moderation"] = ModerationPolicy(data["moderation"])
+            clean["moderation"] = ModerationPolicy(data.moderation)
         except ValueError:
             errors["moderation"] = _(
                 "モデレーション方式は open / premoderated / first_posts のいずれかです。"
             )
-    if "private" in data:
-        if not isinstance(data["private"], bool):
-            errors["private"] = _("非公開設定は true か false です。")
-        else:
-            clean["private"] = data["private"]
-    if "position" in data:
-        if not isinstance(data["position"], int) or isinstance(data["position"], bool):
-            errors["position"] = _("表示順は整数です。")
-        else:
-            clean["position"] = data["position"]
+    if data.private is not None:
+        clean["private"] = data.private
+    if data.position is not None:
+        clean["position"] = data.position
     if errors:
         raise ValidationFailed(_("入力内容を確認してください。"), fields=errors)
     return clean
 
 
-async def create_board(actor: Actor, data: dict[str, Any]) -> Board:
+async def create_board(actor: Actor, data: BoardFields) -> Board:
     if not actor.is_admin:
         raise Forbidden(_("掲示板を作成できるのは管理者だけです。"))
     fields = _check_fields(data, creating=True)
@@ -92,7 +96,7 @@ async def create_board(actor: Actor, data: dict[str, Any]) -> Board:
         ) from None
 
 
-async def update_board(actor: Actor, board: Board, data: dict[str, Any]) -> Board:
+async def update_board(actor: Actor, board: Board, data: BoardFields) -> Board:
     if not actor.is_admin:
         raise Forbidden(_("掲示板を編集できるのは管理者だけです。"))
     fields = _check_fields(data, creating=False)
@@ -103,7 +107,7 @@ async def update_board(actor: Actor, board: Board, data: dict[str, Any]) -> Boar
             await board.save(update_fields=list(fields), using_db=tx.conn)
             # Every process learns of a board made private from this event, and stops
             # sending the board's threads to viewers who may no longer read them.
-            tx.emit(f"board:{board.slug}", "board.updated", board_resource(board))
+            tx.emit(events.board_updated(board))
     return board
 
 

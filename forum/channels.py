@@ -13,7 +13,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from forum import outbox
+from forum import events, outbox
+from forum.events import ChannelKind, Name
 from forum.models import Board, Thread
 from forum.permissions import Actor, can_moderate, can_read_board
 from realtime.broker import Broker
@@ -56,22 +57,22 @@ class ChannelAccess:
             self.private_boards.discard(board.id)
 
     async def authorise(self, actor: Actor, channel: str) -> bool:
-        kind, _, key = channel.partition(":")
-        if kind == "user":
-            return key.isdigit() and actor.id == int(key)
-        if kind in {"board", "moderation"}:
-            board = await Board.get_or_none(slug=key)
+        parsed = events.parse_channel(channel)
+        if parsed is None:
+            return False
+        if parsed.kind is ChannelKind.USER:
+            return actor.id == parsed.id
+        if parsed.kind in {ChannelKind.BOARD, ChannelKind.MODERATION}:
+            board = await Board.get_or_none(slug=parsed.key)
             if board is None:
                 return False
-            if kind == "moderation":
-                allowed = can_moderate(actor, board.id)
-            else:
-                allowed = can_read_board(actor, board)
+            moderation = parsed.kind is ChannelKind.MODERATION
+            allowed = can_moderate(actor, board.id) if moderation else can_read_board(actor, board)
             if allowed:
-                self._remember(channel, board, moderation=kind == "moderation")
+                self._remember(channel, board, moderation=moderation)
             return allowed
-        if kind == "thread" and key.isdigit() and len(key) < 18:
-            thread = await Thread.get_or_none(id=int(key), deleted=False).select_related("board")
+        if parsed.kind is ChannelKind.THREAD:
+            thread = await Thread.get_or_none(id=parsed.id, deleted=False).select_related("board")
             if thread is None or not can_read_board(actor, thread.board):
                 return False
             started = thread.post_count > 0 or thread.author_id == actor.id  # type: ignore[attr-defined]
@@ -79,12 +80,12 @@ class ChannelAccess:
                 return False
             self._remember(channel, thread.board)
             return True
-        return False
+        return False  # pragma: no cover - every kind is handled above
 
     def visible(self, actor: Actor, event: Event) -> bool:
         scope = self.scopes.get(event.channel)
         if scope is None:
-            return event.channel.startswith("user:")
+            return _is_user_channel(event.channel)
         if scope.moderation:
             return can_moderate(actor, scope.board_id)
         if scope.board_id in self.private_boards:
@@ -96,23 +97,26 @@ class ChannelAccess:
         skipped for each viewer. False wherever ``visible`` looks at the viewer."""
         scope = self.scopes.get(event.channel)
         if scope is None:
-            return event.channel.startswith("user:")  # only its owner may subscribe
+            return _is_user_channel(event.channel)  # only its owner may subscribe
         return not scope.moderation and scope.board_id not in self.private_boards
 
     def observe(self, event: Event) -> list[str]:
         """Learn from an event before it is sent; return channels whose viewers need rechecking."""
-        if event.name == "board.updated" and event.channel.startswith("board:"):
-            board_id = self.board_ids.get(event.channel.removeprefix("board:"))
+        channel = events.parse_channel(event.channel)
+        if channel is None:
+            return []
+        if event.name == Name.BOARD_UPDATED and channel.kind is ChannelKind.BOARD:
+            board = events.board_update(event.data)
+            board_id = self.board_ids.get(board["slug"])
             if board_id is None:
                 return []
-            if event.data.get("private"):
+            if board["private"]:
                 self.private_boards.add(board_id)
             else:
                 self.private_boards.discard(board_id)
             return [c for c, s in self.scopes.items() if s.board_id == board_id]
-        if event.name == "thread.moved" and event.channel.startswith("thread:"):
-            slug = event.data.get("board") or event.data.get("to")
-            board_id = self.board_ids.get(slug) if isinstance(slug, str) else None
+        if event.name == Name.THREAD_MOVED and channel.kind is ChannelKind.THREAD:
+            board_id = self.board_ids.get(events.thread_move(event.data)["to"])
             if board_id is not None:
                 self.scopes[event.channel] = _Scope(board_id)
             return [event.channel]
@@ -120,6 +124,11 @@ class ChannelAccess:
 
     def forget(self, channel: str) -> None:
         self.scopes.pop(channel, None)
+
+
+def _is_user_channel(channel: str) -> bool:
+    parsed = events.parse_channel(channel)
+    return parsed is not None and parsed.kind is ChannelKind.USER
 
 
 async def replay(channel: str, after: int | None, until: int | None) -> Replay | Resync:

@@ -167,23 +167,26 @@ async def load_demo() -> bool:
     for position, (slug, title, description, policy) in enumerate(BOARDS):
         board = await boards.create_board(
             admin,
-            {
-                "slug": slug,
-                "title": title,
-                "description": description,
-                "moderation": policy.value,
-                "position": position,
-            },
+            boards.BoardFields(
+                slug=slug,
+                title=title,
+                description=description,
+                moderation=policy.value,
+                position=position,
+            ),
         )
         await boards.add_staff(admin, board, "expert-yamamoto", "expert")
         await boards.add_staff(admin, board, "expert-suzuki", "expert")
     gate = OpenGate()
     for slug, author, title, body, replies in THREADS:
         board = await Board.get(slug=slug)
-        outcome = await threads.create_thread(
-            await boards.load_actor(users[author]), board, title, body, gate=gate
+        started = await threads.create_thread(
+            await boards.load_actor(users[author]),
+            board,
+            threads.NewThread(title=title, body=body),
+            gate=gate,
         )
-        thread = await Thread.get(id=outcome.body["thread"]["id"])
+        thread = await Thread.get(id=started.thread_id)
         for replier, text in replies:
             await posts.create_post(
                 await boards.load_actor(users[replier]),

@@ -25,9 +25,20 @@ class Verdict:
 
 class Gatekeeper(Protocol):
     async def review(
-        self, actor: Actor, board: Board, thread: Thread | None, body: str, *, kind: str = "post"
+        self,
+        actor: Actor,
+        board: Board,
+        thread: Thread | None,
+        body: str,
+        *,
+        kind: str = "post",
+        editing: Post | None = None,
     ) -> Verdict:
-        """Decide before anything is written; raise ``Forbidden`` to refuse the post."""
+        """Decide before anything is written; raise ``Forbidden`` to refuse the post.
+
+        ``editing`` is the post whose body ``body`` replaces: an edit meets the same rules
+        as a new post, without counting the post against itself.
+        """
         ...
 
     async def record(
@@ -36,14 +47,41 @@ class Gatekeeper(Protocol):
         """Write what moderation keeps about the new post, in the posting transaction."""
         ...
 
+    async def record_revision(
+        self, tx: Tx, actor: Actor, post: Post, board: Board, verdict: Verdict
+    ) -> None:
+        """Bring what moderation keeps up to date with a post's new body, in the same
+        transaction: a moderator deciding on a queued post must see the version edited."""
+        ...
+
+    async def record_withdrawal(self, tx: Tx, actor: Actor, post: Post, board: Board) -> None:
+        """Tell moderation, in the same transaction, that a post was deleted by its author
+        or a moderator: a queue showing it must drop it."""
+        ...
+
 
 class OpenGate:
     async def review(
-        self, actor: Actor, board: Board, thread: Thread | None, body: str, *, kind: str = "post"
+        self,
+        actor: Actor,
+        board: Board,
+        thread: Thread | None,
+        body: str,
+        *,
+        kind: str = "post",
+        editing: Post | None = None,
     ) -> Verdict:
         return Verdict(PostStatus.PUBLISHED)
 
     async def record(
         self, tx: Tx, actor: Actor, post: Post, board: Board, verdict: Verdict
     ) -> None:
+        return None
+
+    async def record_revision(
+        self, tx: Tx, actor: Actor, post: Post, board: Board, verdict: Verdict
+    ) -> None:
+        return None
+
+    async def record_withdrawal(self, tx: Tx, actor: Actor, post: Post, board: Board) -> None:
         return None

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from forum import events
 from forum.errors import BadRequest
 from forum.i18n import gettext as _
 from forum.models import Notification, NotificationKind, Post, Thread, User
@@ -56,7 +57,7 @@ async def notify(
         },
         using_db=tx.conn,
     )
-    tx.emit(f"user:{user_id}", "notification.created", notification_resource(notice))
+    tx.emit(events.notification_created(user_id, notification_resource(notice)))
     return notice
 
 

@@ -1,15 +1,16 @@
 """The transactional outbox: realtime events are rows written with the change that caused them.
 
 ``atomic()`` opens a transaction; events queued on it get their per-channel ``seq`` and
-their row just before commit, and go to the broker only after the commit succeeded. A
-publish that fails loses nothing: the rows are there, and the hub fills gaps from them.
+their row just before commit (or at ``Tx.flush()``, for a caller that needs the numbers
+inside the transaction), and go to the broker only after the commit succeeded. A publish
+that fails loses nothing: the rows are there, and the hub fills gaps from them.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from forum.events import Outgoing
 from forum.models import ChannelHead, OutboxEvent
 from realtime.protocol import Event
 
@@ -45,8 +47,30 @@ class Tx:
     queued: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     written: list[Event] = field(default_factory=list)
 
-    def emit(self, channel: str, name: str, data: dict[str, Any]) -> None:
-        self.queued.append((channel, name, data))
+    def emit(self, *events: Outgoing) -> None:
+        """Queue events (built by ``forum.events``); they are numbered at commit or flush."""
+        self.queued.extend((e.channel, e.name.value, _plain(e.data)) for e in events)
+
+    async def flush(self) -> list[Event]:
+        """Number and write the queued events now, and return them with their seqs.
+
+        For a payload that must name a seq of this same transaction (a new thread's
+        head): the numbers come from the outbox, never from a guess at ``head + 1``.
+        """
+        start = len(self.written)
+        await _write(self)
+        return self.written[start:]
+
+    def seq_of(self, channel: str) -> int | None:
+        """The last seq this transaction wrote on ``channel`` so far, if any."""
+        for event in reversed(self.written):
+            if event.channel == channel:
+                return event.seq
+        return None
+
+
+def _plain(data: Mapping[str, Any]) -> dict[str, Any]:
+    return data if type(data) is dict else dict(data)
 
 
 # PostgreSQL: one statement per event. The upsert in the CTE takes the channel's row lock

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F, Q
+from tortoise.expressions import Q
 
-from forum import outbox
+from forum import events, lifecycle, outbox
 from forum.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from forum.events import Withdrawal
 from forum.gate import Gatekeeper, Verdict
 from forum.i18n import gettext as _
+from forum.lifecycle import MAX_BODY
 from forum.models import (
     Board,
     IdempotencyRecord,
     Post,
     PostKind,
-    PostRevision,
     PostStatus,
     Thread,
     User,
@@ -34,12 +34,13 @@ from forum.permissions import (
     can_see_post,
 )
 from forum.render import render_markdown
-from forum.resources import post_resource
+from forum.resources import post_resource, public_post
 
 __all__ = [
     "MAX_BODY",
     "Draft",
-    "Outcome",
+    "Posted",
+    "Voted",
     "create_post",
     "delete_post",
     "edit_post",
@@ -51,7 +52,9 @@ __all__ = [
     "visible_post",
 ]
 
-MAX_BODY = 20_000
+# The idempotency table keeps the status its first answer had; every remembered answer is
+# a creation, and the web layer answers it as one.
+_CREATED = 201
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,30 +65,29 @@ class Draft:
     anonymous: bool = False
 
     def check(self) -> dict[str, str]:
-        errors: dict[str, str] = {}
-        if not self.body.strip():
-            errors["body"] = _("本文を入力してください。")
-        elif len(self.body) > MAX_BODY:
-            errors["body"] = _("本文は20000文字以内で入力してください。")
-        if self.kind not in {k.value for k in PostKind}:
-            errors["kind"] = _("種類は post か question です。")
-        if self.anonymous and self.kind != PostKind.QUESTION.value:
-            errors["anonymous"] = _("匿名にできるのは質問だけです。")
-        return errors
+        return lifecycle.check_body(self.body, kind=self.kind, anonymous=self.anonymous)
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
-    """What a create request answers: the first answer again for a repeated idempotency key."""
+class Posted:
+    """A new post as its author sees it; ``replayed`` when a repeated idempotency key
+    brought back the first answer instead of a second post."""
 
-    status_code: int
-    body: dict[str, Any]
+    post_id: int
+    status: PostStatus
+    resource: dict[str, Any]
     replayed: bool = False
 
+    @classmethod
+    def of(cls, resource: dict[str, Any], *, replayed: bool = False) -> Posted:
+        return cls(int(resource["id"]), PostStatus(resource["status"]), resource, replayed)
 
-def public_post(post: Post) -> dict[str, Any]:
-    """The post as everyone may see it: anonymous questions lose their author."""
-    return post_resource(post, author=None if post.anonymous else post.author)
+
+@dataclass(frozen=True, slots=True)
+class Voted:
+    post_id: int
+    votes: int
+    voted: bool
 
 
 def visible_post(actor: Actor, post: Post, board_id: int) -> dict[str, Any]:
@@ -93,7 +95,8 @@ def visible_post(actor: Actor, post: Post, board_id: int) -> dict[str, Any]:
     return post_resource(post, author=author)
 
 
-async def remembered(user: User, key: str | None, scope: str) -> Outcome | None:
+async def remembered(user: User, key: str | None, scope: str) -> dict[str, Any] | None:
+    """The first answer given to this idempotency key, if the key was used before."""
     if not key:
         return None
     record = await IdempotencyRecord.get_or_none(user_id=user.id, key=key)
@@ -104,7 +107,25 @@ async def remembered(user: User, key: str | None, scope: str) -> Outcome | None:
             _("この Idempotency-Key は別のリクエストで使われています。"),
             code="idempotency_key_reused",
         )
-    return Outcome(record.status_code, record.response, replayed=True)
+    return dict(record.response)
+
+
+async def remember(tx: outbox.Tx, user: User, key: str | None, scope: str, answer: Any) -> None:
+    if key:
+        await IdempotencyRecord.create(
+            user_id=user.id,
+            key=key,
+            scope=scope,
+            status_code=_CREATED,
+            response=answer,
+            using_db=tx.conn,
+        )
+
+
+def key_scope(action: str, target: int | str) -> str:
+    """Where an idempotency key holds: one key makes one post in a thread, or one thread on a
+    board. Stored with the key; not a channel name."""
+    return f"{action}:{target}"
 
 
 def check_key(key: str | None) -> None:
@@ -112,26 +133,6 @@ def check_key(key: str | None) -> None:
         raise ValidationFailed(
             _("Idempotency-Key は1〜128文字です。"), code="invalid_idempotency_key"
         )
-
-
-_THREAD_COUNTERS = (
-    "UPDATE threads SET post_count = post_count + 1, last_post_at = {0} WHERE id = {1}"
-)
-_USER_COUNTERS = "UPDATE users SET published_posts = published_posts + 1 WHERE id = {0}"
-_BOTH_COUNTERS = f"WITH t AS ({_THREAD_COUNTERS}) {_USER_COUNTERS.format('$3')}".format("$1", "$2")
-
-
-async def _count_published(tx: outbox.Tx, thread_id: int, user_id: int, now: datetime) -> None:
-    """Bump the thread's and the author's counters for a newly published post.
-
-    Plain SQL: this runs for every post, inside the transaction. PostgreSQL takes both
-    updates in one statement (a data-modifying CTE); SQLite needs two.
-    """
-    if tx.conn.capabilities.dialect == "postgres":
-        await tx.conn.execute_query(_BOTH_COUNTERS, [now, thread_id, user_id])
-        return
-    await tx.conn.execute_query(_THREAD_COUNTERS.format("?", "?"), [now, thread_id])
-    await tx.conn.execute_query(_USER_COUNTERS.format("?"), [user_id])
 
 
 async def write_post(
@@ -145,13 +146,12 @@ async def write_post(
     *,
     html: str,
 ) -> Post:
-    """Insert the post with its counters and events; the caller holds the transaction.
+    """Insert the post, publish it or hold it; the caller holds the transaction.
 
     ``html`` is ``render_markdown(draft.body)``, rendered by the caller *before* the
     transaction: on SQLite every other request waits while a transaction is open.
     """
     assert actor.user is not None
-    now = datetime.now(UTC)
     post = await Post.create(
         thread_id=thread.id,
         author_id=actor.user.id,
@@ -165,10 +165,9 @@ async def write_post(
     )
     post.author = actor.user
     if verdict.status is PostStatus.PUBLISHED:
-        await _count_published(tx, thread.id, actor.user.id, now)
-        tx.emit(f"thread:{thread.id}", "post.created", public_post(post))
+        await lifecycle.publish(tx, post, thread, board, count_author=True)
     else:
-        tx.emit(f"user:{actor.user.id}", "post.pending", post_resource(post, author=actor.user))
+        tx.emit(events.post_pending(post, actor.user))
     await gate.record(tx, actor, post, board, verdict)
     return post
 
@@ -181,14 +180,14 @@ async def create_post(
     *,
     gate: Gatekeeper,
     idempotency_key: str | None = None,
-) -> Outcome:
+) -> Posted:
     if actor.user is None:
         raise Forbidden(_("投稿するにはログインしてください。"), code="login_required")
     check_key(idempotency_key)
-    scope = f"post:{thread.id}"
+    scope = key_scope("post", thread.id)
     earlier = await remembered(actor.user, idempotency_key, scope)
-    if earlier:
-        return earlier
+    if earlier is not None:
+        return Posted.of(earlier, replayed=True)
     if not can_post_in(actor, thread, board):
         code = "thread_locked" if thread.locked else "forbidden"
         raise Forbidden(_("このスレッドには投稿できません。"), code=code)
@@ -207,23 +206,15 @@ async def create_post(
     try:
         async with outbox.atomic() as tx:
             post = await write_post(tx, actor, thread, board, draft, verdict, gate, html=html)
-            outcome = Outcome(201, visible_post(actor, post, board.id))
-            if idempotency_key:
-                await IdempotencyRecord.create(
-                    user_id=actor.user.id,
-                    key=idempotency_key,
-                    scope=scope,
-                    status_code=outcome.status_code,
-                    response=outcome.body,
-                    using_db=tx.conn,
-                )
+            posted = Posted.of(visible_post(actor, post, board.id))
+            await remember(tx, actor.user, idempotency_key, scope, posted.resource)
     except IntegrityError:
         # A concurrent request with the same key committed first: answer as it did.
         again = await remembered(actor.user, idempotency_key, scope)
         if again is None:
             raise
-        return again
-    return outcome
+        return Posted.of(again, replayed=True)
+    return posted
 
 
 async def get_post(actor: Actor, post_id: int) -> tuple[Post, Thread, Board]:
@@ -269,48 +260,33 @@ async def recent_posts_by(actor: Actor, author: User, *, limit: int = 10) -> lis
     return await query.order_by("-id").limit(limit).select_related("thread", "thread__board")
 
 
-async def edit_post(actor: Actor, post_id: int, body: str) -> dict[str, Any]:
+async def edit_post(actor: Actor, post_id: int, body: str, *, gate: Gatekeeper) -> dict[str, Any]:
+    """The author or a moderator edits; the new body meets the gate a new post meets."""
     post, thread, board = await get_post(actor, post_id)
     if not can_edit_post(actor, post, board.id):
         raise Forbidden(_("この投稿を編集する権限がありません。"))
-    errors = Draft(body=body, kind=post.kind.value, anonymous=post.anonymous).check()
-    if errors:
-        raise ValidationFailed(_("入力内容を確認してください。"), fields=errors)
-    assert actor.user is not None
     if body == post.body:
         return visible_post(actor, post, board.id)
-    html = render_markdown(body)
+    assert actor.user is not None
+    revision = await lifecycle.prepare_revision(actor, post, thread, board, body, gate=gate)
     async with outbox.atomic() as tx:
-        await PostRevision.create(
-            post_id=post.id, editor_id=actor.user.id, body=post.body, using_db=tx.conn
-        )
-        post.body = body
-        post.html = html
-        post.edited_at = datetime.now(UTC)
-        await post.save(update_fields=["body", "html", "edited_at"], using_db=tx.conn)
-        if post.status is PostStatus.PUBLISHED:
-            tx.emit(f"thread:{thread.id}", "post.updated", public_post(post))
+        if await lifecycle.revise(tx, actor.user, post, revision):
+            await gate.record_revision(tx, actor, post, board, revision.verdict)
     return visible_post(actor, post, board.id)
 
 
-async def delete_post(actor: Actor, post_id: int) -> None:
+async def delete_post(actor: Actor, post_id: int, *, gate: Gatekeeper) -> None:
     post, thread, board = await get_post(actor, post_id)
     if not can_edit_post(actor, post, board.id):
         raise Forbidden(_("この投稿を削除する権限がありません。"))
-    was_published = post.status is PostStatus.PUBLISHED
     async with outbox.atomic() as tx:
-        post.status = PostStatus.DELETED
-        post.deleted_at = datetime.now(UTC)
-        await post.save(update_fields=["status", "deleted_at"], using_db=tx.conn)
-        if was_published:
-            await (
-                Thread.filter(id=thread.id).using_db(tx.conn).update(post_count=F("post_count") - 1)
-            )
-            tx.emit(f"thread:{thread.id}", "post.deleted", {"id": post.id})
+        # False when it changed meanwhile (deleted twice at once): nothing more to do.
+        if await lifecycle.withdraw(tx, post, thread, Withdrawal.DELETED):
+            await gate.record_withdrawal(tx, actor, post, board)
 
 
-async def set_vote(actor: Actor, post_id: int, *, up: bool) -> dict[str, Any]:
-    post, thread, _board = await get_post(actor, post_id)
+async def set_vote(actor: Actor, post_id: int, *, up: bool) -> Voted:
+    post, _thread, _board = await get_post(actor, post_id)
     if actor.user is None:
         raise Forbidden(_("投票するにはログインしてください。"), code="login_required")
     if post.kind is not PostKind.QUESTION or post.status is not PostStatus.PUBLISHED:
@@ -330,8 +306,8 @@ async def set_vote(actor: Actor, post_id: int, *, up: bool) -> dict[str, Any]:
         votes = await Vote.filter(post_id=post.id).using_db(tx.conn).count()
         if votes != post.votes:
             await Post.filter(id=post.id).using_db(tx.conn).update(votes=votes)
-            tx.emit(f"thread:{thread.id}", "vote.changed", {"id": post.id, "votes": votes})
-    return {"id": post.id, "votes": votes, "voted": up}
+            tx.emit(events.vote_changed(post, votes))
+    return Voted(post.id, votes, up)
 
 
 async def voted_questions(actor: Actor, rows: list[Post]) -> set[int]:

@@ -7,7 +7,14 @@ from typing import Any
 
 from forum.models import Board, Post, Thread, User
 
-__all__ = ["board_resource", "iso", "post_resource", "thread_resource", "user_resource"]
+__all__ = [
+    "board_resource",
+    "iso",
+    "post_resource",
+    "public_post",
+    "thread_resource",
+    "user_resource",
+]
 
 
 def iso(value: datetime | None) -> str | None:
@@ -69,3 +76,8 @@ def post_resource(post: Post, *, author: User | None) -> dict[str, Any]:
         "created_at": iso(post.created_at),
         "edited_at": iso(post.edited_at),
     }
+
+
+def public_post(post: Post) -> dict[str, Any]:
+    """The post as everyone may see it: anonymous questions lose their author."""
+    return post_resource(post, author=None if post.anonymous else post.author)

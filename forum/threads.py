@@ -12,18 +12,29 @@ import orjson
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 
-from forum import outbox
+from forum import events, outbox
 from forum.errors import BadRequest, Forbidden, NotFound, ValidationFailed
 from forum.gate import Gatekeeper
 from forum.i18n import gettext as _
-from forum.models import Board, IdempotencyRecord, PostStatus, Thread
+from forum.models import Board, PostStatus, Thread
 from forum.permissions import Actor, can_moderate, can_read_board, can_start_thread
-from forum.posts import Draft, Outcome, check_key, remembered, visible_post, write_post
+from forum.posts import (
+    Draft,
+    check_key,
+    key_scope,
+    remember,
+    remembered,
+    visible_post,
+    write_post,
+)
 from forum.render import render_markdown
 from forum.resources import thread_resource
 
 __all__ = [
+    "NewThread",
+    "ThreadChanges",
     "ThreadPage",
+    "ThreadStarted",
     "create_thread",
     "featured_threads",
     "get_thread",
@@ -37,9 +48,52 @@ MAX_TITLE = 120
 
 
 async def thread_json(thread: Thread, board: Board) -> dict[str, Any]:
-    return thread_resource(
-        thread, board_slug=board.slug, seq=await outbox.head(f"thread:{thread.id}")
-    )
+    seq = await outbox.head(events.thread_channel(thread.id))
+    return thread_resource(thread, board_slug=board.slug, seq=seq)
+
+
+@dataclass(frozen=True, slots=True)
+class NewThread:
+    title: str
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadStarted:
+    """A new thread and its first post as their author sees them; ``replayed`` when a
+    repeated idempotency key brought back the first answer."""
+
+    thread_id: int
+    post_id: int
+    post_status: PostStatus
+    resource: dict[str, Any]  # {"thread": …, "post": …}, the API's shapes
+    replayed: bool = False
+
+    @classmethod
+    def of(cls, resource: dict[str, Any], *, replayed: bool = False) -> ThreadStarted:
+        thread, post = resource["thread"], resource["post"]
+        return cls(
+            int(thread["id"]), int(post["id"]), PostStatus(post["status"]), resource, replayed
+        )
+
+    @property
+    def pending(self) -> bool:
+        return self.post_status is PostStatus.PENDING
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadChanges:
+    """What a PATCH asks to change; None leaves a field as it is."""
+
+    title: str | None = None
+    pinned: bool | None = None
+    locked: bool | None = None
+    featured: bool | None = None
+    live: bool | None = None
+
+    def flags(self) -> dict[str, bool]:
+        found = {name: getattr(self, name) for name in THREAD_FLAGS}
+        return {name: value for name, value in found.items() if value is not None}
 
 
 def _check_title(title: object) -> str:
@@ -54,33 +108,32 @@ def _check_title(title: object) -> str:
 async def create_thread(
     actor: Actor,
     board: Board,
-    title: object,
-    body: str,
+    new: NewThread,
     *,
     gate: Gatekeeper,
     idempotency_key: str | None = None,
-) -> Outcome:
+) -> ThreadStarted:
     if actor.user is None:
         raise Forbidden(_("投稿するにはログインしてください。"), code="login_required")
     check_key(idempotency_key)
-    scope = f"thread:{board.slug}"
+    scope = key_scope("thread", board.slug)
     earlier = await remembered(actor.user, idempotency_key, scope)
-    if earlier:
-        return earlier
+    if earlier is not None:
+        return ThreadStarted.of(earlier, replayed=True)
     if not can_start_thread(actor, board):
         raise Forbidden(_("この掲示板にはスレッドを作成できません。"))
     errors: dict[str, str] = {}
     try:
-        clean_title = _check_title(title)
+        clean_title = _check_title(new.title)
     except ValidationFailed as exc:
         errors.update(exc.fields)
         clean_title = ""
-    draft = Draft(body=body)
+    draft = Draft(body=new.body)
     errors.update(draft.check())
     if errors:
         raise ValidationFailed(_("入力内容を確認してください。"), fields=errors)
-    verdict = await gate.review(actor, board, None, body)
-    html = render_markdown(body)
+    verdict = await gate.review(actor, board, None, new.body)
+    html = render_markdown(new.body)
     try:
         async with outbox.atomic() as tx:
             thread = await Thread.create(
@@ -92,30 +145,19 @@ async def create_thread(
                 .using_db(tx.conn)
                 .update(thread_count=F("thread_count") + 1)
             )
-            if verdict.status is PostStatus.PUBLISHED:
-                thread.post_count = 1
-            seq = 1 if verdict.status is PostStatus.PUBLISHED else 0
+            # The seq the outbox gave the first post's event; 0 while that post waits.
+            seq = tx.seq_of(events.thread_channel(thread.id)) or 0
             resource = thread_resource(thread, board_slug=board.slug, seq=seq)
-            if verdict.status is PostStatus.PUBLISHED:
-                tx.emit(f"board:{board.slug}", "thread.created", resource)
-            outcome = Outcome(
-                201, {"thread": resource, "post": visible_post(actor, post, board.id)}
+            started = ThreadStarted.of(
+                {"thread": resource, "post": visible_post(actor, post, board.id)}
             )
-            if idempotency_key:
-                await IdempotencyRecord.create(
-                    user_id=actor.user.id,
-                    key=idempotency_key,
-                    scope=scope,
-                    status_code=201,
-                    response=outcome.body,
-                    using_db=tx.conn,
-                )
+            await remember(tx, actor.user, idempotency_key, scope, started.resource)
     except IntegrityError:
         again = await remembered(actor.user, idempotency_key, scope)
         if again is None:
             raise
-        return again
-    return outcome
+        return ThreadStarted.of(again, replayed=True)
+    return started
 
 
 def _visible_threads(actor: Actor, board: Board) -> Q:
@@ -204,37 +246,24 @@ async def featured_threads(actor: Actor, *, limit: int = 6) -> list[Thread]:
 THREAD_FLAGS = ("pinned", "locked", "featured", "live")
 
 
-async def update_thread(actor: Actor, thread: Thread, board: Board, data: dict[str, Any]) -> Thread:
+async def update_thread(
+    actor: Actor, thread: Thread, board: Board, changes: ThreadChanges
+) -> Thread:
     """Moderators change flags and titles; an author may retitle an unlocked thread of theirs."""
     moderator = can_moderate(actor, board.id)
     is_author = actor.id is not None and thread.author_id == actor.id  # type: ignore[attr-defined]
-    changes: dict[str, Any] = {}
-    for flag in THREAD_FLAGS:
-        if flag in data:
-            if not moderator:
-                raise Forbidden(_("この操作はモデレーターだけができます。"))
-            if not isinstance(data[flag], bool):
-                raise ValidationFailed(
-                    _("入力内容を確認してください。"), fields={flag: _("true か false です。")}
-                )
-            changes[flag] = data[flag]
-    if "title" in data:
+    wanted: dict[str, Any] = dict(changes.flags())
+    if wanted and not moderator:
+        raise Forbidden(_("この操作はモデレーターだけができます。"))
+    if changes.title is not None:
         if not (moderator or (is_author and not thread.locked)):
             raise Forbidden(_("このスレッドのタイトルは変更できません。"))
-        changes["title"] = _check_title(data["title"])
-    unknown = set(data) - set(THREAD_FLAGS) - {"title"}
-    if unknown:
-        raise ValidationFailed(
-            _("入力内容を確認してください。"),
-            fields={name: _("この項目は変更できません。") for name in sorted(unknown)},
-        )
-    changes = {k: v for k, v in changes.items() if getattr(thread, k) != v}
-    if not changes:
+        wanted["title"] = _check_title(changes.title)
+    wanted = {k: v for k, v in wanted.items() if getattr(thread, k) != v}
+    if not wanted:
         return thread
     async with outbox.atomic() as tx:
-        thread.update_from_dict(changes)
-        await thread.save(update_fields=list(changes), using_db=tx.conn)
-        payload = {"id": thread.id, **changes}
-        tx.emit(f"thread:{thread.id}", "thread.updated", payload)
-        tx.emit(f"board:{board.slug}", "thread.updated", payload)
+        thread.update_from_dict(wanted)
+        await thread.save(update_fields=list(wanted), using_db=tx.conn)
+        tx.emit(*events.thread_updated(thread, board.slug, wanted))
     return thread

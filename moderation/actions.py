@@ -13,19 +13,17 @@ from typing import Any
 
 from tortoise.expressions import F, Q
 
-from forum import outbox
+from forum import events, lifecycle, outbox
 from forum.errors import Conflict, ValidationFailed
+from forum.events import Withdrawal
 from forum.i18n import gettext as _
-from forum.models import NotificationKind, Post, PostRevision, PostStatus, Thread
+from forum.models import NotificationKind, Post, PostStatus, Thread
 from forum.notifications import notify
 from forum.permissions import Actor
-from forum.posts import Draft, public_post
-from forum.render import render_markdown
-from forum.resources import iso
 from moderation import audit
+from moderation.gate import ModerationGate
 from moderation.models import Decision, ItemKind, ItemState, QueueItem
-from moderation.publishing import publish, withdraw
-from moderation.queue import channel, load_item
+from moderation.queue import load_item
 
 __all__ = ["CLAIM_TTL", "MAX_REASON", "Result", "approve", "claim", "reject", "revise"]
 
@@ -103,16 +101,15 @@ def _decided(tx: outbox.Tx, actor: Actor, item: QueueItem, post: Post) -> Result
         post.status.value,
     )
     tx.emit(
-        channel(item.board.slug),
-        "item.decided",
-        {
-            "id": item.id,
-            "version": result.version,
-            "decision": result.decision,
-            "decided_by": actor.user.username,
-            "post_id": post.id,
-            "post_status": result.post_status,
-        },
+        events.item_decided(
+            item.board.slug,
+            item_id=item.id,
+            version=result.version,
+            decision=result.decision,
+            decided_by=actor.user.username,
+            post_id=post.id,
+            post_status=result.post_status,
+        )
     )
     return result
 
@@ -128,14 +125,13 @@ async def claim(actor: Actor, item_id: int, version: int) -> Result:
             tx, actor, "item.claim", audit.Target("post", item.post.id), board_id=item.board.id
         )
         tx.emit(
-            channel(item.board.slug),
-            "item.claimed",
-            {
-                "id": item.id,
-                "version": item.version,
-                "claimed_by": actor.user.username,
-                "claimed_at": iso(now),
-            },
+            events.item_claimed(
+                item.board.slug,
+                item_id=item.id,
+                version=item.version,
+                claimed_by=actor.user.username,
+                claimed_at=now,
+            )
         )
     return Result(item.id, item.version, item.state.value, None, item.post.status.value)
 
@@ -151,12 +147,13 @@ async def approve(
     reason = _check_reason(reason)
     if item.post.status is PostStatus.DELETED:
         raise Conflict(_("この投稿は削除されています。"), code="post_deleted")
-    if body is not None:
-        errors = Draft(body=body, kind=item.post.kind.value, anonymous=item.post.anonymous).check()
-        if errors:
-            raise ValidationFailed(_("入力内容を確認してください。"), fields=errors)
-    # Rendered before the transaction, which holds SQLite's write lock.
-    html = render_markdown(body) if body is not None else ""
+    revision = None
+    if body is not None and body != item.post.body:
+        # Checked, screened and rendered before the transaction, which holds SQLite's write
+        # lock; a moderator's edit meets the gate as the moderator's own post would.
+        revision = await lifecycle.prepare_revision(
+            actor, item.post, item.thread, item.board, body, gate=ModerationGate()
+        )
     async with outbox.atomic() as tx:
         await _take(
             tx,
@@ -174,17 +171,15 @@ async def approve(
         post, thread = await _fresh(tx, item)
         before: dict[str, Any] = {"status": post.status.value}
         after: dict[str, Any] = {"status": PostStatus.PUBLISHED.value}
-        if body is not None and body != post.body:
-            await PostRevision.create(
-                post_id=post.id, editor_id=actor.user.id, body=post.body, using_db=tx.conn
-            )
-            before["body"], after["body"] = post.body, body
-            post.body, post.html, post.edited_at = body, html, now
-            await post.save(update_fields=["body", "html", "edited_at"], using_db=tx.conn)
-            if post.status is PostStatus.PUBLISHED:
-                tx.emit(f"thread:{thread.id}", "post.updated", public_post(post))
+        old_body = post.body
+        if revision is not None and await lifecycle.revise(tx, actor.user, post, revision, now=now):
+            before["body"], after["body"] = old_body, post.body
         if post.status is not PostStatus.PUBLISHED:
-            await publish(tx, item, post, thread, now)
+            # A hidden post coming back was counted for its author when first published.
+            count_author = item.kind is ItemKind.PENDING
+            await lifecycle.publish(
+                tx, post, thread, item.board, count_author=count_author, now=now
+            )
         await audit.write(
             tx,
             actor,
@@ -247,9 +242,8 @@ async def _refuse(
         post, thread = await _fresh(tx, item)
         before = {"status": post.status.value}
         if post.status is not PostStatus.DELETED:
-            await withdraw(
-                tx, post, thread, PostStatus.PENDING if revision else PostStatus.REJECTED
-            )
+            why = Withdrawal.REVISION if revision else Withdrawal.REJECTED
+            await lifecycle.withdraw(tx, post, thread, why)
             kind = (
                 NotificationKind.REVISION_REQUESTED if revision else NotificationKind.POST_REJECTED
             )

@@ -5,17 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
 
-from forum import outbox
+from forum import events, lifecycle, outbox
 from forum.errors import Conflict, Forbidden, NotAuthenticated, ValidationFailed
+from forum.events import Withdrawal
 from forum.i18n import gettext as _
-from forum.models import Post, PostStatus, Thread
+from forum.models import PostStatus
 from forum.permissions import Actor
 from forum.posts import get_post
 from moderation import audit
 from moderation.models import Flag, FlagReason, ItemKind, ItemState, QueueItem
-from moderation.queue import RELATED, channel, codes_of, flags_by_item, item_resource
+from moderation.queue import RELATED, codes_of, flags_by_item, item_resource
 from moderation.ruleset import load_settings
 
 __all__ = ["MAX_NOTE", "Flagged", "flag_post"]
@@ -95,7 +95,8 @@ async def flag_post(actor: Actor, post_id: int, reason: str, note: str = "") -> 
                 reasons.append({"code": flag_reason.value, "detail": ""})
             hidden = False
             if count >= threshold and item.state is ItemState.OPEN:
-                hidden = await _hide(tx, post, thread)
+                # Hidden from everyone but its author and moderators until one decides.
+                hidden = await lifecycle.withdraw(tx, post, thread, Withdrawal.HIDDEN)
                 if hidden:
                     reasons.append({"code": "hidden", "detail": str(count)})
                     await audit.write(
@@ -117,23 +118,8 @@ async def flag_post(actor: Actor, post_id: int, reason: str, note: str = "") -> 
                 )
             item.post.status = post.status
             flags = (await flags_by_item([item.id], tx.conn))[item.id]
-            name = "item.created" if created else "item.updated"
-            tx.emit(channel(board.slug), name, item_resource(item, flags))
+            made = events.item_created if created else events.item_updated
+            tx.emit(made(board.slug, item_resource(item, flags)))
     except IntegrityError:
         raise already from None
     return Flagged(post.id, flag_reason.value, count, hidden)
-
-
-async def _hide(tx: outbox.Tx, post: Post, thread: Thread) -> bool:
-    """Hide a published post from everyone but its author and moderators; False if it was not."""
-    changed = await (
-        Post.filter(id=post.id, status=PostStatus.PUBLISHED)
-        .using_db(tx.conn)
-        .update(status=PostStatus.PENDING)
-    )
-    if changed != 1:
-        return False
-    post.status = PostStatus.PENDING
-    await Thread.filter(id=thread.id).using_db(tx.conn).update(post_count=F("post_count") - 1)
-    tx.emit(f"thread:{thread.id}", "post.deleted", {"id": post.id, "hidden": True})
-    return True

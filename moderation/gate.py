@@ -5,15 +5,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from tortoise.expressions import F
+
+from forum import events
 from forum.errors import ValidationFailed
 from forum.gate import Verdict
 from forum.i18n import gettext as _
 from forum.models import Board, Post, PostStatus, Thread, User
 from forum.outbox import Tx
 from forum.permissions import Actor
-from moderation.models import ItemKind
+from moderation.models import ItemKind, ItemState, QueueItem
 from moderation.policies import RuleSettings, is_staff, needs_approval
-from moderation.queue import open_item
+from moderation.queue import (
+    RELATED,
+    codes_of,
+    flags_by_item,
+    item_resource,
+    open_item,
+    rescreened,
+)
 from moderation.rules import Screening, decode_reason, screen
 from moderation.ruleset import load_settings, watched_words
 
@@ -42,6 +52,7 @@ class ModerationGate:
         body: str,
         *,
         kind: str | None = None,
+        editing: Post | None = None,
     ) -> Verdict:
         user = actor.user
         board_role = actor.board_roles.get(board.id)
@@ -60,7 +71,7 @@ class ModerationGate:
                 kind=kind,
             )
         )
-        screening = await self.screen(user, body, settings)
+        screening = await self.screen(user, body, settings, editing=editing)
         if screening.blocked:
             raise ValidationFailed(
                 _("使用できない語句が含まれているため、投稿できません。"),
@@ -74,21 +85,29 @@ class ModerationGate:
         reasons += screening.reasons
         return Verdict(PostStatus.PENDING if reasons else PostStatus.PUBLISHED, tuple(reasons))
 
-    async def screen(self, user: User, body: str, settings: RuleSettings) -> Screening:
-        """Gather what the pure rules need from the database, then apply them."""
+    async def screen(
+        self, user: User, body: str, settings: RuleSettings, *, editing: Post | None = None
+    ) -> Screening:
+        """Gather what the pure rules need from the database, then apply them.
+
+        An edited post is left out of its own duplicate and burst counts.
+        """
         now = self.clock()
+        others = Post.filter(author_id=user.id)
+        if editing is not None:
+            others = others.exclude(id=editing.id)
         duplicate = False
         if settings.duplicate_minutes > 0:
             since = now - timedelta(minutes=settings.duplicate_minutes)
             duplicate = (
-                await Post.filter(author_id=user.id, body=body, created_at__gte=since)
+                await others.filter(body=body, created_at__gte=since)
                 .exclude(status=PostStatus.DELETED)
                 .exists()
             )
         recent = 0
         if settings.burst_posts > 0:
             since = now - timedelta(seconds=settings.burst_seconds)
-            recent = await Post.filter(author_id=user.id, created_at__gte=since).count()
+            recent = await others.filter(created_at__gte=since).count()
         return screen(
             body,
             account_age=now - user.created_at,
@@ -112,3 +131,36 @@ class ModerationGate:
             kind=ItemKind.PENDING,
             reasons=[decode_reason(r) for r in verdict.reasons],
         )
+
+    async def record_revision(
+        self, tx: Tx, actor: Actor, post: Post, board: Board, verdict: Verdict
+    ) -> None:
+        """A post waiting in the queue was edited: its open item takes the new body under a
+        new version, so a decision taken on the body shown before is refused as stale."""
+        if post.status is not PostStatus.PENDING:
+            return
+        query = QueueItem.filter(active_post_id=post.id, state=ItemState.OPEN).using_db(tx.conn)
+        item = await query.select_related(*RELATED).first()
+        if item is None:
+            return
+        reasons = rescreened(item.reasons, verdict)
+        await (
+            QueueItem.filter(id=item.id)
+            .using_db(tx.conn)
+            .update(version=F("version") + 1, reasons=reasons, reason_codes=codes_of(reasons))
+        )
+        fresh = await QueueItem.filter(id=item.id).using_db(tx.conn).get()
+        item.version, item.reasons, item.post = fresh.version, reasons, post
+        flags = (await flags_by_item([item.id], tx.conn))[item.id]
+        tx.emit(events.item_updated(board.slug, item_resource(item, flags)))
+
+    async def record_withdrawal(self, tx: Tx, actor: Actor, post: Post, board: Board) -> None:
+        """A deleted post leaves the queue (``scoped_items`` skips it): its moderators see
+        the item once more, with the post's new status, and drop it."""
+        query = QueueItem.filter(active_post_id=post.id, state=ItemState.OPEN).using_db(tx.conn)
+        item = await query.select_related(*RELATED).first()
+        if item is None:
+            return
+        item.post = post
+        flags = (await flags_by_item([item.id], tx.conn))[item.id]
+        tx.emit(events.item_updated(board.slug, item_resource(item, flags)))

@@ -7,7 +7,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from forum import events
 from forum.errors import BadRequest, NotFound
+from forum.gate import Verdict
 from forum.i18n import gettext as _
 from forum.models import Board, Post, PostStatus, Thread
 from forum.outbox import Tx
@@ -17,10 +19,11 @@ from moderation.access import check_moderator, moderated_boards
 from moderation.audit import parse_cursor
 from moderation.labels import flag_label, reason_label
 from moderation.models import Flag, ItemKind, ItemState, QueueItem
+from moderation.rules import decode_reason
 
 __all__ = [
+    "BODY_REASONS",
     "QueuePage",
-    "channel",
     "codes_of",
     "flag_resource",
     "flags_by_item",
@@ -28,16 +31,12 @@ __all__ = [
     "list_queue",
     "load_item",
     "open_item",
+    "rescreened",
     "scoped_items",
 ]
 
 REASON_RE = re.compile(r"[a-z_]{1,40}")
 RELATED = ("post", "post__author", "board", "thread", "claimed_by")
-
-
-def channel(board_slug: str) -> str:
-    """Moderators of one board follow ``moderation:{slug}``; nobody else may subscribe."""
-    return f"moderation:{board_slug}"
 
 
 def codes_of(reasons: Iterable[dict[str, str]]) -> str:
@@ -97,8 +96,22 @@ async def open_item(
         using_db=tx.conn,
     )
     item.post, item.board, item.thread, item.claimed_by = post, board, thread, None
-    tx.emit(channel(board.slug), "item.created", item_resource(item))
+    tx.emit(events.item_created(board.slug, item_resource(item)))
     return item
+
+
+# Reasons the gate finds in a body: an edited body is judged afresh, so the old body's
+# findings go and the new one's come in. Flags and policies stay.
+BODY_REASONS = frozenset({"watched_word", "new_account_link", "duplicate", "burst"})
+
+
+def rescreened(old: Iterable[dict[str, str]], verdict: Verdict) -> list[dict[str, str]]:
+    """An item's reasons after its post's body changed and met the gate again."""
+    reasons = [r for r in old if r["code"] not in BODY_REASONS]
+    for found in (decode_reason(r) for r in verdict.reasons):
+        if found not in reasons:
+            reasons.append(found)
+    return reasons
 
 
 async def flags_by_item(item_ids: list[int], conn: Any = None) -> dict[int, list[Flag]]:

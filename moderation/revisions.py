@@ -7,18 +7,15 @@ from typing import Any
 
 from tortoise.expressions import F
 
-from forum import outbox
-from forum.errors import Conflict, Forbidden, NotAuthenticated, ValidationFailed
+from forum import events, lifecycle, outbox
+from forum.errors import Conflict, Forbidden, NotAuthenticated
+from forum.gate import Gatekeeper
 from forum.i18n import gettext as _
-from forum.models import PostRevision
 from forum.permissions import Actor
-from forum.posts import Draft, get_post
-from forum.render import render_markdown
+from forum.posts import get_post
 from forum.resources import post_resource
-from moderation.models import ItemState, QueueItem, WordAction
-from moderation.queue import RELATED, channel, codes_of, flags_by_item, item_resource
-from moderation.rules import watched_hits
-from moderation.ruleset import watched_words
+from moderation.models import ItemState, QueueItem
+from moderation.queue import RELATED, codes_of, flags_by_item, item_resource, rescreened
 
 __all__ = ["awaiting_revision", "resubmit"]
 
@@ -37,26 +34,17 @@ async def awaiting_revision(actor: Actor, post_id: int) -> QueueItem:
     return item
 
 
-async def resubmit(actor: Actor, post_id: int, body: str) -> dict[str, Any]:
+async def resubmit(actor: Actor, post_id: int, body: str, *, gate: Gatekeeper) -> dict[str, Any]:
+    """The author's revised body, through the gate a new post meets, back into the queue."""
     item = await awaiting_revision(actor, post_id)
     assert actor.user is not None
     post = item.post
-    errors = Draft(body=body, kind=post.kind.value, anonymous=post.anonymous).check()
-    if errors:
-        raise ValidationFailed(_("入力内容を確認してください。"), fields=errors)
-    hits = watched_hits(body, await watched_words())
-    blocked = [w.word for w in hits if w.action is WordAction.BLOCK]
-    if blocked:
-        raise ValidationFailed(
-            _("使用できない語句が含まれているため、投稿できません。"),
-            code="blocked_word",
-            fields={"body": _("使用できない語句: {words}").format(words="、".join(blocked))},
-        )
-    reasons = [r for r in item.reasons if r["code"] not in {"resubmitted", "watched_word"}]
-    reasons += [{"code": "watched_word", "detail": w.word} for w in hits]
-    reasons.append({"code": "resubmitted", "detail": ""})
+    revision = await lifecycle.prepare_revision(
+        actor, post, item.thread, item.board, body, gate=gate
+    )
+    earlier = [r for r in item.reasons if r["code"] != "resubmitted"]
+    reasons = [*rescreened(earlier, revision.verdict), {"code": "resubmitted", "detail": ""}]
     now = datetime.now(UTC)
-    html = render_markdown(body)  # before the transaction: it holds SQLite's write lock
     async with outbox.atomic() as tx:
         reopened = await (
             QueueItem.filter(id=item.id, version=item.version, state=ItemState.REVISION)
@@ -73,16 +61,10 @@ async def resubmit(actor: Actor, post_id: int, body: str) -> dict[str, Any]:
         )
         if reopened != 1:
             raise Conflict(_("この投稿はすでに再投稿されています。"), code="stale_version")
-        if body != post.body:
-            await PostRevision.create(
-                post_id=post.id, editor_id=actor.user.id, body=post.body, using_db=tx.conn
-            )
-            post.body, post.html, post.edited_at = body, html, now
-            await post.save(update_fields=["body", "html", "edited_at"], using_db=tx.conn)
+        await lifecycle.revise(tx, actor.user, post, revision, now=now)
         item.version += 1
         item.state, item.reasons = ItemState.OPEN, reasons
         flags = (await flags_by_item([item.id], tx.conn))[item.id]
-        tx.emit(channel(item.board.slug), "item.created", item_resource(item, flags))
-        resource = post_resource(post, author=actor.user)
-        tx.emit(f"user:{actor.user.id}", "post.pending", resource)
-    return resource
+        tx.emit(events.item_created(item.board.slug, item_resource(item, flags)))
+        tx.emit(events.post_pending(post, actor.user))
+    return post_resource(post, author=actor.user)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields
-from typing import Any
+from dataclasses import asdict, dataclass, fields
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -20,6 +19,8 @@ from moderation.rules import Word, normalize
 
 __all__ = [
     "DEFAULT_TEMPLATES",
+    "SETTING_NAMES",
+    "SettingChanges",
     "add_template",
     "add_word",
     "list_templates",
@@ -69,18 +70,35 @@ async def load_settings() -> RuleSettings:
     return _settings_of(await _config())
 
 
-async def update_settings(actor: Actor, data: dict[str, Any]) -> RuleSettings:
+@dataclass(frozen=True, slots=True)
+class SettingChanges:
+    """New thresholds for ``RuleSettings``, field for field; None keeps one as it is."""
+
+    first_posts: int | None = None
+    link_account_days: int | None = None
+    duplicate_minutes: int | None = None
+    burst_posts: int | None = None
+    burst_seconds: int | None = None
+    flag_threshold: int | None = None
+    # Fields the request named that are no setting: refused with the values' errors.
+    unknown: tuple[str, ...] = ()
+
+
+async def update_settings(actor: Actor, wanted: SettingChanges) -> RuleSettings:
     check_admin(actor)
     errors: dict[str, str] = {}
     changes: dict[str, int] = {}
-    for name, value in data.items():
-        if name not in SETTING_NAMES:
-            errors[name] = _("この項目は変更できません。")
-        elif not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= SETTING_MAX:
+    for name in wanted.unknown:
+        errors[name] = _("この項目は変更できません。")
+    for name in SETTING_NAMES:
+        value = getattr(wanted, name)
+        if value is None:
+            continue
+        if not 0 <= value <= SETTING_MAX:
             errors[name] = _("0〜100000の整数で指定してください。")
         else:
             changes[name] = value
-    if data.get("flag_threshold") == 0:
+    if wanted.flag_threshold == 0:
         errors["flag_threshold"] = _("1以上の整数で指定してください。")
     if errors:
         raise ValidationFailed(_("入力内容を確認してください。"), fields=errors)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from forum import accounts, outbox
+from forum import accounts, events, outbox
 from forum.errors import Forbidden, NotFound, ValidationFailed
 from forum.i18n import gettext as _
 from forum.models import Role, User
@@ -15,7 +15,7 @@ from forum.resources import iso
 from moderation import audit
 from moderation.access import check_site_moderator
 
-__all__ = ["MAX_HOURS", "Sanction", "SanctionKind", "sanction"]
+__all__ = ["MAX_HOURS", "Sanction", "SanctionKind", "SanctionOrder", "sanction"]
 
 MAX_HOURS = 24 * 365 * 5
 
@@ -29,6 +29,15 @@ FIELDS = {SanctionKind.SILENCE: "silenced_until", SanctionKind.SUSPEND: "suspend
 
 
 @dataclass(frozen=True, slots=True)
+class SanctionOrder:
+    """What a moderator asks: ``hours`` is None when the request gave no whole number."""
+
+    kind: str
+    hours: int | None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Sanction:
     username: str
     kind: str
@@ -36,14 +45,15 @@ class Sanction:
     changed: bool
 
 
-def _check(actor: Actor, target: User, kind: str, hours: object) -> tuple[SanctionKind, int]:
+def _check(actor: Actor, target: User, order: SanctionOrder) -> tuple[SanctionKind, int]:
     errors: dict[str, str] = {}
     try:
-        sanction_kind = SanctionKind(kind)
+        sanction_kind = SanctionKind(order.kind)
     except ValueError:
         errors["kind"] = _("種類は silence か suspend です。")
         sanction_kind = SanctionKind.SILENCE
-    if not isinstance(hours, int) or isinstance(hours, bool) or not 0 <= hours <= MAX_HOURS:
+    hours = order.hours
+    if hours is None or not 0 <= hours <= MAX_HOURS:
         errors["hours"] = _("期間は0〜43800時間の整数で指定してください（0で解除）。")
         hours = 0
     if errors:
@@ -52,19 +62,16 @@ def _check(actor: Actor, target: User, kind: str, hours: object) -> tuple[Sancti
         raise Forbidden(_("自分自身には制限をかけられません。"))
     if target.role is Role.ADMIN or (target.role is Role.MODERATOR and not actor.is_admin):
         raise Forbidden(_("このユーザーには制限をかけられません。"))
-    assert isinstance(hours, int)
     return sanction_kind, hours
 
 
-async def sanction(
-    actor: Actor, username: str, kind: str, hours: object, *, reason: str = ""
-) -> Sanction:
+async def sanction(actor: Actor, username: str, order: SanctionOrder) -> Sanction:
     """Site moderators and admins only; ``hours=0`` lifts it. Suspension ends every session."""
     check_site_moderator(actor)
     target = await User.get_or_none(username=username)
     if target is None:
         raise NotFound(_("ユーザーが見つかりません。"))
-    sanction_kind, span = _check(actor, target, kind, hours)
+    sanction_kind, span = _check(actor, target, order)
     field = FIELDS[sanction_kind]
     now = datetime.now(UTC)
     until = now + timedelta(hours=span) if span else None
@@ -80,13 +87,9 @@ async def sanction(
             audit.Target("user", target.id, target.username),
             before={field: iso(before)},
             after={field: iso(until)},
-            reason=reason.strip()[:1000],
+            reason=order.reason.strip()[:1000],
         )
-        tx.emit(
-            f"user:{target.id}",
-            "user.sanctioned",
-            {"kind": sanction_kind.value, "until": iso(until)},
-        )
+        tx.emit(events.user_sanctioned(target.id, kind=sanction_kind.value, until=until))
     setattr(target, field, until)
     if sanction_kind is SanctionKind.SUSPEND and until is not None:
         # Sessions of a suspended user are refused already; this drops them for good.

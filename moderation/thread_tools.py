@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from tortoise.expressions import F
 
-from forum import outbox
+from forum import events, outbox
 from forum.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from forum.i18n import gettext as _
 from forum.models import Board, Thread
@@ -14,7 +14,7 @@ from forum.permissions import Actor, can_moderate, can_read_board
 from moderation import audit
 from moderation.access import check_moderator
 from moderation.models import ItemState, QueueItem
-from moderation.queue import RELATED, channel, flags_by_item, item_resource
+from moderation.queue import RELATED, flags_by_item, item_resource
 
 __all__ = ["THREAD_ACTIONS", "ThreadChange", "moderated_thread", "move_thread", "set_thread_flag"]
 
@@ -58,9 +58,7 @@ async def set_thread_flag(
             .update(**{field: value})
         )
         if changed:
-            payload = {"id": thread.id, field: value}
-            tx.emit(f"thread:{thread.id}", "thread.updated", payload)
-            tx.emit(f"board:{board.slug}", "thread.updated", payload)
+            tx.emit(*events.thread_updated(thread, board.slug, {field: value}))
             await audit.write(
                 tx,
                 actor,
@@ -89,6 +87,9 @@ async def move_thread(
         return ThreadChange(thread.id, "move", changed=False)
     if not can_moderate(actor, target.id):
         raise Forbidden(_("移動先の掲示板をモデレートする権限がありません。"))
+    # The thread as read before its move: a viewer of the target board who subscribes to
+    # it from this seq replays the move itself and whatever came after.
+    seq = await outbox.head(events.thread_channel(thread.id))
     async with outbox.atomic() as tx:
         moved = await (
             Thread.filter(id=thread.id, board_id=source.id)
@@ -113,14 +114,12 @@ async def move_thread(
         await QueueItem.filter(thread_id=thread.id).using_db(tx.conn).update(board_id=target.id)
         flags = await flags_by_item([i.id for i in live], tx.conn)
         for item in live:
-            tx.emit(channel(source.slug), "item.moved", {"id": item.id, "board": target.slug})
+            tx.emit(events.item_moved(source.slug, item_id=item.id, target_slug=target.slug))
             item.board = target
             item.thread.board_id = target.id  # type: ignore[attr-defined]
             if item.state is ItemState.OPEN:
-                tx.emit(channel(target.slug), "item.created", item_resource(item, flags[item.id]))
-        payload = {"id": thread.id, "from": source.slug, "to": target.slug}
-        for name in (f"board:{source.slug}", f"board:{target.slug}", f"thread:{thread.id}"):
-            tx.emit(name, "thread.moved", payload)
+                tx.emit(events.item_created(target.slug, item_resource(item, flags[item.id])))
+        tx.emit(*events.thread_moved(thread, source, target, seq=seq))
         await audit.write(
             tx,
             actor,

@@ -3,11 +3,16 @@
 
 const root = document.getElementById("thread");
 const list = document.getElementById("posts");
+// Events of a thread: channel this client does not act on. Every name the server can send
+// on the channel (forum/events.py, CHANNEL_EVENTS) is either a key of `handlers` below or
+// listed here; tests/forum/test_events.py reads both and holds them to the server's list.
+const IGNORED = [];
 if (root && list && "WebSocket" in window) start();
 
 function start() {
   const strings = readStrings();
-  const channel = `thread:${root.dataset.threadId}`;
+  // The channel's name comes from the server (forum/events.py), not spelled here.
+  const channel = root.dataset.channel;
   const onLastPage = !document.querySelector('a[rel="next"]');
   const announcer = document.getElementById("live-status");
   const badge = makeBadge(strings);
@@ -81,16 +86,40 @@ function start() {
     }
   }
 
-  function apply(name, data) {
-    if (name === "post.created") added(data);
-    else if (name === "post.updated") updated(data);
-    else if (name === "post.deleted") document.getElementById(`post-${data.id}`)?.remove();
-    else if (name === "vote.changed") {
+  const handlers = {
+    "post.created": (data) => added(data),
+    "post.updated": (data) => updated(data),
+    // Deleted, hidden, rejected or sent back: one shape, {id, reason}; all leave the page.
+    "post.deleted": (data) => document.getElementById(`post-${data.id}`)?.remove(),
+    "vote.changed": (data) => {
       const count = document.querySelector(`#post-${data.id} .vote-count`);
       if (count) count.textContent = String(data.votes);
-    } else if (name === "thread.updated" && typeof data.title === "string") {
+    },
+    "thread.updated": (data) => {
       const title = root.querySelector("h1");
-      if (title) title.textContent = data.title;
+      if (title && typeof data.title === "string") title.textContent = data.title;
+    },
+    "thread.moved": (data) => moved(data),
+  };
+
+  function apply(name, data) {
+    if (IGNORED.includes(name)) return;
+    const handler = handlers[name];
+    if (handler) handler(data);
+    else console.warn("live.js: no handler for", name);
+  }
+
+  // The thread now lives on another board: the breadcrumb follows it. Viewers who may not
+  // read the new board are dropped by the server.
+  async function moved(data) {
+    const link = document.querySelector('.breadcrumbs a[href^="/b/"]');
+    if (link) link.href = `/b/${encodeURIComponent(data.to)}`;
+    announce(strings.moved);
+    try {
+      const response = await fetch(`/api/v1/boards/${encodeURIComponent(data.to)}`, { credentials: "same-origin" });
+      if (response.ok && link) link.textContent = (await response.json()).title;
+    } catch {
+      // The link already points to the right board; only its title waits for a reload.
     }
   }
 
@@ -172,6 +201,7 @@ function readStrings() {
     state_offline: "オフライン", state_closed: "更新停止", new_posts: "{n}件の新しい投稿",
     announce: "{name}さんの新しい投稿", anonymous: "匿名の参加者", viewers: "{n}人が閲覧中",
     expert: "有識者", question: "質問", edited: "編集済み", reply_to: "#{id} への返信",
+    moved: "このスレッドは別の掲示板に移動しました。",
   };
   const block = document.getElementById("live-strings");
   try { return { ...defaults, ...(block ? JSON.parse(block.textContent) : {}) }; } catch { return defaults; }

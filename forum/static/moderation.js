@@ -211,12 +211,17 @@ async function fetchPage() {
   showEmpty();
 }
 
-function apply(name, data) {
-  const item = document.getElementById("item-" + data.id);
-  if (name === "item.claimed" && item) {
+// Every event a moderation: channel carries (forum/events.py, CHANNEL_EVENTS) is a key of
+// `handlers` or listed in IGNORED; tests/forum/test_events.py holds both to the server's list.
+const IGNORED = [];
+
+const handlers = {
+  "item.claimed": (data, item) => {
+    if (!item) return;
     item.querySelector("[data-claim]").textContent = text("claimed", { name: data.claimed_by });
     setVersion(item, data.version);
-  } else if (name === "item.decided") {
+  },
+  "item.decided": (data, item) => {
     gone.add(String(data.id));
     if (item) {
       item.classList.add("is-decided");
@@ -227,11 +232,27 @@ function apply(name, data) {
       }
     }
     refresh();
-  } else if (name === "item.created") {
-    refresh();
-  } else if (name === "item.updated" || name === "item.moved") {
+  },
+  "item.created": () => refresh(),
+  "item.updated": (data, item) => {
+    if (data.post?.status === "deleted") {
+      // Its author deleted the post: nothing is left to decide.
+      if (item) leave(item);
+      else gone.add(String(data.id));
+      return;
+    }
+    // An edited post's item comes with a new version: forms must send it, or be refused.
+    if (item && Number.isInteger(data.version)) setVersion(item, data.version);
     announce(text("changed"));
-  }
+  },
+  "item.moved": () => announce(text("changed")),
+};
+
+function apply(name, data) {
+  if (IGNORED.includes(name)) return;
+  const handler = handlers[name];
+  if (handler) handler(data, document.getElementById("item-" + data.id));
+  else console.warn("moderation.js: no handler for", name);
 }
 
 const seqs = new Map();

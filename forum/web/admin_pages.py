@@ -14,6 +14,7 @@ from forum.errors import Forbidden, NotFound, ValidationFailed
 from forum.i18n import gettext as _
 from forum.models import Board, Role
 from forum.permissions import Actor
+from forum.web import inputs
 from forum.web.common import actor_of, require_user
 from forum.web.forms import field, login_redirect, read_form, redirect
 from forum.web.templating import render
@@ -30,7 +31,7 @@ def _admin(request: Request) -> Actor:
 
 
 def _board_fields(form: FormData, *, creating: bool) -> dict[str, Any]:
-    """Form strings in the shapes boards.create_board/update_board check; they judge the values."""
+    """Form strings in the shapes a JSON body has, for ``inputs.board_fields`` to read."""
     data: dict[str, Any] = {
         "title": field(form, "title"),
         "description": field(form, "description"),
@@ -73,7 +74,7 @@ async def create_board(request: Request) -> Response:
     actor = _admin(request)
     data = _board_fields(form, creating=True)
     try:
-        board = await boards.create_board(actor, data)
+        board = await boards.create_board(actor, inputs.board_fields(data))
     except ValidationFailed as exc:
         return await _overview(
             request, actor, errors={"board": exc.fields}, form={"board": data}, status_code=422
@@ -134,7 +135,7 @@ async def update_board(request: Request) -> Response:
     board = await boards.get_board(actor, request.path_params["slug"])
     data = _board_fields(form, creating=False)
     try:
-        await boards.update_board(actor, board, data)
+        await boards.update_board(actor, board, inputs.board_fields(data))
     except ValidationFailed as exc:
         return await _board_page(
             request, board, errors={"board": exc.fields}, form={"board": data}, status_code=422

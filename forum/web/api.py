@@ -13,8 +13,9 @@ from forum import accounts, boards, posts, threads
 from forum.config import Settings
 from forum.errors import BadRequest, Forbidden, NotFound, ValidationFailed
 from forum.i18n import gettext as _
-from forum.models import ApiToken
+from forum.models import ApiToken, User
 from forum.resources import board_resource, iso, user_resource
+from forum.web import inputs
 from forum.web.common import (
     actor_of,
     api_route,
@@ -157,7 +158,8 @@ async def list_boards(request: Request) -> Response:
 
 async def create_board(request: Request) -> Response:
     require_user(request)
-    board = await boards.create_board(actor_of(request), await read_json(request))
+    fields = inputs.board_fields(await read_json(request))
+    board = await boards.create_board(actor_of(request), fields)
     return JSON(board_resource(board), status_code=201)
 
 
@@ -170,7 +172,7 @@ async def update_board(request: Request) -> Response:
     require_user(request)
     actor = actor_of(request)
     board = await boards.get_board(actor, request.path_params["slug"])
-    board = await boards.update_board(actor, board, await read_json(request))
+    board = await boards.update_board(actor, board, inputs.board_fields(await read_json(request)))
     return JSON(board_resource(board))
 
 
@@ -222,20 +224,20 @@ async def create_thread(request: Request) -> Response:
     board = await boards.get_board(actor, request.path_params["slug"])
     data = await read_json(request)
     rate_limit(request, "post", str(user.id))
-    outcome = await threads.create_thread(
+    started = await threads.create_thread(
         actor,
         board,
-        data.get("title"),
-        text_field(data, "body"),
+        inputs.new_thread(data, body=text_field(data, "body")),
         gate=gate_of(request),
         idempotency_key=request.headers.get("idempotency-key"),
     )
-    return _outcome(outcome)
+    return _created(started.resource, replayed=started.replayed)
 
 
-def _outcome(outcome: posts.Outcome) -> Response:
-    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
-    return JSON(outcome.body, status_code=outcome.status_code, headers=headers)
+def _created(body: dict[str, Any], *, replayed: bool) -> Response:
+    """201 with what was made; a repeated idempotency key gets the first answer, marked."""
+    headers = {"Idempotent-Replayed": "true"} if replayed else None
+    return JSON(body, status_code=201, headers=headers)
 
 
 async def get_thread(request: Request) -> Response:
@@ -247,7 +249,8 @@ async def update_thread(request: Request) -> Response:
     require_user(request)
     actor = actor_of(request)
     thread, board = await threads.get_thread(actor, path_id(request))
-    thread = await threads.update_thread(actor, thread, board, await read_json(request))
+    changes = inputs.thread_changes(await read_json(request))
+    thread = await threads.update_thread(actor, thread, board, changes)
     return JSON(await threads.thread_json(thread, board))
 
 
@@ -294,7 +297,7 @@ async def create_post(request: Request) -> Response:
         anonymous=_bool(data, "anonymous"),
     )
     rate_limit(request, "post", str(user.id))
-    outcome = await posts.create_post(
+    posted = await posts.create_post(
         actor,
         thread,
         board,
@@ -302,7 +305,7 @@ async def create_post(request: Request) -> Response:
         gate=gate_of(request),
         idempotency_key=request.headers.get("idempotency-key"),
     )
-    return _outcome(outcome)
+    return _created(posted.resource, replayed=posted.replayed)
 
 
 async def get_post(request: Request) -> Response:
@@ -314,20 +317,23 @@ async def get_post(request: Request) -> Response:
 async def edit_post(request: Request) -> Response:
     require_user(request)
     data = await read_json(request)
-    result = await posts.edit_post(actor_of(request), path_id(request), text_field(data, "body"))
+    result = await posts.edit_post(
+        actor_of(request), path_id(request), text_field(data, "body"), gate=gate_of(request)
+    )
     return JSON(result)
 
 
 async def delete_post(request: Request) -> Response:
     require_user(request)
-    await posts.delete_post(actor_of(request), path_id(request))
+    await posts.delete_post(actor_of(request), path_id(request), gate=gate_of(request))
     return Response(status_code=204)
 
 
 async def vote(request: Request) -> Response:
     require_user(request)
     up = request.method == "PUT"
-    return JSON(await posts.set_vote(actor_of(request), path_id(request), up=up))
+    voted = await posts.set_vote(actor_of(request), path_id(request), up=up)
+    return JSON({"id": voted.post_id, "votes": voted.votes, "voted": voted.voted})
 
 
 def routes() -> list[BaseRoute]:

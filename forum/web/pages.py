@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from forum import accounts, boards, i18n, outbox, posts, threads
+from forum import accounts, boards, events, i18n, outbox, posts, threads
 from forum.errors import Forbidden, ForumError, NotFound, RateLimited, ValidationFailed
 from forum.i18n import gettext as _
 from forum.models import Board, Post, PostStatus, Thread, User
@@ -97,13 +97,13 @@ async def new_thread(request: Request) -> Response:
     title, body = field(form, "title"), field(form, "body")
     rate_limit(request, "post", str(user.id))
     try:
-        outcome = await threads.create_thread(actor, board, title, body, gate=gate_of(request))
+        started = await threads.create_thread(
+            actor, board, threads.NewThread(title=title, body=body), gate=gate_of(request)
+        )
     except ValidationFailed as exc:
         context = {"board": board, "form": {"title": title, "body": body}, "errors": exc.fields}
         return render(request, "forum/new_thread.html", context, status_code=422)
-    thread_id = outcome.body["thread"]["id"]
-    pending = outcome.body["post"]["status"] == PostStatus.PENDING.value
-    return redirect(f"/t/{thread_id}" + ("?posted=pending" if pending else ""))
+    return redirect(f"/t/{started.thread_id}" + ("?posted=pending" if started.pending else ""))
 
 
 # --- a thread and its replies ---------------------------------------------------------------
@@ -174,6 +174,7 @@ async def _thread_context(
         "thread": thread,
         "board": board,
         "seq": seq,
+        "channel": events.thread_channel(thread.id),
         "posts": views,
         "after": after,
         "next_after": rows[-1].id if more and rows else None,
@@ -194,7 +195,7 @@ async def _thread_page(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    seq = await outbox.head(f"thread:{thread.id}")
+    seq = await outbox.head(events.thread_channel(thread.id))
     context = await _thread_context(request, thread, board, seq=seq, form=form, errors=errors)
     return render(request, "forum/thread.html", context, status_code=status_code)
 
@@ -229,7 +230,7 @@ async def _anonymous_thread_page(request: Request, thread: Thread, board: Board)
 
     The caller has checked that the visitor may read the thread: that runs on every request.
     """
-    seq = await outbox.head(f"thread:{thread.id}")
+    seq = await outbox.head(events.thread_channel(thread.id))
     key = pagecache.ThreadPageKey(
         thread_id=thread.id,
         seq=seq,
@@ -277,16 +278,15 @@ async def reply(request: Request) -> Response:
     )
     rate_limit(request, "post", str(user.id))
     try:
-        outcome = await posts.create_post(actor, thread, board, draft, gate=gate_of(request))
+        posted = await posts.create_post(actor, thread, board, draft, gate=gate_of(request))
     except ValidationFailed as exc:
         kept = {"body": body, "reply_to": reply_to, "kind": field(form, "kind")}
         kept["anonymous"] = field(form, "anonymous")
         return await _thread_page(
             request, thread, board, form=kept, errors=exc.fields, status_code=422
         )
-    post = outcome.body
-    notice = "?posted=pending" if post["status"] == PostStatus.PENDING.value else ""
-    return redirect(f"/t/{thread.id}{notice}#post-{post['id']}")
+    notice = "?posted=pending" if posted.status is PostStatus.PENDING else ""
+    return redirect(f"/t/{thread.id}{notice}#post-{posted.post_id}")
 
 
 async def vote(request: Request) -> Response:

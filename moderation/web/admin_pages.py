@@ -11,6 +11,7 @@ from starlette.routing import BaseRoute, Route
 
 from forum.errors import ValidationFailed
 from forum.i18n import gettext as _
+from forum.web import inputs
 from forum.web.common import actor_of, require_user
 from forum.web.forms import field, login_redirect, read_form, redirect
 from forum.web.params import path_id
@@ -87,7 +88,10 @@ async def save_settings(request: Request) -> Response:
         raw = field(form, name).strip()
         data[name] = int(raw) if raw.isdigit() and len(raw) < 10 else raw
     try:
-        await ruleset.update_settings(actor_of(request), data)
+        message = _("0〜100000の整数で指定してください。")
+        values = inputs.integers(data, ruleset.SETTING_NAMES, message)
+        changes = ruleset.SettingChanges(**values, unknown=())
+        await ruleset.update_settings(actor_of(request), changes)
     except ValidationFailed as exc:
         return await _page(request, errors={"settings": exc.fields}, form=data, status_code=422)
     return redirect("/moderation/rules?done=1")

@@ -13,7 +13,16 @@ from starlette.routing import BaseRoute
 from forum.errors import ValidationFailed
 from forum.i18n import gettext as _
 from forum.resources import iso
-from forum.web.common import Endpoint, actor_of, api_route, read_json, require_user, text_field
+from forum.web import inputs
+from forum.web.common import (
+    Endpoint,
+    actor_of,
+    api_route,
+    gate_of,
+    read_json,
+    require_user,
+    text_field,
+)
 from forum.web.params import int_query, path_id
 from forum.web.responses import JSON
 from moderation import actions, audit, flags, queue, revisions, ruleset, sanctions, stats
@@ -146,7 +155,11 @@ async def _rules_body() -> dict[str, Any]:
 
 async def patch_rules(request: Request) -> Response:
     require_user(request)
-    await ruleset.update_settings(actor_of(request), await read_json(request))
+    data = await read_json(request)
+    names = ruleset.SETTING_NAMES
+    values = inputs.integers(data, names, _("0〜100000の整数で指定してください。"))
+    changes = ruleset.SettingChanges(**values, unknown=inputs.unknown(data, names))
+    await ruleset.update_settings(actor_of(request), changes)
     return JSON(await _rules_body())
 
 
@@ -203,20 +216,23 @@ async def flag(request: Request) -> Response:
 async def resubmit(request: Request) -> Response:
     require_user(request)
     data = await read_json(request)
-    post = await revisions.resubmit(actor_of(request), path_id(request), text_field(data, "body"))
+    post = await revisions.resubmit(
+        actor_of(request), path_id(request), text_field(data, "body"), gate=gate_of(request)
+    )
     return JSON(post)
 
 
 async def sanction(request: Request) -> Response:
     require_user(request)
     data = await read_json(request)
-    result = await sanctions.sanction(
-        actor_of(request),
-        request.path_params["username"],
-        text_field(data, "kind"),
-        data.get("hours"),
+    hours = data.get("hours")
+    order = sanctions.SanctionOrder(
+        kind=text_field(data, "kind"),
+        # Not a whole number: the action names the field together with any other error.
+        hours=hours if isinstance(hours, int) and not isinstance(hours, bool) else None,
         reason=text_field(data, "reason", required=False),
     )
+    result = await sanctions.sanction(actor_of(request), request.path_params["username"], order)
     return JSON({**asdict(result), "until": iso(result.until)})
 
 

@@ -10,7 +10,7 @@ from starlette.routing import BaseRoute, Route
 
 from forum.errors import Conflict, ValidationFailed
 from forum.posts import get_post, visible_post
-from forum.web.common import actor_of, require_user
+from forum.web.common import actor_of, gate_of, require_user
 from forum.web.forms import field, login_redirect, read_form, redirect
 from forum.web.params import path_id
 from forum.web.templating import render
@@ -95,7 +95,9 @@ async def resubmit(request: Request) -> Response:
     require_user(request)
     body = field(form, "body")
     try:
-        post = await revisions.resubmit(actor_of(request), path_id(request), body)
+        post = await revisions.resubmit(
+            actor_of(request), path_id(request), body, gate=gate_of(request)
+        )
     except ValidationFailed as exc:
         return await _revise_page(request, body=body, errors=exc.fields, status_code=422)
     return redirect(f"/t/{post['thread_id']}?posted=pending#post-{post['id']}")

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from forum import outbox
+from forum import events, outbox
 from forum.errors import ForumError
 from forum.i18n import gettext as _
 from forum.web.common import actor_of, require_user
@@ -23,7 +23,7 @@ from forum.web.templating import render
 from moderation import actions, ruleset
 from moderation.access import check_moderator, list_moderated_boards
 from moderation.labels import reason_label
-from moderation.queue import channel, list_queue
+from moderation.queue import list_queue
 from moderation.stats import chart, queue_stats
 
 __all__ = ["NOTICES", "notice_text", "routes"]
@@ -102,7 +102,7 @@ async def queue_page(request: Request) -> Response:
     # The channels' heads are read before the items, so the page is never older than the
     # position moderation.js resumes from: nothing between render and subscribe is lost.
     boards = await list_moderated_boards(actor)
-    channels = [channel(b.slug) for b in boards]
+    channels = [events.moderation_channel(b.slug) for b in boards]
     heads = [await outbox.head(name) for name in channels]
     page = await list_queue(
         actor,

@@ -75,12 +75,12 @@ async def sanction(request: Request) -> Response:
     form = await read_form(request)
     require_user(request)
     kept = {k: field(form, k) for k in ("kind", "hours", "reason")}
-    hours: object = int(kept["hours"]) if kept["hours"].isdigit() else kept["hours"]
+    raw = kept["hours"]
+    hours = int(raw) if raw.isdigit() and len(raw) < 10 else None
+    order = sanctions.SanctionOrder(kept["kind"], hours, kept["reason"])
     username = request.path_params["username"]
     try:
-        await sanctions.sanction(
-            actor_of(request), username, kept["kind"], hours, reason=kept["reason"]
-        )
+        await sanctions.sanction(actor_of(request), username, order)
     except ValidationFailed as exc:
         return await _user_page(request, errors=exc.fields, form=kept, status_code=422)
     return redirect(f"/moderation/users/{username}?done=1")

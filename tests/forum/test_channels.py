@@ -31,6 +31,14 @@ def test_public_is_true_only_where_visible_ignores_the_viewer() -> None:
 def test_a_board_made_private_by_an_event_stops_being_public_at_once() -> None:
     access = ChannelAccess(scopes={"thread:1": _Scope(board_id=1)}, board_ids={"kankei": 1})
     assert access.public(_event("thread:1"))
-    stale = access.observe(Event("board:kankei", 2, "board.updated", {"private": True}))
+    board = {
+        "slug": "kankei",
+        "title": "関係人口",
+        "description": "",
+        "moderation": "open",
+        "private": True,
+        "thread_count": 1,
+    }
+    stale = access.observe(Event("board:kankei", 2, "board.updated", board))
     assert stale == ["thread:1"]
     assert not access.public(_event("thread:1"))

@@ -12,7 +12,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import InvalidStatus
 
-from forum import accounts, db
+from forum import accounts, db, events, outbox
 from forum.app import create_app
 from forum.config import Settings
 from forum.models import Role
@@ -100,7 +100,9 @@ async def test_a_viewer_sees_a_new_post_with_the_seq_the_thread_reports(live: Li
     await ws.close()
 
 
-async def apply(state: dict[int, dict[str, Any]], thread: dict[str, Any], frame: Frame) -> None:
+async def fold_thread(
+    state: dict[int, dict[str, Any]], thread: dict[str, Any], frame: Frame
+) -> None:
     """A client's fold of thread events into its copy of the posts and the thread."""
     data = frame["data"]
     if frame["name"] in {"post.created", "post.updated"}:
@@ -111,11 +113,15 @@ async def apply(state: dict[int, dict[str, Any]], thread: dict[str, Any], frame:
         state[data["id"]] = {**state[data["id"]], "votes": data["votes"]}
     elif frame["name"] == "thread.updated":
         thread.update({k: v for k, v in data.items() if k != "id"})
+    elif frame["name"] == "thread.moved":
+        thread["board"] = data["to"]
     else:
         raise AssertionError(f"unexpected event {frame['name']}")
 
 
-async def test_state_at_seq_n_plus_the_events_after_n_equals_a_fresh_fetch(live: Live) -> None:
+async def test_a_thread_channel_state_at_seq_n_plus_the_events_after_n_equals_a_fresh_fetch(
+    live: Live,
+) -> None:
     await live.board()
     thread = await live.thread()
     thread_id = thread["id"]
@@ -138,15 +144,264 @@ async def test_state_at_seq_n_plus_the_events_after_n_equals_a_fresh_fetch(live:
         json={"locked": True, "title": "終了"},
         headers=live.admin.headers,
     )
+    await live.board("jirei")
+    moved = await live.api.post(
+        f"/api/v1/moderation/threads/{thread_id}/move",
+        json={"board": "jirei"},
+        headers=live.admin.headers,
+    )
+    assert moved.status_code == 200, moved.text
 
     head = (await live.api.get(f"/api/v1/threads/{thread_id}")).json()["seq"]
     for _ in range(head - snapshot["seq"]):
-        await apply(state, snapshot, await next_event(ws))
+        await fold_thread(state, snapshot, await next_event(ws))
     fresh_posts = (await live.api.get(f"/api/v1/threads/{thread_id}/posts")).json()["items"]
     fresh_thread = (await live.api.get(f"/api/v1/threads/{thread_id}")).json()
     assert state == {p["id"]: p for p in fresh_posts}
-    for key in ("title", "locked", "pinned"):
+    for key in ("title", "locked", "pinned", "board"):
         assert snapshot[key] == fresh_thread[key]
+    await ws.close()
+
+
+async def events_after(ws: ClientConnection, channel: str, after: int) -> list[Frame]:
+    """Every event the channel has after ``after``, as the subscriber receives them."""
+    return [await next_event(ws) for _ in range(await outbox.head(channel) - after)]
+
+
+THREAD_KEYS = ("id", "board", "title", "pinned", "locked", "featured", "live")
+
+
+def listed(threads: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """What a board's channel keeps current about its threads (counters ride on the
+    threads' own channels, not the board's)."""
+    return {t["id"]: {k: t[k] for k in THREAD_KEYS} for t in threads}
+
+
+def fold_board(
+    slug: str, board: dict[str, Any], threads: dict[int, dict[str, Any]], frame: Frame
+) -> None:
+    data = frame["data"]
+    if frame["name"] == "thread.created":
+        threads.update(listed([data]))
+    elif frame["name"] == "thread.updated":
+        threads[data["id"]].update({k: v for k, v in data.items() if k in THREAD_KEYS})
+    elif frame["name"] == "thread.moved":
+        if data["from"] == slug:
+            threads.pop(data["id"], None)
+        if data["to"] == slug:
+            threads.update(listed([data["thread"]]))
+    elif frame["name"] == "board.updated":
+        board.update(data)
+    else:
+        raise AssertionError(f"unexpected event {frame['name']}")
+
+
+async def test_a_board_channel_state_at_seq_n_plus_the_events_after_n_equals_a_fresh_fetch(
+    live: Live,
+) -> None:
+    await live.board()
+    await live.board("jirei")
+    staying = await live.thread()
+    leaving = await live.thread()
+    arriving = await live.thread("jirei")
+    channel = events.board_channel("kankei")
+    after = await outbox.head(channel)
+    board = (await live.api.get("/api/v1/boards/kankei")).json()
+    page = (await live.api.get("/api/v1/boards/kankei/threads")).json()
+    threads = listed(page["items"])
+    ws = await live.viewer()
+    await subscribe(ws, channel, after=after)
+
+    admin = live.admin.headers
+    started = await live.thread(member=live.alice)
+    await live.api.patch(
+        f"/api/v1/threads/{started['id']}", json={"title": "改題", "pinned": True}, headers=admin
+    )
+    await live.api.post(f"/api/v1/moderation/threads/{staying['id']}/lock", headers=admin)
+    for thread, target in ((leaving, "jirei"), (arriving, "kankei")):
+        moved = await live.api.post(
+            f"/api/v1/moderation/threads/{thread['id']}/move",
+            json={"board": target},
+            headers=admin,
+        )
+        assert moved.status_code == 200, moved.text
+    await live.api.patch("/api/v1/boards/kankei", json={"description": "説明"}, headers=admin)
+
+    for frame in await events_after(ws, channel, after):
+        fold_board("kankei", board, threads, frame)
+    fresh = (await live.api.get("/api/v1/boards/kankei/threads")).json()["items"]
+    assert threads == listed(fresh)
+    assert set(threads) == {staying["id"], started["id"], arriving["id"]}
+    assert board == (await live.api.get("/api/v1/boards/kankei")).json()
+    await ws.close()
+
+
+def fold_moderation(items: dict[int, dict[str, Any]], frame: Frame) -> None:
+    data = frame["data"]
+    if frame["name"] in {"item.created", "item.updated"}:
+        items[data["id"]] = data
+        if data["post"]["status"] == "deleted":
+            items.pop(data["id"])  # the queue leaves out items whose post is gone
+    elif frame["name"] == "item.claimed":
+        items[data["id"]].update({k: data[k] for k in ("version", "claimed_by", "claimed_at")})
+    elif frame["name"] in {"item.decided", "item.moved"}:
+        items.pop(data["id"], None)
+    else:
+        raise AssertionError(f"unexpected event {frame['name']}")
+
+
+async def test_a_moderation_channel_state_at_seq_n_plus_the_events_after_n_equals_a_fresh_fetch(
+    live: Live,
+) -> None:
+    await live.board("jirei", moderation="premoderated")
+    await live.board("other", moderation="premoderated")
+    thread = await live.thread("jirei")
+    approved = await live.post(thread["id"], "承認される投稿")
+    moved_thread = await live.thread("jirei")
+    moving = await live.post(moved_thread["id"], "移動するスレッドの投稿")
+
+    async def queue() -> dict[int, dict[str, Any]]:
+        response = await live.api.get(
+            "/api/v1/moderation/queue", params={"board": "jirei"}, headers=live.admin.headers
+        )
+        return {i["id"]: i for i in response.json()["items"]}
+
+    def item_of(items: dict[int, dict[str, Any]], post: dict[str, Any]) -> dict[str, Any]:
+        return next(i for i in items.values() if i["post"]["id"] == post["id"])
+
+    channel = events.moderation_channel("jirei")
+    after = await outbox.head(channel)
+    items = await queue()
+    ws = await live.viewer(member=live.admin)
+    await subscribe(ws, channel, after=after)
+
+    admin = live.admin.headers
+    edited = await live.post(thread["id"], "編集される投稿")
+    sent_back = await live.post(thread["id"], "差し戻される投稿")
+    flagged = await live.post(thread["id"], "有識者の投稿", member=live.admin)
+    withdrawn = await live.post(thread["id"], "取り下げる投稿")
+    deleted = await live.api.delete(f"/api/v1/posts/{withdrawn['id']}", headers=live.alice.headers)
+    assert deleted.status_code == 204
+    current = await queue()
+    claimed = await live.api.post(
+        f"/api/v1/moderation/items/{item_of(current, approved)['id']}/claim",
+        json={"version": item_of(current, approved)["version"]},
+        headers=admin,
+    )
+    assert claimed.status_code == 200, claimed.text
+    await live.api.post(
+        f"/api/v1/moderation/items/{item_of(current, approved)['id']}/approve",
+        json={"version": claimed.json()["version"]},
+        headers=admin,
+    )
+    revise = item_of(current, sent_back)
+    await live.api.post(
+        f"/api/v1/moderation/items/{revise['id']}/revise",
+        json={"version": revise["version"], "reason": "出典を添えてください"},
+        headers=admin,
+    )
+    resubmitted = await live.api.post(
+        f"/api/v1/posts/{sent_back['id']}/resubmit",
+        json={"body": "出典を添えました"},
+        headers=live.alice.headers,
+    )
+    assert resubmitted.status_code == 200, resubmitted.text
+    patched = await live.api.patch(
+        f"/api/v1/posts/{edited['id']}", json={"body": "編集しました"}, headers=live.alice.headers
+    )
+    assert patched.status_code == 200, patched.text
+    for member in (live.alice, live.bob):
+        reported = await live.api.post(
+            f"/api/v1/posts/{flagged['id']}/flags", json={"reason": "spam"}, headers=member.headers
+        )
+        assert reported.status_code == 201, reported.text
+    await live.api.post(
+        f"/api/v1/moderation/threads/{moved_thread['id']}/move",
+        json={"board": "other"},
+        headers=admin,
+    )
+
+    for frame in await events_after(ws, channel, after):
+        fold_moderation(items, frame)
+    fresh = await queue()
+    assert items == fresh
+    assert item_of(fresh, edited)["post"]["body"] == "編集しました"
+    assert item_of(fresh, edited)["version"] == 2
+    gone = {approved["id"], moving["id"], withdrawn["id"]}
+    assert not any(i["post"]["id"] in gone for i in fresh.values())
+    await ws.close()
+
+
+def fold_user(
+    notices: dict[int, dict[str, Any]], waiting: dict[int, dict[str, Any]], frame: Frame
+) -> None:
+    data = frame["data"]
+    if frame["name"] == "notification.created":
+        notices[data["id"]] = data
+        if data["kind"] in {"post_approved", "post_rejected"}:
+            waiting.pop(data["post_id"], None)
+    elif frame["name"] == "post.pending":
+        waiting[data["id"]] = data
+    elif frame["name"] == "user.sanctioned":
+        pass  # the user's own standing: shown by the next page, not part of this state
+    else:
+        raise AssertionError(f"unexpected event {frame['name']}")
+
+
+async def test_a_user_channel_state_at_seq_n_plus_the_events_after_n_equals_a_fresh_fetch(
+    live: Live,
+) -> None:
+    await live.board("jirei", moderation="premoderated")
+    thread = await live.thread("jirei")
+    earlier = await live.post(thread["id"], "以前の投稿")
+    me = live.alice.headers
+
+    async def own_state() -> tuple[dict[int, dict[str, Any]], dict[int, dict[str, Any]]]:
+        notices = (await live.api.get("/api/v1/notifications", headers=me)).json()["items"]
+        posts = await live.api.get(f"/api/v1/threads/{thread['id']}/posts", headers=me)
+        waiting = [p for p in posts.json()["items"] if p["status"] == "pending"]
+        return {n["id"]: n for n in notices}, {p["id"]: p for p in waiting}
+
+    async def decide(post: dict[str, Any], action: str, **body: Any) -> None:
+        queue = await live.api.get("/api/v1/moderation/queue", headers=live.admin.headers)
+        item = next(i for i in queue.json()["items"] if i["post"]["id"] == post["id"])
+        response = await live.api.post(
+            f"/api/v1/moderation/items/{item['id']}/{action}",
+            json={"version": item["version"], **body},
+            headers=live.admin.headers,
+        )
+        assert response.status_code == 200, response.text
+
+    channel = events.user_channel(live.alice.user.id)
+    after = await outbox.head(channel)
+    notices, waiting = await own_state()
+    assert set(waiting) == {earlier["id"]}
+    ws = await live.viewer(member=live.alice)
+    await subscribe(ws, channel, after=after)
+
+    await decide(earlier, "approve")
+    rejected = await live.post(thread["id"], "却下される投稿")
+    await decide(rejected, "reject", reason="重複しています")
+    sent_back = await live.post(thread["id"], "差し戻される投稿")
+    await decide(sent_back, "revise", reason="出典を添えてください")
+    still = await live.post(thread["id"], "待っている投稿")
+    hidden_thread = await live.thread("jirei", member=live.admin)
+    reply = await live.post(hidden_thread["id"], "公開後に隠される投稿")
+    await decide(reply, "approve")
+    for username in ("carol", "dave", "erin"):
+        reporter = await make_member(username=username)
+        await live.api.post(
+            f"/api/v1/posts/{reply['id']}/flags", json={"reason": "spam"}, headers=reporter.headers
+        )
+
+    for frame in await events_after(ws, channel, after):
+        fold_user(notices, waiting, frame)
+    fresh_notices, fresh_waiting = await own_state()
+    hidden = (await live.api.get(f"/api/v1/posts/{reply['id']}", headers=me)).json()
+    fresh_waiting[hidden["id"]] = hidden
+    assert notices == fresh_notices
+    assert waiting == fresh_waiting
+    assert set(waiting) == {sent_back["id"], still["id"], reply["id"]}
     await ws.close()
 
 

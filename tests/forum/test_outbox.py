@@ -12,6 +12,7 @@ from forum import app as app_module
 from forum import outbox
 from forum.app import create_app
 from forum.config import Settings
+from forum.events import Name, Outgoing
 from forum.models import OutboxEvent
 from realtime.protocol import Event
 
@@ -34,8 +35,8 @@ class Broken:
 async def test_concurrent_writers_get_consecutive_numbers_per_channel(app: Starlette) -> None:
     async def write(i: int) -> None:
         async with outbox.atomic() as tx:
-            tx.emit("thread:1", "post.created", {"n": i})
-            tx.emit(f"thread:{2 + i % 2}", "post.created", {"n": i})
+            tx.emit(Outgoing("thread:1", Name.POST_CREATED, {"n": i}))
+            tx.emit(Outgoing(f"thread:{2 + i % 2}", Name.POST_CREATED, {"n": i}))
 
     await asyncio.gather(*(write(i) for i in range(20)))
     for channel, count in {"thread:1": 20, "thread:2": 10, "thread:3": 10}.items():
@@ -50,12 +51,12 @@ async def test_events_are_published_only_after_commit_and_not_on_rollback(app: S
     try:
         with pytest.raises(RuntimeError):
             async with outbox.atomic() as tx:
-                tx.emit("thread:9", "post.created", {"n": 1})
+                tx.emit(Outgoing("thread:9", Name.POST_CREATED, {"n": 1}))
                 raise RuntimeError("the change failed")
         assert recorder.events == []
         assert await OutboxEvent.filter(channel="thread:9").count() == 0
         async with outbox.atomic() as tx:
-            tx.emit("thread:9", "post.created", {"n": 2})
+            tx.emit(Outgoing("thread:9", Name.POST_CREATED, {"n": 2}))
         assert [(e.seq, e.data) for e in recorder.events] == [(1, {"n": 2})]
     finally:
         outbox.bind_publisher(None)
@@ -65,7 +66,7 @@ async def test_a_broken_broker_loses_nothing_committed(app: Starlette) -> None:
     outbox.bind_publisher(Broken())
     try:
         async with outbox.atomic() as tx:
-            tx.emit("thread:5", "post.created", {"n": 1})
+            tx.emit(Outgoing("thread:5", Name.POST_CREATED, {"n": 1}))
     finally:
         outbox.bind_publisher(None)
     assert [e.data for e in await outbox.read_events("thread:5", 0)] == [{"n": 1}]
@@ -74,7 +75,7 @@ async def test_a_broken_broker_loses_nothing_committed(app: Starlette) -> None:
 async def test_read_events_is_bounded_and_prune_drops_old_rows(app: Starlette) -> None:
     for i in range(5):
         async with outbox.atomic() as tx:
-            tx.emit("board:x", "thread.created", {"n": i})
+            tx.emit(Outgoing("board:x", Name.THREAD_CREATED, {"n": i}))
     assert [e.seq for e in await outbox.read_events("board:x", 1, until=3)] == [2, 3]
     assert await outbox.prune(timedelta(days=1)) == 0
     assert await outbox.prune(timedelta(seconds=-1)) == 5
@@ -89,8 +90,8 @@ async def test_the_app_prunes_on_schedule_and_stops_without_cutting_a_query_shor
     application = create_app(settings)
     async with application.router.lifespan_context(application):
         async with outbox.atomic() as tx:
-            tx.emit("board:old", "thread.created", {"n": 1})
-            tx.emit("board:new", "thread.created", {"n": 2})
+            tx.emit(Outgoing("board:old", Name.THREAD_CREATED, {"n": 1}))
+            tx.emit(Outgoing("board:new", Name.THREAD_CREATED, {"n": 2}))
         too_old = datetime.now(UTC) - timedelta(days=settings.event_retention_days + 1)
         await OutboxEvent.filter(channel="board:old").update(created_at=too_old)
         for _ in range(250):  # up to 5 s
@@ -101,3 +102,22 @@ async def test_the_app_prunes_on_schedule_and_stops_without_cutting_a_query_shor
         assert await outbox.oldest_seq("board:new") == 1
     # Leaving the lifespan waited for the pruner: nothing is left running on the loop.
     assert not [t for t in asyncio.all_tasks() if t.get_name() == "koryu-prune"]
+
+
+async def test_flush_hands_back_the_seqs_it_assigned_inside_the_transaction(
+    app: Starlette,
+) -> None:
+    async with outbox.atomic() as tx:
+        tx.emit(Outgoing("thread:4", Name.POST_CREATED, {"n": 1}))
+    async with outbox.atomic() as tx:
+        tx.emit(Outgoing("thread:4", Name.POST_CREATED, {"n": 2}))
+        flushed = await tx.flush()
+        assert [(e.channel, e.seq) for e in flushed] == [("thread:4", 2)]
+        assert tx.seq_of("thread:4") == 2
+        assert tx.seq_of("board:x") is None
+        tx.emit(Outgoing("board:x", Name.THREAD_CREATED, {"seq": tx.seq_of("thread:4")}))
+    assert [(e.channel, e.seq, e.data) for e in tx.written] == [
+        ("thread:4", 2, {"n": 2}),
+        ("board:x", 1, {"seq": 2}),
+    ]
+    assert await outbox.head("thread:4") == 2

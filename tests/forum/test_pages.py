@@ -86,13 +86,28 @@ class HoldEverything:
     """A gate that sends every post to the moderation queue."""
 
     async def review(
-        self, actor: Actor, board: Board, thread: Thread | None, body: str, *, kind: str = "post"
+        self,
+        actor: Actor,
+        board: Board,
+        thread: Thread | None,
+        body: str,
+        *,
+        kind: str = "post",
+        editing: Post | None = None,
     ) -> Verdict:
         return Verdict(PostStatus.PENDING, ("test",))
 
     async def record(
         self, tx: Tx, actor: Actor, post: Post, board: Board, verdict: Verdict
     ) -> None:
+        return None
+
+    async def record_revision(
+        self, tx: Tx, actor: Actor, post: Post, board: Board, verdict: Verdict
+    ) -> None:
+        return None
+
+    async def record_withdrawal(self, tx: Tx, actor: Actor, post: Post, board: Board) -> None:
         return None
 
 
@@ -540,7 +555,8 @@ async def test_board_and_thread_pages_link_to_their_next_pages(
     actor = await boards.load_actor(alice.user)
     board = await Board.get(slug="kankei")
     for n in range(31):
-        await threads.create_thread(actor, board, f"話題{n:02d}", "本文", gate=OpenGate())
+        new = threads.NewThread(title=f"話題{n:02d}", body="本文")
+        await threads.create_thread(actor, board, new, gate=OpenGate())
     page = await client.get("/b/kankei")
     assert page.text.count('class="thread-item"') == 30
     cursor = re.search(r'href="/b/kankei\?cursor=([^"]+)"', page.text)

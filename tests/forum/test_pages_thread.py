@@ -27,8 +27,8 @@ async def question(thread_id: int, asker: Member, body: str = "財源はどう�
     board = await Board.get(id=thread.board_id)  # type: ignore[attr-defined]
     actor = await boards.load_actor(asker.user)
     draft = posts.Draft(body=body, kind=PostKind.QUESTION.value)
-    outcome = await posts.create_post(actor, thread, board, draft, gate=OpenGate())
-    return await Post.get(id=outcome.body["id"])
+    posted = await posts.create_post(actor, thread, board, draft, gate=OpenGate())
+    return await Post.get(id=posted.post_id)
 
 
 # --- paging ---------------------------------------------------------------------------------

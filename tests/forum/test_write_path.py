@@ -14,8 +14,9 @@ from starlette.applications import Starlette
 from tortoise import connections
 from tortoise.backends.base.client import TransactionalDBClient
 
-from forum import outbox, posts, threads
+from forum import lifecycle, outbox, posts, threads
 from forum.errors import NotFound
+from forum.events import Name, Outgoing
 from forum.models import Board, BoardRole, OutboxEvent, Role, Thread, User
 from forum.permissions import Actor
 from tests.conftest import Member, make_member, make_user
@@ -100,6 +101,7 @@ async def test_markdown_is_rendered_outside_the_transaction(
 
     monkeypatch.setattr(posts, "render_markdown", spy)
     monkeypatch.setattr(threads, "render_markdown", spy)
+    monkeypatch.setattr(lifecycle, "render_markdown", spy)
     thread_id = await _board_and_thread(client, admin)
     response = await client.post(
         f"/api/v1/threads/{thread_id}/posts", json={"body": "*一*"}, headers=admin.headers
@@ -158,7 +160,7 @@ async def test_events_of_one_transaction_are_numbered_in_order_per_channel(
     app: Starlette,
 ) -> None:
     async with outbox.atomic() as tx:
-        tx.emit("board:a", "thread.created", {"n": 0})
+        tx.emit(Outgoing("board:a", Name.THREAD_CREATED, {"n": 0}))
     emitted: list[tuple[str, dict[str, Any]]] = [
         ("board:a", {"n": 1}),
         ("thread:7", {"n": 2}),
@@ -169,7 +171,7 @@ async def test_events_of_one_transaction_are_numbered_in_order_per_channel(
     ]
     async with outbox.atomic() as tx:
         for channel, data in emitted:
-            tx.emit(channel, "x", data)
+            tx.emit(Outgoing(channel, Name.POST_UPDATED, data))
     assert [(e.channel, e.seq, e.data["n"]) for e in tx.written] == [
         ("board:a", 2, 1),
         ("thread:7", 1, 2),
@@ -183,13 +185,13 @@ async def test_events_of_one_transaction_are_numbered_in_order_per_channel(
         assert await outbox.head(channel) == seqs[-1]
     row = await OutboxEvent.get(channel="board:a", seq=3)
     assert row.payload == {"n": 3}
-    assert row.name == "x"
+    assert row.name == "post.updated"
 
 
 async def test_many_events_in_one_transaction(app: Starlette) -> None:
     async with outbox.atomic() as tx:
         for i in range(1_203):
-            tx.emit(f"thread:{i % 601}", "x", {"n": i})
+            tx.emit(Outgoing(f"thread:{i % 601}", Name.POST_UPDATED, {"n": i}))
     assert len(tx.written) == 1_203
     assert [e.seq for e in await outbox.read_events("thread:0", 0)] == [1, 2, 3]
     assert [e.seq for e in await outbox.read_events("thread:600", 0)] == [1, 2]

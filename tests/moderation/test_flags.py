@@ -100,7 +100,7 @@ async def test_reaching_the_threshold_hides_the_post_and_tells_the_threads_viewe
     assert (await Post.get(id=post_id)).status is PostStatus.PENDING
     assert (await Thread.get(id=thread_id)).post_count == 0
     name, data = (await events(f"thread:{thread_id}"))[-1]
-    assert (name, data) == ("post.deleted", {"id": post_id, "hidden": True})
+    assert (name, data) == ("post.deleted", {"id": post_id, "reason": "hidden"})
     for headers in ({}, bob.headers):
         assert (await client.get(f"/api/v1/posts/{post_id}", headers=headers)).status_code == 404
     [item] = await queue(client, admin)
@@ -153,7 +153,10 @@ async def test_rejecting_a_flagged_post_that_was_still_visible_takes_it_down(
     [item] = await queue(client, admin)
     assert (await decide(client, admin, item, "reject")).status_code == 200
     assert (await Thread.get(id=thread_id)).post_count == 0
-    assert (await events(f"thread:{thread_id}"))[-1] == ("post.deleted", {"id": post_id})
+    assert (await events(f"thread:{thread_id}"))[-1] == (
+        "post.deleted",
+        {"id": post_id, "reason": "rejected"},
+    )
 
 
 async def test_two_first_flags_at_once_share_one_queue_item(

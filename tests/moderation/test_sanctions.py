@@ -159,7 +159,13 @@ async def test_a_thread_moves_only_between_boards_the_moderator_moderates(
     counts = {b.slug: b.thread_count for b in await Board.all()}
     assert (counts["board-a"], counts["board-b"]) == (0, 1)
     moved_events = [d for n, d in await events("board:board-a") if n == "thread.moved"]
-    assert moved_events == [{"id": thread_id, "from": "board-a", "to": "board-b"}]
+    assert [{k: v for k, v in d.items() if k != "thread"} for d in moved_events] == [
+        {"id": thread_id, "from": "board-a", "to": "board-b"}
+    ]
+    # The target board's viewers get the thread itself, to list it.
+    assert [(d["thread"]["id"], d["thread"]["board"]) for d in moved_events] == [
+        (thread_id, "board-b")
+    ]
     [entry] = await AuditEntry.filter(action="thread.move")
     assert (entry.before, entry.after, entry.reason) == (
         {"board": "board-a"},

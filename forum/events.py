@@ -1,0 +1,422 @@
+"""Every realtime event: its name, the channel it goes to and the shape of its payload.
+
+Nothing else spells an event name or builds a channel string. Domain actions call one
+constructor per event and hand the result to ``outbox.Tx.emit``; ``forum.channels`` parses
+channel strings back with ``parse_channel``; the JavaScript clients declare which names
+they handle, and a test holds them to ``CHANNEL_EVENTS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Required, TypedDict
+
+from forum.models import Board, Post, Thread, User
+from forum.resources import board_resource, iso, post_resource, public_post, thread_resource
+
+__all__ = [
+    "CHANNEL_EVENTS",
+    "BoardUpdated",
+    "Channel",
+    "ChannelKind",
+    "ItemClaimed",
+    "ItemDecided",
+    "ItemMoved",
+    "Name",
+    "Outgoing",
+    "PostRemoved",
+    "ThreadChanged",
+    "ThreadMoved",
+    "UserSanctioned",
+    "VoteChanged",
+    "Withdrawal",
+    "board_channel",
+    "board_update",
+    "board_updated",
+    "item_claimed",
+    "item_created",
+    "item_decided",
+    "item_moved",
+    "item_updated",
+    "moderation_channel",
+    "notification_created",
+    "parse_channel",
+    "post_created",
+    "post_pending",
+    "post_removed",
+    "post_updated",
+    "thread_channel",
+    "thread_created",
+    "thread_move",
+    "thread_moved",
+    "thread_updated",
+    "user_channel",
+    "user_sanctioned",
+    "vote_changed",
+]
+
+
+# --- channels -------------------------------------------------------------------------------
+
+
+class ChannelKind(StrEnum):
+    THREAD = "thread"  # published content of one thread
+    BOARD = "board"  # threads of one board
+    MODERATION = "moderation"  # queue items of one board, for its moderators
+    USER = "user"  # one user's own notices and pending posts
+
+
+# Ids are database integers: longer digit strings cannot name a row and are refused early.
+_MAX_ID_DIGITS = 18
+_MAX_SLUG = 40
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    kind: ChannelKind
+    key: str
+
+    def __str__(self) -> str:
+        return f"{self.kind.value}:{self.key}"
+
+    @property
+    def id(self) -> int:
+        """The thread's or user's id; only for the kinds keyed by an id."""
+        if self.kind not in _ID_KINDS:
+            raise ValueError(f"{self.kind.value} channels are keyed by a slug")
+        return int(self.key)
+
+
+_ID_KINDS = frozenset({ChannelKind.THREAD, ChannelKind.USER})
+
+
+def thread_channel(thread_id: int) -> str:
+    return f"{ChannelKind.THREAD.value}:{thread_id}"
+
+
+def board_channel(slug: str) -> str:
+    return f"{ChannelKind.BOARD.value}:{slug}"
+
+
+def moderation_channel(slug: str) -> str:
+    """Moderators of one board follow it; nobody else may subscribe."""
+    return f"{ChannelKind.MODERATION.value}:{slug}"
+
+
+def user_channel(user_id: int) -> str:
+    return f"{ChannelKind.USER.value}:{user_id}"
+
+
+def parse_channel(name: str) -> Channel | None:
+    """The kind and key of a channel string, or None for anything no event is sent to."""
+    prefix, sep, key = name.partition(":")
+    if not sep or not key:
+        return None
+    try:
+        kind = ChannelKind(prefix)
+    except ValueError:
+        return None
+    if kind in _ID_KINDS:
+        if not (key.isascii() and key.isdigit()) or len(key) > _MAX_ID_DIGITS:
+            return None
+    elif len(key) > _MAX_SLUG:
+        return None
+    return Channel(kind, key)
+
+
+# --- names ----------------------------------------------------------------------------------
+
+
+class Name(StrEnum):
+    POST_CREATED = "post.created"
+    POST_UPDATED = "post.updated"
+    POST_DELETED = "post.deleted"
+    POST_PENDING = "post.pending"
+    VOTE_CHANGED = "vote.changed"
+    THREAD_CREATED = "thread.created"
+    THREAD_UPDATED = "thread.updated"
+    THREAD_MOVED = "thread.moved"
+    BOARD_UPDATED = "board.updated"
+    ITEM_CREATED = "item.created"
+    ITEM_UPDATED = "item.updated"
+    ITEM_CLAIMED = "item.claimed"
+    ITEM_DECIDED = "item.decided"
+    ITEM_MOVED = "item.moved"
+    NOTIFICATION_CREATED = "notification.created"
+    USER_SANCTIONED = "user.sanctioned"
+
+
+# What a subscriber of each kind of channel can receive: every client handles or
+# explicitly ignores each of these (tests/forum/test_events.py reads the JS files).
+CHANNEL_EVENTS: Mapping[ChannelKind, frozenset[Name]] = {
+    ChannelKind.THREAD: frozenset(
+        {
+            Name.POST_CREATED,
+            Name.POST_UPDATED,
+            Name.POST_DELETED,
+            Name.VOTE_CHANGED,
+            Name.THREAD_UPDATED,
+            Name.THREAD_MOVED,
+        }
+    ),
+    ChannelKind.BOARD: frozenset(
+        {Name.THREAD_CREATED, Name.THREAD_UPDATED, Name.THREAD_MOVED, Name.BOARD_UPDATED}
+    ),
+    ChannelKind.MODERATION: frozenset(
+        {
+            Name.ITEM_CREATED,
+            Name.ITEM_UPDATED,
+            Name.ITEM_CLAIMED,
+            Name.ITEM_DECIDED,
+            Name.ITEM_MOVED,
+        }
+    ),
+    ChannelKind.USER: frozenset(
+        {Name.POST_PENDING, Name.NOTIFICATION_CREATED, Name.USER_SANCTIONED}
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """An event before the outbox numbers it: built only by the constructors below."""
+
+    channel: str
+    name: Name
+    data: Mapping[str, Any]
+
+
+# --- payloads -------------------------------------------------------------------------------
+
+# The resources (post, thread, board, queue item, notification) are the API's own shapes,
+# built in forum.resources, moderation.queue and forum.notifications; the small payloads are
+# typed here.
+
+
+class Withdrawal(StrEnum):
+    """Why a post left public view; every such event carries one of these."""
+
+    DELETED = "deleted"  # by its author or a moderator
+    HIDDEN = "hidden"  # by enough flags, until a moderator decides
+    REJECTED = "rejected"  # by a moderator's decision
+    REVISION = "revision"  # sent back to its author for a revision
+
+
+class PostRemoved(TypedDict):
+    id: int
+    reason: str
+
+
+class VoteChanged(TypedDict):
+    id: int
+    votes: int
+
+
+class ThreadChanged(TypedDict, total=False):
+    id: Required[int]
+    title: str
+    pinned: bool
+    locked: bool
+    featured: bool
+    live: bool
+
+
+# "from" is a keyword: the functional form spells it.
+ThreadMoved = TypedDict(
+    "ThreadMoved", {"id": int, "from": str, "to": str, "thread": dict[str, Any]}
+)
+
+
+class BoardUpdated(TypedDict):
+    slug: str
+    title: str
+    description: str
+    moderation: str
+    private: bool
+    thread_count: int
+
+
+class ItemClaimed(TypedDict):
+    id: int
+    version: int
+    claimed_by: str
+    claimed_at: str | None
+
+
+class ItemDecided(TypedDict):
+    id: int
+    version: int
+    decision: str | None
+    decided_by: str
+    post_id: int
+    post_status: str
+
+
+class ItemMoved(TypedDict):
+    id: int
+    board: str
+
+
+class UserSanctioned(TypedDict):
+    kind: str
+    until: str | None
+
+
+# --- constructors: thread channels ----------------------------------------------------------
+
+
+def post_created(post: Post) -> Outgoing:
+    """A post came into public view (new, approved, or back after hiding)."""
+    return Outgoing(thread_channel(_thread_id(post)), Name.POST_CREATED, public_post(post))
+
+
+def post_updated(post: Post) -> Outgoing:
+    return Outgoing(thread_channel(_thread_id(post)), Name.POST_UPDATED, public_post(post))
+
+
+def post_removed(post: Post, reason: Withdrawal) -> Outgoing:
+    """A post left public view; one shape whatever the reason."""
+    payload = PostRemoved(id=post.id, reason=reason.value)
+    return Outgoing(thread_channel(_thread_id(post)), Name.POST_DELETED, payload)
+
+
+def vote_changed(post: Post, votes: int) -> Outgoing:
+    payload = VoteChanged(id=post.id, votes=votes)
+    return Outgoing(thread_channel(_thread_id(post)), Name.VOTE_CHANGED, payload)
+
+
+def thread_updated(thread: Thread, board_slug: str, changes: Mapping[str, Any]) -> list[Outgoing]:
+    """To the thread's viewers and to its board's."""
+    payload: ThreadChanged = {"id": thread.id}
+    payload.update(changes)  # type: ignore[typeddict-item]
+    return [
+        Outgoing(thread_channel(thread.id), Name.THREAD_UPDATED, payload),
+        Outgoing(board_channel(board_slug), Name.THREAD_UPDATED, payload),
+    ]
+
+
+def thread_moved(thread: Thread, source: Board, target: Board, *, seq: int) -> list[Outgoing]:
+    """To both boards and the thread; ``thread`` lets the target board's viewers list it."""
+    payload: ThreadMoved = {
+        "id": thread.id,
+        "from": source.slug,
+        "to": target.slug,
+        "thread": thread_resource(thread, board_slug=target.slug, seq=seq),
+    }
+    return [
+        Outgoing(board_channel(source.slug), Name.THREAD_MOVED, payload),
+        Outgoing(board_channel(target.slug), Name.THREAD_MOVED, payload),
+        Outgoing(thread_channel(thread.id), Name.THREAD_MOVED, payload),
+    ]
+
+
+# --- board channels -------------------------------------------------------------------------
+
+
+def thread_created(thread: Thread, board_slug: str, *, seq: int) -> Outgoing:
+    """A thread became visible to everyone: its first post was published.
+
+    ``seq`` is the thread channel's head after this transaction, from ``Tx.flush``.
+    """
+    resource = thread_resource(thread, board_slug=board_slug, seq=seq)
+    return Outgoing(board_channel(board_slug), Name.THREAD_CREATED, resource)
+
+
+def board_updated(board: Board) -> Outgoing:
+    payload = BoardUpdated(**board_resource(board))  # type: ignore[typeddict-item]
+    return Outgoing(board_channel(board.slug), Name.BOARD_UPDATED, payload)
+
+
+def board_update(event_data: Mapping[str, Any]) -> BoardUpdated:
+    """A ``board.updated`` payload read back from a committed event."""
+    return BoardUpdated(
+        slug=str(event_data["slug"]),
+        title=str(event_data["title"]),
+        description=str(event_data["description"]),
+        moderation=str(event_data["moderation"]),
+        private=bool(event_data["private"]),
+        thread_count=int(event_data["thread_count"]),
+    )
+
+
+def thread_move(event_data: Mapping[str, Any]) -> ThreadMoved:
+    """A ``thread.moved`` payload read back from a committed event."""
+    return {
+        "id": int(event_data["id"]),
+        "from": str(event_data["from"]),
+        "to": str(event_data["to"]),
+        "thread": dict(event_data["thread"]),
+    }
+
+
+# --- moderation channels --------------------------------------------------------------------
+
+
+def item_created(board_slug: str, item: Mapping[str, Any]) -> Outgoing:
+    """``item`` is ``moderation.queue.item_resource`` of an item that is (again) open."""
+    return Outgoing(moderation_channel(board_slug), Name.ITEM_CREATED, item)
+
+
+def item_updated(board_slug: str, item: Mapping[str, Any]) -> Outgoing:
+    return Outgoing(moderation_channel(board_slug), Name.ITEM_UPDATED, item)
+
+
+def item_claimed(
+    board_slug: str, *, item_id: int, version: int, claimed_by: str, claimed_at: datetime
+) -> Outgoing:
+    payload = ItemClaimed(
+        id=item_id, version=version, claimed_by=claimed_by, claimed_at=iso(claimed_at)
+    )
+    return Outgoing(moderation_channel(board_slug), Name.ITEM_CLAIMED, payload)
+
+
+def item_decided(
+    board_slug: str,
+    *,
+    item_id: int,
+    version: int,
+    decision: str | None,
+    decided_by: str,
+    post_id: int,
+    post_status: str,
+) -> Outgoing:
+    payload = ItemDecided(
+        id=item_id,
+        version=version,
+        decision=decision,
+        decided_by=decided_by,
+        post_id=post_id,
+        post_status=post_status,
+    )
+    return Outgoing(moderation_channel(board_slug), Name.ITEM_DECIDED, payload)
+
+
+def item_moved(source_slug: str, *, item_id: int, target_slug: str) -> Outgoing:
+    payload = ItemMoved(id=item_id, board=target_slug)
+    return Outgoing(moderation_channel(source_slug), Name.ITEM_MOVED, payload)
+
+
+# --- user channels --------------------------------------------------------------------------
+
+
+def post_pending(post: Post, author: User) -> Outgoing:
+    """The author's own post waits for a moderator; only the author hears of it."""
+    resource = post_resource(post, author=author)
+    return Outgoing(user_channel(author.id), Name.POST_PENDING, resource)
+
+
+def notification_created(user_id: int, notice: Mapping[str, Any]) -> Outgoing:
+    """``notice`` is ``forum.notifications.notification_resource``."""
+    return Outgoing(user_channel(user_id), Name.NOTIFICATION_CREATED, notice)
+
+
+def user_sanctioned(user_id: int, *, kind: str, until: datetime | None) -> Outgoing:
+    payload = UserSanctioned(kind=kind, until=iso(until))
+    return Outgoing(user_channel(user_id), Name.USER_SANCTIONED, payload)
+
+
+def _thread_id(post: Post) -> int:
+    return int(post.thread_id)  # type: ignore[attr-defined]

@@ -1,0 +1,177 @@
+"""The one owner of a post's lifecycle: publish, withdraw, revise.
+
+New posts, moderators' decisions, flags, author edits and resubmissions all go through
+these, so counters move in one place, a post leaving view has one event shape, and an
+edited body meets the same gate as a new one. Each step runs inside the caller's
+``outbox.atomic()`` transaction; the work that must not hold SQLite's write lock (the gate's
+queries, rendering) happens before, in ``prepare_revision``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from tortoise.expressions import F
+
+from forum import events, outbox
+from forum.errors import ValidationFailed
+from forum.events import Withdrawal
+from forum.gate import Gatekeeper, Verdict
+from forum.i18n import gettext as _
+from forum.models import Board, Post, PostKind, PostRevision, PostStatus, Thread, User
+from forum.permissions import Actor
+from forum.render import render_markdown
+
+__all__ = [
+    "MAX_BODY",
+    "Revision",
+    "check_body",
+    "prepare_revision",
+    "publish",
+    "revise",
+    "withdraw",
+]
+
+MAX_BODY = 20_000
+
+_THREAD_COUNTERS = (
+    "UPDATE threads SET post_count = post_count + 1, last_post_at = {0} WHERE id = {1}"
+)
+_USER_COUNTERS = "UPDATE users SET published_posts = published_posts + 1 WHERE id = {0}"
+_BOTH_COUNTERS = f"WITH t AS ({_THREAD_COUNTERS}) {_USER_COUNTERS.format('$3')}".format("$1", "$2")
+
+# Where each reason for leaving view puts the post: hidden and sent-back posts stay
+# visible to their author and moderators as pending.
+_WITHDRAWN_STATUS = {
+    Withdrawal.DELETED: PostStatus.DELETED,
+    Withdrawal.HIDDEN: PostStatus.PENDING,
+    Withdrawal.REJECTED: PostStatus.REJECTED,
+    Withdrawal.REVISION: PostStatus.PENDING,
+}
+
+
+def check_body(body: str, *, kind: str, anonymous: bool) -> dict[str, str]:
+    """Field errors of a post's body, kind and anonymity; empty when it may be written."""
+    errors: dict[str, str] = {}
+    if not body.strip():
+        errors["body"] = _("本文を入力してください。")
+    elif len(body) > MAX_BODY:
+        errors["body"] = _("本文は20000文字以内で入力してください。")
+    if kind not in {k.value for k in PostKind}:
+        errors["kind"] = _("種類は post か question です。")
+    if anonymous and kind != PostKind.QUESTION.value:
+        errors["anonymous"] = _("匿名にできるのは質問だけです。")
+    return errors
+
+
+async def _count(tx: outbox.Tx, thread_id: int, user_id: int | None, now: datetime) -> None:
+    """Plain SQL: this runs for every post, inside the transaction. PostgreSQL takes both
+    updates in one statement (a data-modifying CTE); SQLite needs two."""
+    if tx.conn.capabilities.dialect == "postgres":
+        if user_id is None:
+            await tx.conn.execute_query(_THREAD_COUNTERS.format("$1", "$2"), [now, thread_id])
+        else:
+            await tx.conn.execute_query(_BOTH_COUNTERS, [now, thread_id, user_id])
+        return
+    await tx.conn.execute_query(_THREAD_COUNTERS.format("?", "?"), [now, thread_id])
+    if user_id is not None:
+        await tx.conn.execute_query(_USER_COUNTERS.format("?"), [user_id])
+
+
+async def publish(
+    tx: outbox.Tx,
+    post: Post,
+    thread: Thread,
+    board: Board,
+    *,
+    count_author: bool,
+    now: datetime | None = None,
+) -> None:
+    """Bring a post into public view: its status, the counters, and the events.
+
+    ``count_author`` is False for a post that was public before (a hidden post approved
+    back): the author's count of published posts only ever counts a post once. A thread
+    whose first visible post this is appears on its board with the seq the outbox gave.
+    """
+    now = now or datetime.now(UTC)
+    if post.status is not PostStatus.PUBLISHED:
+        post.status = PostStatus.PUBLISHED
+        await post.save(update_fields=["status"], using_db=tx.conn)
+    author_id: int = post.author_id  # type: ignore[attr-defined]
+    await _count(tx, thread.id, author_id if count_author else None, now)
+    first = thread.post_count == 0
+    thread.post_count += 1
+    thread.last_post_at = now
+    tx.emit(events.post_created(post))
+    if first:
+        # Until now only the thread's author and moderators could see the thread.
+        await tx.flush()
+        seq = tx.seq_of(events.thread_channel(thread.id)) or 0
+        tx.emit(events.thread_created(thread, board.slug, seq=seq))
+
+
+async def withdraw(tx: outbox.Tx, post: Post, thread: Thread, reason: Withdrawal) -> bool:
+    """Take a post out of public view; False if its status changed under us meanwhile.
+
+    The update is conditional on the status the caller saw, so two withdrawals at once
+    (a flag hiding it while its author deletes it) move the thread's counter once.
+    """
+    was_published = post.status is PostStatus.PUBLISHED
+    status = _WITHDRAWN_STATUS[reason]
+    changes: dict[str, object] = {"status": status}
+    if status is PostStatus.DELETED:
+        changes["deleted_at"] = datetime.now(UTC)
+    changed = await Post.filter(id=post.id, status=post.status).using_db(tx.conn).update(**changes)
+    if changed != 1:
+        return False
+    post.update_from_dict(changes)
+    if was_published:
+        await Thread.filter(id=thread.id).using_db(tx.conn).update(post_count=F("post_count") - 1)
+        thread.post_count -= 1
+        tx.emit(events.post_removed(post, reason))
+    if status is PostStatus.PENDING:
+        # Hidden or sent back, it waits again: its author's channel carries the status of
+        # their own waiting posts.
+        tx.emit(events.post_pending(post, post.author))
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """A new body checked, screened and rendered, ready for ``revise`` to write."""
+
+    body: str
+    html: str
+    verdict: Verdict
+
+
+async def prepare_revision(
+    actor: Actor, post: Post, thread: Thread, board: Board, body: str, *, gate: Gatekeeper
+) -> Revision:
+    """Outside the transaction: the same checks and gate a new post meets, and the rendering.
+
+    The gate refuses blocked words by raising; its other findings (links from new
+    accounts, duplicates, bursts, watched words) are in the verdict for the caller to act on.
+    """
+    errors = check_body(body, kind=post.kind.value, anonymous=post.anonymous)
+    if errors:
+        raise ValidationFailed(_("入力内容を確認してください。"), fields=errors)
+    verdict = await gate.review(actor, board, thread, body, kind=post.kind.value, editing=post)
+    return Revision(body, render_markdown(body), verdict)
+
+
+async def revise(
+    tx: outbox.Tx, editor: User, post: Post, revision: Revision, *, now: datetime | None = None
+) -> bool:
+    """Keep the old body as a revision and put the new one in; False if nothing changed."""
+    if revision.body == post.body:
+        return False
+    await PostRevision.create(
+        post_id=post.id, editor_id=editor.id, body=post.body, using_db=tx.conn
+    )
+    post.body, post.html, post.edited_at = revision.body, revision.html, now or datetime.now(UTC)
+    await post.save(update_fields=["body", "html", "edited_at"], using_db=tx.conn)
+    if post.status is PostStatus.PUBLISHED:
+        tx.emit(events.post_updated(post))
+    return True

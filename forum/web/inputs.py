@@ -1,0 +1,107 @@
+"""JSON bodies parsed into the typed inputs the domain actions take.
+
+The web layer checks a value's JSON type (a string, a boolean, an integer) and gathers every
+wrong one into one 422; the actions check what the values mean.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from forum.boards import BoardFields
+from forum.errors import ValidationFailed
+from forum.i18n import gettext as _
+from forum.threads import THREAD_FLAGS, NewThread, ThreadChanges
+
+__all__ = ["Fields", "board_fields", "integers", "new_thread", "thread_changes", "unknown"]
+
+
+class Fields:
+    """Reads optional fields of a JSON object, collecting a message for each wrong type."""
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self.data = data
+        self.errors: dict[str, str] = {}
+
+    def text(self, name: str, message: str | None = None) -> str | None:
+        value = self.data.get(name)
+        if value is None or isinstance(value, str):
+            return value
+        self.errors[name] = message or _("文字列で指定してください。")
+        return None
+
+    def flag(self, name: str, message: str | None = None) -> bool | None:
+        value = self.data.get(name)
+        if value is None or isinstance(value, bool):
+            return value
+        self.errors[name] = message or _("true か false です。")
+        return None
+
+    def integer(self, name: str, message: str | None = None) -> int | None:
+        value = self.data.get(name)
+        if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+            return value
+        self.errors[name] = message or _("整数で指定してください。")
+        return None
+
+    def only(self, allowed: Iterable[str]) -> None:
+        """Refuse fields that cannot be changed, rather than ignore them silently."""
+        for name in sorted(set(self.data) - set(allowed)):
+            self.errors[name] = _("この項目は変更できません。")
+
+    def check(self) -> None:
+        if self.errors:
+            raise ValidationFailed(_("入力内容を確認してください。"), fields=self.errors)
+
+
+def integers(data: Mapping[str, Any], names: Iterable[str], message: str) -> dict[str, int | None]:
+    """Optional integer fields; the names of any other fields are left to the action to refuse,
+    which judges them together with the values."""
+    fields = Fields(data)
+    found = {name: fields.integer(name, message) for name in names}
+    fields.check()
+    return found
+
+
+def unknown(data: Mapping[str, Any], names: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted(set(data) - set(names)))
+
+
+def board_fields(data: Mapping[str, Any]) -> BoardFields:
+    fields = Fields(data)
+    slug_message = _("スラッグは半角英小文字・数字・ハイフンで40文字以内です。")
+    parsed = BoardFields(
+        slug=fields.text("slug", slug_message),
+        title=fields.text("title", _("タイトルは1〜100文字で入力してください。")),
+        description=fields.text("description", _("説明は2000文字以内で入力してください。")),
+        moderation=fields.text(
+            "moderation",
+            _("モデレーション方式は open / premoderated / first_posts のいずれかです。"),
+        ),
+        private=fields.flag("private", _("非公開設定は true か false です。")),
+        position=fields.integer("position", _("表示順は整数です。")),
+    )
+    fields.check()
+    return parsed
+
+
+def new_thread(data: Mapping[str, Any], *, body: str) -> NewThread:
+    """A title of the wrong type reads as empty: the action then names the title's rule."""
+    title = data.get("title")
+    return NewThread(title=title if isinstance(title, str) else "", body=body)
+
+
+def thread_changes(data: Mapping[str, Any]) -> ThreadChanges:
+    fields = Fields(data)
+    fields.only({*THREAD_FLAGS, "title"})
+    title = fields.text("title", _("タイトルは1〜120文字で入力してください。"))
+    parsed = ThreadChanges(
+        title=title,
+        pinned=fields.flag("pinned"),
+        locked=fields.flag("locked"),
+        featured=fields.flag("featured"),
+        live=fields.flag("live"),
+    )
+    fields.check()
+    return parsed
