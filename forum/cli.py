@@ -56,6 +56,9 @@ async def _migrate(settings: Settings) -> None:
 
 
 async def _with_db(settings: Settings, work: str, args: argparse.Namespace) -> int:
+    from forum import accounts
+
+    accounts.use_password_hasher(settings.password_hasher)
     await Tortoise.init(config=settings.tortoise_config())
     try:
         if work == "createuser":

@@ -14,6 +14,7 @@ import asyncpg
 import httpx2
 import pytest
 from starlette.applications import Starlette
+from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from forum import accounts
@@ -93,7 +94,19 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         secret_key="test-secret-key",
         data_dir=tmp_path,
         allowed_origins=frozenset({"http://127.0.0.1:8000", "http://testserver"}),
+        password_hasher="fast",
     )
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[None]:
+    """The migrated database alone, for domain tests that need no app, broker or HTTP."""
+    accounts.use_password_hasher(settings.password_hasher)
+    await Tortoise.init(config=settings.tortoise_config())
+    try:
+        yield
+    finally:
+        await Tortoise.close_connections()
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ def koryu(
         "KORYU_DATABASE_URL": f"sqlite://{tmp_path / 'cli.sqlite3'}",
         "KORYU_DATA_DIR": str(tmp_path / "var"),
         "KORYU_SECRET_KEY": "cli-test",
+        "KORYU_PASSWORD_HASHER": "fast",
         **env,
     }
     return subprocess.run(
