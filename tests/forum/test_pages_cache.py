@@ -14,8 +14,7 @@ from starlette.applications import Starlette
 from forum.models import User
 from forum.web import pagecache, pages
 from tests.conftest import Member
-from tests.forum.test_pages import log_in, new_board, new_thread, token_in
-from tests.forum.test_pages_thread import question, reply
+from tests.forum.support import log_in, new_board, new_thread, question, reply, token_in
 
 
 @pytest.fixture
