@@ -714,7 +714,9 @@ def test_every_message_of_the_pages_has_an_english_translation() -> None:
     ):
         msgid = message[0] if isinstance(message, tuple) else message
         entry = english.get(msgid)
-        if entry is None or not all(entry.string if entry.pluralizable else [entry.string]):
+        string = entry.string if entry is not None else ""
+        strings = string if isinstance(string, list | tuple) else [string]
+        if not all(strings):
             untranslated.add(f"{filename}: {msgid}")
     assert not untranslated, "run pybabel extract and translate:\n" + "\n".join(
         sorted(untranslated)
