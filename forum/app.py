@@ -18,7 +18,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from tortoise.contrib.starlette import RegisterTortoise
 
-from forum import outbox
+from forum import accounts, outbox
 from forum import web as forum_web
 from forum.channels import ChannelAccess, ForumHub
 from forum.config import Settings
@@ -43,6 +43,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = None) -> Starlette:
     settings = settings or Settings.from_env()
+    accounts.use_password_hasher(settings.password_hasher)
 
     access = ChannelAccess()
     hub = ForumHub(create_broker(settings.realtime_broker_url), access)

@@ -137,6 +137,10 @@ async def _with_db(settings: Settings, work: str, args: argparse.Namespace) -> i
     problem = await _unusable_setting(settings)
     if problem:
         return _refuse(problem)
+
+    from forum import accounts
+
+    accounts.use_password_hasher(settings.password_hasher)
     await Tortoise.init(config=settings.tortoise_config())
     try:
         if work == "createuser":

@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 
 __all__ = [
+    "PASSWORD_HASHERS",
     "ConfigError",
     "Settings",
     "broker_url_with_channel",
@@ -22,6 +23,9 @@ __all__ = [
 log = logging.getLogger("koryu.config")
 
 DEFAULT_DATABASE_URL = "sqlite://var/koryu.sqlite3"
+# "argon2": argon2id at production cost. "fast": argon2id at the least cost argon2 allows,
+# so a test suite that makes hundreds of accounts does not spend its time hashing.
+PASSWORD_HASHERS = ("argon2", "fast")
 
 
 class ConfigError(Exception):
@@ -131,6 +135,19 @@ class Settings:
     event_retention_days: int = 30
     secure_cookies: bool = False
     ws_connections_per_ip: int = 50
+    password_hasher: str = "argon2"  # noqa: S105 (a hasher's name, not a password)
+
+    def __post_init__(self) -> None:
+        if self.password_hasher not in PASSWORD_HASHERS:
+            raise ConfigError(
+                f"KORYU_PASSWORD_HASHER must be one of {', '.join(PASSWORD_HASHERS)}, "
+                f"not {self.password_hasher!r}"
+            )
+        if self.production and self.password_hasher == "fast":  # noqa: S105
+            raise ConfigError(
+                "KORYU_PASSWORD_HASHER=fast is for test suites only and is refused "
+                "when KORYU_ENV=production"
+            )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -166,6 +183,7 @@ class Settings:
             event_retention_days=_int(env, "KORYU_EVENT_RETENTION_DAYS", 30),
             secure_cookies=_bool(env, "KORYU_SECURE_COOKIES", site_url.startswith("https:")),
             ws_connections_per_ip=_positive(env, "KORYU_WS_CONNECTIONS_PER_IP", 50),
+            password_hasher=env.get("KORYU_PASSWORD_HASHER", "argon2").strip().lower() or "argon2",
         )
 
     def tortoise_config(self) -> dict[str, object]:

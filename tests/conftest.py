@@ -7,6 +7,7 @@ import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from graphlib import TopologicalSorter
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import asyncpg
 import httpx2
 import pytest
 from starlette.applications import Starlette
+from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from forum import accounts
@@ -35,16 +37,49 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-async def _truncate_postgres(url: str) -> None:
-    conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
-    try:
-        tables = await conn.fetch(
+async def _emptying_script(conn: asyncpg.Connection) -> str:
+    tables = [
+        row["tablename"]
+        for row in await conn.fetch(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
             "AND tablename NOT LIKE 'tortoise%'"
         )
-        if tables:
-            names = ", ".join(f'"{t["tablename"]}"' for t in tables)
-            await conn.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    ]
+    edges = await conn.fetch(
+        "SELECT child.relname AS child, parent.relname AS parent FROM pg_constraint k "
+        "JOIN pg_class child ON child.oid = k.conrelid "
+        "JOIN pg_class parent ON parent.oid = k.confrelid WHERE k.contype = 'f'"
+    )
+    # A table is emptied after every table that refers to it, so no foreign key objects.
+    referrers: dict[str, set[str]] = {table: set() for table in tables}
+    for edge in edges:
+        if edge["parent"] in referrers and edge["child"] != edge["parent"]:
+            referrers[edge["parent"]].add(edge["child"])
+    deletes = [f'DELETE FROM "{t}"' for t in TopologicalSorter(referrers).static_order()]  # noqa: S608
+    # setval, not ALTER SEQUENCE … RESTART (four times slower); only sequences in use.
+    restart = (
+        "SELECT setval(format('%I', sequencename)::regclass, start_value, false) "
+        "FROM pg_sequences WHERE schemaname = 'public' AND sequencename NOT LIKE 'tortoise%' "
+        "AND last_value IS NOT NULL"
+    )
+    return "; ".join([*deletes, restart])
+
+
+_EMPTYING_SCRIPTS: dict[str, str] = {}
+
+
+async def _empty_postgres(url: str) -> None:
+    """Delete every row and restart every sequence, as TRUNCATE … RESTART IDENTITY would.
+
+    TRUNCATE gives each table new files: about 300 ms a test for our nineteen tables,
+    where deleting the few rows a test wrote takes milliseconds.
+    """
+    conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+    try:
+        if url not in _EMPTYING_SCRIPTS:
+            _EMPTYING_SCRIPTS[url] = await _emptying_script(conn)
+        # One simple-protocol call: the statements run as one transaction.
+        await conn.execute(_EMPTYING_SCRIPTS[url])
     finally:
         await conn.close()
 
@@ -82,7 +117,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         shutil.copyfile(template, path)
         return f"sqlite://{path}"
     url: str = request.getfixturevalue("postgres_migrated")
-    asyncio.run(_truncate_postgres(url))
+    asyncio.run(_empty_postgres(url))
     return url
 
 
@@ -93,7 +128,19 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         secret_key="test-secret-key",
         data_dir=tmp_path,
         allowed_origins=frozenset({"http://127.0.0.1:8000", "http://testserver"}),
+        password_hasher="fast",
     )
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[None]:
+    """The migrated database alone, for domain tests that need no app, broker or HTTP."""
+    accounts.use_password_hasher(settings.password_hasher)
+    await Tortoise.init(config=settings.tortoise_config())
+    try:
+        yield
+    finally:
+        await Tortoise.close_connections()
 
 
 @pytest.fixture

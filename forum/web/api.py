@@ -13,7 +13,7 @@ from forum import accounts, boards, posts, threads
 from forum.config import Settings
 from forum.errors import BadRequest, Forbidden, NotFound, ValidationFailed
 from forum.i18n import gettext as _
-from forum.models import ApiToken, User
+from forum.models import ApiToken
 from forum.resources import board_resource, iso, user_resource
 from forum.web import inputs
 from forum.web.common import (

@@ -120,6 +120,7 @@ def koryu_env(database_url: str, broker_url: str, port: int, data_dir: Path) -> 
         KORYU_ALLOWED_ORIGINS=ORIGIN,
         KORYU_DATA_DIR=str(data_dir),
         KORYU_POSTS_PER_MINUTE="1000",
+        KORYU_PASSWORD_HASHER="fast",
         PYTHONUNBUFFERED="1",
     )
     return env

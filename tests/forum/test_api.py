@@ -19,7 +19,8 @@ async def new_board(
     body = {"slug": slug, "title": "関係人口の創出・拡大", "description": "説明", **extra}
     response = await client.post("/api/v1/boards", json=body, headers=admin.headers)
     assert response.status_code == 201, response.text
-    return response.json()
+    created: dict[str, Any] = response.json()
+    return created
 
 
 async def new_thread(
@@ -34,7 +35,8 @@ async def new_thread(
         headers=member.headers,
     )
     assert response.status_code == 201, response.text
-    return response.json()
+    created: dict[str, Any] = response.json()
+    return created
 
 
 def error_code(response: httpx2.Response) -> str:

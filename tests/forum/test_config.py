@@ -66,3 +66,26 @@ def test_websocket_connections_per_address_default_to_50_and_must_be_positive(
     assert Settings.from_env({**env, "KORYU_WS_CONNECTIONS_PER_IP": "8"}).ws_connections_per_ip == 8
     with pytest.raises(ConfigError, match="KORYU_WS_CONNECTIONS_PER_IP must be at least 1"):
         Settings.from_env({**env, "KORYU_WS_CONNECTIONS_PER_IP": "0"})
+
+
+def test_the_password_hasher_is_full_cost_argon2_unless_set(tmp_path: Path) -> None:
+    env = {"KORYU_DATA_DIR": str(tmp_path), "KORYU_SECRET_KEY": "k"}
+    assert Settings().password_hasher == "argon2"
+    assert Settings.from_env(env).password_hasher == "argon2"
+    assert Settings.from_env({**env, "KORYU_PASSWORD_HASHER": "Fast "}).password_hasher == "fast"
+    with pytest.raises(ConfigError, match="KORYU_PASSWORD_HASHER must be one of argon2, fast"):
+        Settings.from_env({**env, "KORYU_PASSWORD_HASHER": "md5"})
+
+
+def test_production_refuses_the_fast_password_hasher(tmp_path: Path) -> None:
+    env = {
+        "KORYU_ENV": "production",
+        "KORYU_DATA_DIR": str(tmp_path),
+        "KORYU_SECRET_KEY": "k",
+        "KORYU_PASSWORD_HASHER": "fast",
+    }
+    with pytest.raises(ConfigError, match="refused when KORYU_ENV=production"):
+        Settings.from_env(env)
+    with pytest.raises(ConfigError, match="KORYU_PASSWORD_HASHER=fast"):
+        Settings(production=True, password_hasher="fast")
+    assert Settings.from_env({**env, "KORYU_PASSWORD_HASHER": "argon2"}).production

@@ -18,7 +18,7 @@ from forum.config import ConfigError, Settings
 from forum.errors import NotAuthenticated, ValidationFailed
 from forum.models import ApiToken, LoginSession, Role, User
 from tests.conftest import PASSWORD, Member, make_member, make_user
-from tests.forum.test_pages import log_in, token_for
+from tests.forum.support import log_in, token_for
 
 pytestmark = pytest.mark.asyncio
 

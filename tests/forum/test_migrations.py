@@ -53,5 +53,6 @@ async def test_no_model_change_is_missing_a_migration(database_url: str) -> None
     config = tortoise_config(database_url)
     apps = {label: dict(app) for label, app in config["apps"].items()}  # type: ignore[attr-defined]
     async with tortoise_cli_context(config) as ctx:
+        assert ctx.apps is not None
         writers = await MigrationAutodetector(ctx.apps, apps).changes()
     assert [w.name for w in writers] == []

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx2
 import pytest
@@ -21,65 +19,7 @@ from forum.models import Board, Post, PostStatus, Role, Thread, User
 from forum.outbox import Tx
 from forum.permissions import Actor
 from tests.conftest import PASSWORD, Member, make_member, make_user
-
-META_TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
-
-
-def token_in(page: httpx2.Response) -> str:
-    match = META_TOKEN.search(page.text)
-    assert match and match.group(1), "the page has no csrf-token meta tag"
-    return match.group(1)
-
-
-def h1_of(page: httpx2.Response) -> str:
-    match = re.search(r"<h1[^>]*>(.*?)</h1>", page.text, re.S)
-    assert match, "the page has no h1"
-    return html.unescape(re.sub(r"<[^>]+>", "", match.group(1))).strip()
-
-
-async def token_for(client: httpx2.AsyncClient, path: str = "/") -> str:
-    page = await client.get(path)
-    assert page.status_code == 200, page.text
-    return token_in(page)
-
-
-async def log_in(client: httpx2.AsyncClient, username: str, password: str = PASSWORD) -> None:
-    token = await token_for(client, "/login")
-    response = await client.post(
-        "/login", data={"username": username, "password": password, "csrf_token": token}
-    )
-    assert response.status_code == 303, response.text
-    assert "koryu_session" in client.cookies
-
-
-async def new_board(
-    client: httpx2.AsyncClient, admin: Member, slug: str = "kankei", **extra: Any
-) -> dict[str, Any]:
-    body = {
-        "slug": slug,
-        "title": "関係人口の創出・拡大",
-        "description": "移住の手前の関わり方",
-        **extra,
-    }
-    response = await client.post("/api/v1/boards", json=body, headers=admin.headers)
-    assert response.status_code == 201, response.text
-    return response.json()  # type: ignore[no-any-return]
-
-
-async def new_thread(
-    client: httpx2.AsyncClient,
-    member: Member,
-    slug: str = "kankei",
-    title: str = "ふるさと納税の活用",
-    body: str = "寄附者と**継続的な関係**をつくるには？",
-) -> dict[str, Any]:
-    response = await client.post(
-        f"/api/v1/boards/{slug}/threads",
-        json={"title": title, "body": body},
-        headers=member.headers,
-    )
-    assert response.status_code == 201, response.text
-    return response.json()["thread"]  # type: ignore[no-any-return]
+from tests.forum.support import h1_of, log_in, new_board, new_thread, token_for, token_in
 
 
 class HoldEverything:
@@ -812,7 +752,9 @@ def test_every_message_of_the_pages_has_an_english_translation() -> None:
     ):
         msgid = message[0] if isinstance(message, tuple) else message
         entry = english.get(msgid)
-        if entry is None or not all(entry.string if entry.pluralizable else [entry.string]):
+        string = entry.string if entry is not None else ""
+        strings = string if isinstance(string, list | tuple) else [string]
+        if not all(strings):
             untranslated.add(f"{filename}: {msgid}")
     assert not untranslated, "run pybabel extract and translate:\n" + "\n".join(
         sorted(untranslated)

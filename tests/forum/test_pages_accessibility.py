@@ -13,7 +13,7 @@ from forum import boards, posts
 from forum.gate import OpenGate
 from forum.models import Board, Notification, NotificationKind, Post, Thread
 from tests.conftest import Member
-from tests.forum.test_pages import log_in, new_board, new_thread
+from tests.forum.support import log_in, new_board, new_thread
 
 STYLE = Path(__file__).parents[2] / "forum/static/style.css"
 LABELLED_BY_ATTRIBUTE = ("aria-label", "aria-labelledby")

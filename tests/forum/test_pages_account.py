@@ -9,7 +9,7 @@ from forum import accounts
 from forum.errors import ValidationFailed
 from forum.models import Notification, NotificationKind, Post, Role, User
 from tests.conftest import Member, make_member
-from tests.forum.test_pages import h1_of, log_in, new_board, new_thread, token_for, token_in
+from tests.forum.support import h1_of, log_in, new_board, new_thread, token_for, token_in
 
 # --- update_profile -------------------------------------------------------------------------
 

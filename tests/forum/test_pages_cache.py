@@ -12,10 +12,9 @@ import pytest
 from starlette.applications import Starlette
 
 from forum.models import User
-from forum.web import pagecache, pages
+from forum.web import pagecache, pages, templating
 from tests.conftest import Member
-from tests.forum.test_pages import log_in, new_board, new_thread, token_in
-from tests.forum.test_pages_thread import question, reply
+from tests.forum.support import log_in, new_board, new_thread, question, reply, token_in
 
 
 @pytest.fixture
@@ -30,7 +29,7 @@ async def visitor(app: Starlette) -> AsyncIterator[httpx2.AsyncClient]:
 def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The page names rendered for the anonymous cache, in order."""
     calls: list[str] = []
-    original = pages.render_html
+    original = templating.render_html
 
     def counting(request: Any, name: str, context: dict[str, Any] | None = None) -> str:
         calls.append(name)

@@ -6,30 +6,9 @@ import re
 
 import httpx2
 
-from forum import boards, posts
-from forum.gate import OpenGate
-from forum.models import Board, Post, PostKind, PostStatus, Thread, Vote
+from forum.models import Post, PostStatus, Vote
 from tests.conftest import Member, make_member
-from tests.forum.test_pages import log_in, new_board, new_thread, token_in
-
-
-async def reply(client: httpx2.AsyncClient, member: Member, thread_id: int, body: str) -> str:
-    response = await client.post(
-        f"/api/v1/threads/{thread_id}/posts", json={"body": body}, headers=member.headers
-    )
-    assert response.status_code == 201, response.text
-    return str(response.json()["status"])
-
-
-async def question(thread_id: int, asker: Member, body: str = "財源はどう確保しましたか？") -> Post:
-    """A published question, as the live thread's form would post it past the moderators."""
-    thread = await Thread.get(id=thread_id)
-    board = await Board.get(id=thread.board_id)  # type: ignore[attr-defined]
-    actor = await boards.load_actor(asker.user)
-    draft = posts.Draft(body=body, kind=PostKind.QUESTION.value)
-    posted = await posts.create_post(actor, thread, board, draft, gate=OpenGate())
-    return await Post.get(id=posted.post_id)
-
+from tests.forum.support import log_in, new_board, new_thread, question, reply, token_in
 
 # --- paging ---------------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import POSTGRES_URL, REDIS_URL, _truncate_postgres
+from tests.conftest import POSTGRES_URL, REDIS_URL, _empty_postgres
 from tests.forum.scaleout_support import (
     Follower,
     RedisServer,
@@ -56,7 +56,7 @@ def redis_server_binary() -> str:
 @pytest.fixture
 async def shared_db(postgres_migrated: str, tmp_path: Path) -> str:
     """The run's PostgreSQL database, emptied, with an admin the processes share."""
-    await _truncate_postgres(postgres_migrated)
+    await _empty_postgres(postgres_migrated)
     await asyncio.to_thread(createuser, postgres_migrated, tmp_path)
     return postgres_migrated
 

@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 from tortoise import connections
 from tortoise.backends.base.client import TransactionalDBClient
 
-from forum import lifecycle, outbox, posts, threads
+from forum import lifecycle, outbox, posts, render, threads
 from forum.errors import NotFound
 from forum.events import Name, Outgoing
 from forum.models import Board, BoardRole, OutboxEvent, Role, Thread, User
@@ -93,7 +93,7 @@ async def test_markdown_is_rendered_outside_the_transaction(
     client: httpx2.AsyncClient, admin: Member, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[bool] = []
-    real = posts.render_markdown
+    real = render.render_markdown
 
     def spy(source: str) -> str:
         seen.append(isinstance(connections.get("default"), TransactionalDBClient))
