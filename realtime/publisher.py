@@ -62,7 +62,7 @@ class Publisher:
         self._publish_problem: str | None = None
         self._check_problem: str | None = None
         self._degraded_since: float | None = None
-        self._late = 0  # events sent after the broker had failed them once
+        self._late = 0  # events that were queued when the broker took them again
         self._dropped = 0  # events the full queue gave up during this outage
         self.dropped_total = 0
 
@@ -132,12 +132,13 @@ class Publisher:
             else:
                 failure = None
             if failure is None:
-                if self._queue and self._queue[0] is event:
-                    self._queue.popleft()
                 if self._publish_problem is not None:
-                    self._late += 1
+                    # This event and every one queued behind it waited for the broker.
+                    self._late = len(self._queue)
                     self._publish_problem = None
                     self._changed(loop.time())
+                if self._queue and self._queue[0] is event:
+                    self._queue.popleft()
                 delay = self.min_backoff
                 continue
             if self._publish_problem is None:
@@ -176,7 +177,7 @@ class Publisher:
             logger.warning("realtime broker degraded: %s", problem)
         elif problem is None and self._degraded_since is not None:
             logger.warning(
-                "realtime broker recovered after %.1f s: %d events sent late, %d dropped",
+                "realtime broker recovered after %.1f s: %d events held back, %d dropped",
                 now - self._degraded_since,
                 self._late,
                 self._dropped,
