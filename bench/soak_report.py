@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bench.soak import CONVERGE_SECONDS, RSS_BOUND_MB, RSS_SLOPE_MB_PER_MIN
+from bench.soak import CONVERGE_SECONDS, RSS_BOUND_MB, RSS_MIN_MINUTES, RSS_SLOPE_MB_PER_MIN
 
 __all__ = ["BEGIN", "END", "render", "write_docs"]
 
@@ -87,7 +87,13 @@ def render(result: dict[str, Any], meta: dict[str, Any]) -> str:
         f"RSS of `a` (never killed) over the last half: slope "
         f"{'–' if slope is None else f'{slope:.3f}'} MB/min, growth "
         f"{'–' if growth is None else f'{growth:.1f}'} MB (bound: {RSS_SLOPE_MB_PER_MIN} MB/min, "
-        f"or at most {RSS_BOUND_MB} MB in all); convergence limit {CONVERGE_SECONDS:.0f} s.",
+        f"or at most {RSS_BOUND_MB} MB in all"
+        + (
+            ")"
+            if rss.get("judged", True)
+            else f"; not judged: runs shorter than {RSS_MIN_MINUTES:.0f} min)"
+        )
+        + f"; convergence limit {CONVERGE_SECONDS:.0f} s.",
     ]
     return "\n".join(lines) + "\n"
 

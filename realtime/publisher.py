@@ -82,6 +82,13 @@ class Publisher:
     async def start(self) -> None:
         if self._sender is not None:
             raise RuntimeError("publisher is already running")
+        # Fresh primitives per start: a hub may be started again on another event loop.
+        self._wakeup, self._retry, self._empty = asyncio.Event(), asyncio.Event(), asyncio.Event()
+        if self._queue:
+            self._wakeup.set()
+        else:
+            self._empty.set()
+        self._publish_problem = self._check_problem = self._degraded_since = None
         self._sender = asyncio.create_task(self._send_forever(), name="koryu-publish")
         self._checker = asyncio.create_task(self._check_forever(), name="koryu-broker-check")
 

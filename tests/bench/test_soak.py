@@ -47,9 +47,15 @@ def test_rss_that_keeps_growing_over_the_last_half_fails_and_a_plateau_passes() 
 
     bad = rss_verdict(growing)
     assert not bad["ok"] and round(bad["slope_mb_per_min"], 3) == 1.0
-    assert rss_verdict(plateau) == {"slope_mb_per_min": 0.0, "growth_mb": 0.0, "ok": True}
-    short = rss_verdict(noisy_short)
-    assert short["growth_mb"] <= RSS_BOUND_MB and short["ok"]
+    assert rss_verdict(plateau) == {
+        "slope_mb_per_min": 0.0,
+        "growth_mb": 0.0,
+        "ok": True,
+        "judged": True,
+    }
+    assert rss_verdict(noisy_short)["growth_mb"] <= RSS_BOUND_MB
+    short_but_steep = [(float(m), (90 + 5 * m) * MB) for m in range(1, 4)]
+    assert rss_verdict(short_but_steep)["ok"] and not rss_verdict(short_but_steep)["judged"]
 
 
 def test_the_report_lands_in_its_own_section_and_replaces_the_previous_one(
@@ -99,7 +105,7 @@ def test_the_report_lands_in_its_own_section_and_replaces_the_previous_one(
                 "processes": {"soak-koryu-a": {"rss": 90 * MB, "fds": 40, "tasks": 9, "start": 1}},
             }
         ],
-        "rss": {"slope_mb_per_min": 0.0, "growth_mb": 0.0, "ok": True},
+        "rss": {"slope_mb_per_min": 0.0, "growth_mb": 0.0, "ok": True, "judged": False},
         "log_lines": {
             "Traceback": 0,
             "broker degraded": 2,
@@ -117,6 +123,7 @@ def test_the_report_lands_in_its_own_section_and_replaces_the_previous_one(
     text = docs.read_text()
     assert text.count(soak_report.BEGIN) == 1 and text.startswith("# Benchmarks\n\nintro\n")
     assert "**passed**" in text
+    assert "not judged: runs shorter than 20 min" in text
     assert "| redis-freeze | 40 | 10.0 | 20 | 0 | 10 | 25 | 30 | 1.25 | 0.4 |" in text
     assert "| 1 | 10 | 5 / 10 | 120 | 10 / 20 | 90.0 · 40 · 9 [1] | down |" in text
 
