@@ -146,6 +146,10 @@ class Publisher:
                     self._changed(loop.time())
                 if self._queue and self._queue[0] is event:
                     self._queue.popleft()
+                if self._dropped and self._degraded_since is None:
+                    # A broker that is up but slower than the posts: the queue overflowed.
+                    logger.warning("realtime broker: publish queue full, %d dropped", self._dropped)
+                    self._report_dropped()
                 delay = self.min_backoff
                 continue
             if self._publish_problem is None:
@@ -189,10 +193,14 @@ class Publisher:
                 self._late,
                 self._dropped,
             )
-            dropped, self._late, self._dropped = self._dropped, 0, 0
+            self._late = 0
             self._degraded_since = None
-            if dropped and self.on_dropped is not None:
-                try:
-                    self.on_dropped(dropped)
-                except Exception:
-                    logger.exception("on_dropped hook failed")
+            self._report_dropped()
+
+    def _report_dropped(self) -> None:
+        dropped, self._dropped = self._dropped, 0
+        if dropped and self.on_dropped is not None:
+            try:
+                self.on_dropped(dropped)
+            except Exception:
+                logger.exception("on_dropped hook failed")

@@ -245,6 +245,29 @@ async def test_stopping_sends_what_is_still_queued() -> None:
     await broker.disconnect()
 
 
+async def test_a_queue_that_overflows_while_the_broker_is_up_reports_what_it_dropped() -> None:
+    class Slow(MemoryBroker):
+        async def publish(self, event: Event) -> None:
+            await asyncio.sleep(0.02)
+            await super().publish(event)
+
+    broker = Slow()
+    await broker.connect()
+    dropped: list[int] = []
+    publisher = Publisher(broker, limit=2, on_dropped=dropped.append)
+    await publisher.start()
+    try:
+        for seq in range(1, 7):
+            publisher.offer(Event("thread:1", seq, "post.created", {}))
+
+        await eventually(lambda: publisher.pending == 0)
+        assert dropped == [4]  # offered before the sender ran: 1 to 4 gave way to 5 and 6
+        assert publisher.healthy
+    finally:
+        await publisher.stop()
+        await broker.disconnect()
+
+
 def test_the_publish_queue_must_be_bounded() -> None:
     with pytest.raises(ValueError, match="bounded"):
         Publisher(MemoryBroker(), limit=0)
