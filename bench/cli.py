@@ -1,4 +1,7 @@
-"""`python -m bench [--full] [--only fanout,write,page,scaleout]`: run, summarise, write docs."""
+"""`python -m bench [--full] [--only fanout,write,page,scaleout]`: run, summarise, write docs.
+
+`python -m bench --soak [--soak-minutes 60]` runs the soak instead (see bench/soak.py).
+"""
 
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ __all__ = ["main"]
 
 BENCHMARKS = ("fanout", "write", "page", "scaleout")
 PG_DATABASE = "koryu_bench"
+SOAK_DATABASE = "koryu_soak"  # its own, so a soak and the other benchmarks never collide
 
 
 def parser() -> argparse.ArgumentParser:
@@ -42,6 +46,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--docs", default=str(procs.ROOT / "docs" / "benchmarks.md"))
     p.add_argument("--no-docs", action="store_true", help="do not rewrite docs/benchmarks.md")
     p.add_argument("--keep", action="store_true", help="keep the work directory and its logs")
+    p.add_argument("--soak", action="store_true", help="run the soak (faults, hours) instead")
+    p.add_argument("--soak-minutes", type=float, default=60.0, help="soak length (default 60)")
+    p.add_argument("--soak-viewers", type=int, default=600, help="soak viewers (default 600)")
+    p.add_argument("--soak-posts-per-second", type=float, default=2.0)
+    p.add_argument("--soak-resumes-per-second", type=float, default=1.5)
     return p
 
 
@@ -73,6 +82,8 @@ def _redis_available(url: str) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.soak:
+        return _soak(args)
     only = {x.strip() for x in args.only.split(",") if x.strip()}
     unknown = only - set(BENCHMARKS)
     if unknown:
@@ -218,3 +229,79 @@ def _run_all(
             )
         else:
             raw["problems"].append("scale-out skipped: needs PostgreSQL and Redis on loopback")
+
+
+def _soak(args: argparse.Namespace) -> int:
+    from bench.soak import SoakOptions, run_soak
+
+    options = SoakOptions(
+        minutes=args.soak_minutes,
+        viewers=args.soak_viewers,
+        posts_per_second=args.soak_posts_per_second,
+        resumes_per_second=args.soak_resumes_per_second,
+    )
+    if options.minutes < 1 or options.viewers < 1 or options.posts_per_second <= 0:
+        parser().error("the soak needs at least 1 minute, 1 viewer and a positive post rate")
+    procs.install_signal_handlers()
+    server_cpus, load_cpus = procs.core_plan()
+    os.sched_setaffinity(0, load_cpus)
+    work = Path(tempfile.mkdtemp(prefix="koryu-soak-"))
+    started = time.monotonic()
+    meta: dict[str, Any] = {"started": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
+    pg_created = False
+    result: dict[str, Any] | None = None
+    try:
+        (work / "logs").mkdir()
+        if _pg_available(args.postgres):
+            database_url = site.create_pg_database(args.postgres, SOAK_DATABASE)
+            pg_created = True
+            meta["database"] = "PostgreSQL"
+        else:
+            database_url = f"sqlite://{work / 'koryu.sqlite3'}"
+            meta["database"] = "SQLite"
+        print(f"bench: soak of {options.minutes:g} min on {meta['database']}, in {work}")
+        site.prepare(database_url, work / "data", work / "logs")
+        seeder = site.start_koryu(
+            "seed", site.koryu_env(database_url, work / "data"), work / "logs", server_cpus
+        )
+        try:
+            seed = site.seed(seeder.base)
+        finally:
+            seeder.stop()
+        result = run_soak(
+            options=options,
+            seed=seed,
+            database_url=database_url,
+            work=work,
+            logs=work / "logs",
+            server_cpus=server_cpus,
+        )
+    except KeyboardInterrupt:
+        print("bench: interrupted, stopping every process it started", flush=True)
+        return 130
+    finally:
+        procs.stop_all()
+        if pg_created:
+            try:
+                site.drop_pg_database(args.postgres, SOAK_DATABASE)
+            except Exception as exc:
+                print(f"bench: could not drop {SOAK_DATABASE}: {exc}", flush=True)
+        if args.keep or result is None or result["problems"]:
+            print(f"bench: kept {work} (logs in {work / 'logs'})", flush=True)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    from bench import soak_report
+
+    meta["seconds"] = time.monotonic() - started
+    text = soak_report.render(result, meta)
+    results_dir = procs.ROOT / "bench" / "results"
+    results_dir.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    (results_dir / f"{stamp}-soak.json").write_bytes(
+        orjson.dumps({"meta": meta, "result": result}, option=orjson.OPT_INDENT_2)
+    )
+    print(text, flush=True)
+    if not args.no_docs:
+        soak_report.write_docs(Path(args.docs), text)
+        print(f"bench: soak results written to {args.docs}", flush=True)
+    return 0 if not result["problems"] else 1

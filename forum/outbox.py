@@ -30,7 +30,9 @@ log = logging.getLogger("koryu.outbox")
 
 
 class Publisher(Protocol):
-    async def publish(self, event: Event) -> None: ...
+    async def publish(self, event: Event) -> None:
+        """Hand a committed event on; must not wait on the broker (the hub only queues it)."""
+        ...
 
 
 _publisher: Publisher | None = None
@@ -147,6 +149,8 @@ async def atomic() -> AsyncIterator[Tx]:
 
 
 async def publish(events: Sequence[Event]) -> None:
+    # Runs on the request's path, after commit: the hub delivers locally and queues for the
+    # broker, so a down or frozen Redis never delays the response.
     if _publisher is None:
         return
     for event in events:

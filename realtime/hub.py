@@ -1,9 +1,12 @@
 """Local fan-out: channel -> connections, in seq order, without gaps or duplicates.
 
-The broker delivers every event once per process; the hub checks it against
-the channel's last seq, fills gaps from the database (a publish lost while
-Redis was down, or publishers racing each other), and hands the one encoded
-frame to each subscribed connection without awaiting any of them.
+An event committed in this process goes to its own viewers at once and to the broker
+through a bounded queue (`realtime.publisher`), so neither a request nor a local viewer
+ever waits on the broker. The broker delivers every event once per process, this
+process's own events a second time: the hub checks each against the channel's last seq
+(dropping what it has already delivered), fills gaps from the database (a publish lost
+while Redis was down, or publishers racing each other), and hands the one encoded frame
+to each subscribed connection without awaiting any of them.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import uuid
 from collections.abc import Callable, Coroutine, Iterable
 from typing import Any, Self
 
-from realtime.broker import Broker, BrokerUnavailable
+from realtime.broker import Broker
 from realtime.channel import Channel, by_seq
 from realtime.connection import Connection, Subscription, Transport
 from realtime.presence import PRESENCE_CHANNEL, PRESENCE_EVENT, Presence
@@ -25,6 +28,7 @@ from realtime.protocol import (
     encode_subscribed,
     websocket_text_frame,
 )
+from realtime.publisher import Publisher
 from realtime.rawsocket import RawSocket
 from realtime.types import (
     AuthoriseFn,
@@ -36,11 +40,16 @@ from realtime.types import (
     VisibleFn,
 )
 
-__all__ = ["Hub"]
+__all__ = ["RECHECK_CHANNEL", "Hub"]
 
 logger = logging.getLogger(__name__)
 
 _CLOSE_SERVICE_RESTART = 1012
+# A process whose full publish queue dropped events asks every other process, once the
+# broker is back, to look for them in the database. Like presence, no client can
+# subscribe to it (it fails the channel pattern).
+RECHECK_CHANNEL = "_recheck"
+_RECHECK_EVENT = "recheck"
 
 
 class Hub:
@@ -52,6 +61,10 @@ class Hub:
     at most once per `presence_interval` per channel. A connection is closed as too
     slow when `queue_size` frames wait for its writer or, on a raw socket, when
     more than `backlog_bytes` wait in its transport.
+
+    Events bound for the broker wait in a queue of at most `publish_limit`; the broker
+    counts as degraded when a publish fails or a health check (every `check_interval`
+    seconds) gets no answer within `check_timeout`.
     """
 
     def __init__(
@@ -67,6 +80,10 @@ class Hub:
         presence_ttl: float = 30.0,
         replay_timeout: float = 10.0,
         process_id: str | None = None,
+        publish_limit: int = 10_000,
+        publish_timeout: float = 2.0,
+        check_interval: float = 1.0,
+        check_timeout: float = 1.0,
     ) -> None:
         if queue_size < 1:
             raise ValueError("queue_size must be at least 1: the queue must be bounded")
@@ -78,7 +95,16 @@ class Hub:
         self.backlog_bytes = backlog_bytes
         self.presence_interval = presence_interval
         self.replay_timeout = replay_timeout
-        self._presence = Presence(process_id or uuid.uuid4().hex, ttl=presence_ttl)
+        self.process_id = process_id or uuid.uuid4().hex
+        self._presence = Presence(self.process_id, ttl=presence_ttl)
+        self._publisher = Publisher(
+            broker,
+            limit=publish_limit,
+            publish_timeout=publish_timeout,
+            check_interval=check_interval,
+            check_timeout=check_timeout,
+            on_dropped=self._ask_recheck,
+        )
         self._channels: dict[str, Channel] = {}
         self._connections: set[Connection] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -89,6 +115,7 @@ class Hub:
     async def start(self) -> None:
         self.broker.set_listener(self.dispatch, on_reconnect=self.recheck)
         await self.broker.connect()
+        await self._publisher.start()
         self._presence_task = asyncio.create_task(self._presence_loop(), name="koryu-presence")
 
     async def stop(self) -> None:
@@ -99,6 +126,7 @@ class Hub:
         farewell = self._presence.farewell(self._local_counts())
         if farewell is not None:
             await self._publish_quietly(farewell)
+        await self._publisher.stop()
         for conn in self._connections:
             conn.close(_CLOSE_SERVICE_RESTART, "server restarting")
         for task in self._tasks:
@@ -114,11 +142,20 @@ class Hub:
         await self.stop()
 
     async def publish(self, event: Event) -> None:
-        """Raises BrokerUnavailable; the event is committed, so callers may ignore it."""
-        await self.broker.publish(event)
+        """Deliver a committed event: to this process's viewers on the next turn of the
+        loop, to other processes through the publish queue. Never waits on the broker."""
+        asyncio.get_running_loop().call_soon(self.dispatch, event)
+        self._publisher.offer(event)
 
     async def healthy(self) -> bool:
-        return await self.broker.healthy()
+        """Whether the broker answered its last health check and takes publishes.
+        Answers from memory: a frozen broker does not hold up the caller."""
+        return self._publisher.healthy
+
+    @property
+    def broker_problem(self) -> str | None:
+        """Why the broker counts as degraded, or None."""
+        return self._publisher.problem
 
     def attach(
         self, transport: Transport, principal: Principal, *, raw: RawSocket | None = None
@@ -150,6 +187,10 @@ class Hub:
         if event.channel == PRESENCE_CHANNEL:
             if event.name == PRESENCE_EVENT:
                 self._presence.receive(event)
+            return
+        if event.channel == RECHECK_CHANNEL:
+            if event.name == _RECHECK_EVENT and event.data.get("p") != self.process_id:
+                self.recheck()
             return
         ch = self._channels.get(event.channel)
         if ch is not None:
@@ -320,9 +361,14 @@ class Hub:
                 logger.exception("presence tick failed")
 
     async def _publish_quietly(self, event: Event) -> bool:
-        try:
-            await self.broker.publish(event)
-        except BrokerUnavailable:
-            logger.info("presence not published: broker unavailable")
+        # Presence is news only while fresh: while the broker is degraded it waits for the
+        # next tick rather than crowding the queue of committed events.
+        if not self._publisher.healthy:
             return False
+        self._publisher.offer(event)
         return True
+
+    def _ask_recheck(self, dropped: int) -> None:
+        self._publisher.offer(
+            Event(RECHECK_CHANNEL, 0, _RECHECK_EVENT, {"p": self.process_id, "n": dropped})
+        )

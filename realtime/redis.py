@@ -2,7 +2,11 @@
 
 Redis pub/sub is at-most-once: whatever is published while a subscriber is
 disconnected is gone. The reader therefore reconnects with backoff and then
-calls `on_reconnect`, and the hub replays what it missed from the database.
+calls `on_reconnect`, and the hub replays what it missed from the database. It
+logs the loss and the return of its subscription once each, never each attempt.
+
+Publishes and health checks share one connection (the hub sends them from one task
+at a time), so an outage can never leave a process holding more sockets than before.
 
 The Redis channel is named in the URL's `channel` query parameter
 (`redis://host:6379/0?channel=koryu-prod`), which is taken out before the URL
@@ -105,7 +109,10 @@ class RedisBroker:
         # One quick retry lets publish survive a pooled socket that went stale
         # across a Redis restart, without stalling a request when Redis is down.
         self._client = Redis.from_url(
-            self._url, retry=Retry(ExponentialBackoff(cap=0.1, base=0.01), 1), **common
+            self._url,
+            retry=Retry(ExponentialBackoff(cap=0.1, base=0.01), 1),
+            single_connection_client=True,
+            **common,
         )
         # No silent retries on the subscriber: every lost subscription must
         # surface here so that on_reconnect runs.
@@ -166,6 +173,7 @@ class RedisBroker:
         return pubsub
 
     async def _read(self, pubsub: PubSub) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             try:
                 await self._pump(pubsub)
@@ -178,7 +186,9 @@ class RedisBroker:
             finally:
                 self._subscribed = False
                 await pubsub.aclose()  # type: ignore[no-untyped-call]
+            lost_at = loop.time()
             pubsub = await self._resubscribe()
+            logger.warning("redis subscription restored after %.1f s", loop.time() - lost_at)
             if self._on_reconnect is not None:
                 try:
                     self._on_reconnect()
@@ -194,26 +204,26 @@ class RedisBroker:
             try:
                 return await self._subscribe()
             except BrokerUnavailable as exc:
-                logger.info("redis still unavailable: %s", exc.__cause__)
+                logger.debug("redis still unavailable: %s", exc.__cause__)
 
     async def _pump(self, pubsub: PubSub) -> None:
         loop = asyncio.get_running_loop()
         last_heard = loop.time()
-        pinged = False
+        pinged: float | None = None
         while True:
             message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
             now = loop.time()
             if message is not None:
-                last_heard, pinged = now, False
+                last_heard, pinged = now, None
                 if message["type"] == "message":
                     self._deliver(message["data"])
-            elif now - last_heard > 3 * self._keepalive:
-                # A half-open TCP connection reads nothing forever; only a
-                # missing PONG tells it apart from a quiet channel.
-                raise RedisConnectionError("no reply from redis to keepalive ping")
-            elif now - last_heard > self._keepalive and not pinged:
+            elif pinged is not None and now - pinged > self._timeout:
+                # A half-open TCP connection or a frozen Redis reads nothing forever;
+                # only a missing PONG tells them apart from a quiet channel.
+                raise RedisConnectionError(f"no reply to keepalive ping within {self._timeout:g} s")
+            elif pinged is None and now - last_heard > self._keepalive:
                 await pubsub.ping()
-                pinged = True
+                pinged = now
 
     def _deliver(self, data: bytes) -> None:
         try:

@@ -171,7 +171,8 @@ class Koryu(Process):
         return cls(process.name, process.popen, process.log_path, process.log_file, port)
 
     async def ready(self, seconds: float = READY_SECONDS) -> None:
-        """Poll GET /healthz until it answers 200 (the database and the broker are up)."""
+        """Poll GET /healthz until it answers 200 "ok" (the database and the broker are up;
+        a process whose broker is down answers 200 "degraded")."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + seconds
         last = "no answer"
@@ -183,7 +184,7 @@ class Koryu(Process):
                     )
                 try:
                     response = await client.get("/healthz")
-                    if response.status_code == 200:
+                    if response.status_code == 200 and response.json()["status"] == "ok":
                         return
                     last = f"{response.status_code} {response.text}"
                 except httpx2.TransportError as exc:

@@ -157,7 +157,9 @@ async def test_posts_commit_while_redis_is_down_and_viewers_catch_up_after_it_re
                     for via in (via_a, via_b, via_a, via_b):
                         made.append(await via.post(tid, "Redis停止中の投稿"))
                 health = await via_b.client.get("/healthz")
-                assert (health.status_code, health.json()["broker"]) == (503, "unavailable")
+                # Degraded, not down: the process still serves and takes posts.
+                assert (health.status_code, health.json()["status"]) == (200, "degraded")
+                assert health.json()["broker"] == "unavailable"
 
                 await redis.start()
                 # Nothing more is published yet: only the resubscribed hubs, reading the
