@@ -149,14 +149,16 @@ class Connection:
         sub = self.subscriptions.get(event.channel)
         if sub is None or self.closing:
             return
+        if sub.buffer is not None:
+            # Flushed through here when the subscribe's replay ends, so a hold then
+            # keeps these in order ahead of what comes later.
+            sub.buffer.append(event)
+            if len(sub.buffer) > self.queue_size:
+                self.close(CLOSE_TOO_SLOW, "too slow")
+            return
         if self._holds:
             self._held.append(event)
             if len(self._held) > self.queue_size:
-                self.close(CLOSE_TOO_SLOW, "too slow")
-            return
-        if sub.buffer is not None:
-            sub.buffer.append(event)
-            if len(sub.buffer) > self.queue_size:
                 self.close(CLOSE_TOO_SLOW, "too slow")
             return
         if event.seq <= sub.last_seq:
