@@ -15,12 +15,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from pypika_tortoise.terms import Function as SqlFunction
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Function
-from tortoise.transactions import in_transaction
 
+from forum import events, outbox
 from forum.errors import NotAuthenticated, NotFound, ValidationFailed
+from forum.events import AccessReason
 from forum.i18n import LOCALES
 from forum.i18n import gettext as _
 from forum.models import Affiliation, ApiToken, LoginSession, Role, User
+from forum.permissions import Login
 
 __all__ = [
     "DEFAULT_TOKEN_DAYS",
@@ -29,6 +31,7 @@ __all__ = [
     "PasswordChanged",
     "ProfileEdit",
     "Registration",
+    "access_changed",
     "authenticate",
     "canonical_username",
     "change_password",
@@ -39,12 +42,15 @@ __all__ = [
     "is_protected_display_name",
     "issue_token",
     "list_tokens",
+    "login_of_session",
+    "login_of_token",
     "register",
     "revoke_token",
     "start_session",
     "token_expiry",
     "update_profile",
     "use_password_hasher",
+    "user_for_login",
     "user_for_session",
     "user_for_token",
 ]
@@ -390,12 +396,57 @@ async def user_for_session(raw: str) -> User | None:
 
 
 async def end_session(raw: str) -> None:
-    await LoginSession.filter(id=_digest(raw)).delete()
+    """Log out: the session ends, and so does every socket opened with it."""
+    session = await LoginSession.get_or_none(id=_digest(raw))
+    if session is None:
+        return
+    async with outbox.atomic() as tx:
+        ended = await LoginSession.filter(id=session.id).using_db(tx.conn).delete()
+        if ended:
+            access_changed(tx, session.user_id, AccessReason.LOGGED_OUT)  # type: ignore[attr-defined]
 
 
-async def end_all_sessions(user: User) -> None:
-    await LoginSession.filter(user=user).delete()
-    await ApiToken.filter(user=user).delete()
+async def end_all_sessions(user: User, tx: outbox.Tx | None = None) -> None:
+    """Every login session and API token of the user ends, in ``tx`` when given; the
+    caller says why with ``access_changed`` in the same transaction."""
+    if tx is None:
+        async with outbox.atomic() as own:
+            await end_all_sessions(user, own)
+        return
+    await LoginSession.filter(user_id=user.id).using_db(tx.conn).delete()
+    await ApiToken.filter(user_id=user.id).using_db(tx.conn).delete()
+
+
+def access_changed(tx: outbox.Tx, user_id: int, reason: AccessReason) -> None:
+    """Every change of what a user may read, or of whether they are signed in, goes through
+    here, in the transaction that makes it: each process then reads the user's open
+    sockets afresh and drops the channels they may no longer hold (forum.channels)."""
+    tx.emit(events.access_changed(user_id, reason))
+
+
+def login_of_session(session: LoginSession) -> Login:
+    return Login("session", str(session.id))
+
+
+def login_of_token(raw: str) -> Login:
+    return Login("token", _digest(raw))
+
+
+async def user_for_login(login: Login, now: datetime | None = None) -> User | None:
+    """The user behind a session or token that is still live, or None once it ended
+    (logged out, expired, revoked, password changed, user suspended)."""
+    now = now or datetime.now(UTC)
+    if login.kind == "session":
+        session = await LoginSession.get_or_none(id=login.key).select_related("user")
+        if session is None or session.expires_at <= now:
+            return None
+        user = session.user
+    else:
+        token = await ApiToken.get_or_none(key_hash=login.key).select_related("user")
+        if token is None or token_expiry(token) <= now:
+            return None
+        user = token.user
+    return None if is_suspended(user, now) else user
 
 
 # --- API tokens ---------------------------------------------------------------------------
@@ -474,7 +525,11 @@ async def list_tokens(user: User) -> list[ApiToken]:
 
 async def revoke_token(user: User, token_id: int) -> bool:
     """End one of the user's own tokens; False when they have none with that id."""
-    return await ApiToken.filter(user=user, id=token_id).delete() > 0
+    async with outbox.atomic() as tx:
+        revoked = await ApiToken.filter(user_id=user.id, id=token_id).using_db(tx.conn).delete()
+        if revoked:
+            access_changed(tx, user.id, AccessReason.TOKEN_REVOKED)
+    return revoked > 0
 
 
 # --- passwords and roles ------------------------------------------------------------------
@@ -517,13 +572,14 @@ async def change_password(
         raise ValidationFailed(_("入力内容を確認してください。"), fields={"new_password": error})
     password_hash = hash_password(new_password)
     secret: str | None = None
-    async with in_transaction():
-        await User.filter(id=user.id).update(password_hash=password_hash)
-        ended = await LoginSession.filter(user_id=user.id).delete()
-        revoked = await ApiToken.filter(user_id=user.id).delete()
+    async with outbox.atomic() as tx:
+        await User.filter(id=user.id).using_db(tx.conn).update(password_hash=password_hash)
+        ended = await LoginSession.filter(user_id=user.id).using_db(tx.conn).delete()
+        revoked = await ApiToken.filter(user_id=user.id).using_db(tx.conn).delete()
         if session is not None:
             ended -= 1
             secret, _new = await start_session(user, days=session_days)
+        access_changed(tx, user.id, AccessReason.PASSWORD_CHANGED)
     user.password_hash = password_hash
     return PasswordChanged(secret, max(ended, 0), revoked)
 
@@ -543,9 +599,10 @@ async def change_role(username: str, role: str) -> User:
     if user.role is new_role:
         return user
     user.role = new_role
-    async with in_transaction():
-        await user.save(update_fields=["role"])
-        await LoginSession.filter(user_id=user.id).delete()
+    async with outbox.atomic() as tx:
+        await user.save(update_fields=["role"], using_db=tx.conn)
+        await LoginSession.filter(user_id=user.id).using_db(tx.conn).delete()
+        access_changed(tx, user.id, AccessReason.ROLE)
     return user
 
 

@@ -8,11 +8,12 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
-from forum import events, outbox
+from forum import accounts, events, outbox
 from forum.errors import Forbidden, NotFound, ValidationFailed
+from forum.events import AccessReason
 from forum.i18n import gettext as _
 from forum.models import Board, BoardMember, BoardRole, ModerationPolicy, User
-from forum.permissions import Actor, can_read_board
+from forum.permissions import Actor, Login, can_read_board
 
 __all__ = [
     "BoardFields",
@@ -22,6 +23,7 @@ __all__ = [
     "list_boards",
     "list_members",
     "load_actor",
+    "refresh_actor",
     "remove_staff",
     "update_board",
 ]
@@ -29,11 +31,11 @@ __all__ = [
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 
 
-async def load_actor(user: User | None) -> Actor:
+async def load_actor(user: User | None, *, login: Login | None = None) -> Actor:
     if user is None:
         return Actor()
     rows = await BoardMember.filter(user_id=user.id).values_list("board_id", "role")
-    return Actor(user=user, board_roles={int(b): BoardRole(r) for b, r in rows})
+    return Actor(user=user, board_roles={int(b): BoardRole(r) for b, r in rows}, login=login)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,12 +142,18 @@ async def add_staff(actor: Actor, board: Board, username: str, role: str) -> Boa
     user = await User.get_or_none(username=username)
     if user is None:
         raise NotFound(_("ユーザーが見つかりません。"))
-    member, created = await BoardMember.get_or_create(
-        board=board, user=user, defaults={"role": board_role}
-    )
-    if not created and member.role is not board_role:
-        member.role = board_role
-        await member.save(update_fields=["role"])
+    async with outbox.atomic() as tx:
+        member, created = await BoardMember.get_or_create(
+            board=board, user=user, defaults={"role": board_role}, using_db=tx.conn
+        )
+        changed = created or member.role is not board_role
+        if not created and changed:
+            member.role = board_role
+            await member.save(update_fields=["role"], using_db=tx.conn)
+        if changed:
+            # Open sockets take the new standing: a moderator made a member loses the
+            # board's queue at once, a new expert may follow it without reconnecting.
+            accounts.access_changed(tx, user.id, AccessReason.BOARD_ROLE)
     return member
 
 
@@ -155,4 +163,23 @@ async def remove_staff(actor: Actor, board: Board, username: str) -> bool:
     user = await User.get_or_none(username=username)
     if user is None:
         raise NotFound(_("ユーザーが見つかりません。"))
-    return bool(await BoardMember.filter(board=board, user=user).delete())
+    async with outbox.atomic() as tx:
+        removed = (
+            await BoardMember.filter(board_id=board.id, user_id=user.id).using_db(tx.conn).delete()
+        )
+        if removed:
+            accounts.access_changed(tx, user.id, AccessReason.BOARD_ROLE)
+    return bool(removed)
+
+
+async def refresh_actor(actor: Actor) -> Actor | None:
+    """The actor read afresh from the database, for a socket held open since its handshake:
+    None when the login it was opened with has ended. Visitors stay visitors."""
+    if actor.user is None:
+        return actor
+    if actor.login is None:
+        return None
+    user = await accounts.user_for_login(actor.login)
+    if user is None or user.id != actor.user.id:
+        return None
+    return await load_actor(user, login=actor.login)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from forum import events, outbox
+from forum.boards import refresh_actor
 from forum.events import ChannelKind, Name
 from forum.models import Board, Thread
 from forum.permissions import Actor, can_moderate, can_read_board
@@ -115,12 +116,17 @@ class ChannelAccess:
             else:
                 self.private_boards.discard(board_id)
             return [c for c, s in self.scopes.items() if s.board_id == board_id]
-        if event.name == Name.THREAD_MOVED and channel.kind is ChannelKind.THREAD:
-            board_id = self.board_ids.get(events.thread_move(event.data)["to"])
-            if board_id is not None:
-                self.scopes[event.channel] = _Scope(board_id)
-            return [event.channel]
         return []
+
+    def recheck(self, event: Event) -> bool:
+        """Whether the event moves its own channel to other readers: a thread moved to
+        another board. The hub calls this in seq order, after the event went out, and
+        authorises the channel's viewers again (learning the new board from the database)
+        before anything later on the channel reaches them: a post racing the move waits."""
+        if event.name != Name.THREAD_MOVED:
+            return False
+        channel = events.parse_channel(event.channel)
+        return channel is not None and channel.kind is ChannelKind.THREAD
 
     def forget(self, channel: str) -> None:
         self.scopes.pop(channel, None)
@@ -154,12 +160,20 @@ class ForumHub(Hub):
 
     def __init__(self, broker: Broker, access: ChannelAccess, **options: Any) -> None:
         super().__init__(
-            broker, replay=replay, visible=access.visible, public=access.public, **options
+            broker,
+            replay=replay,
+            visible=access.visible,
+            public=access.public,
+            recheck=access.recheck,
+            authorise=access.authorise,
+            **options,
         )
         self.access = access
         self._rechecks: set[asyncio.Task[int]] = set()
 
     def dispatch(self, event: Event) -> None:
+        if event.name == Name.ACCESS_CHANGED:
+            self._access_changed(event)
         stale = self.access.observe(event)
         super().dispatch(event)
         for channel in stale:
@@ -168,3 +182,16 @@ class ForumHub(Hub):
             )
             self._rechecks.add(task)
             task.add_done_callback(self._rechecks.discard)
+
+    def _access_changed(self, event: Event) -> None:
+        channel = events.parse_channel(event.channel)
+        if channel is None or channel.kind is not ChannelKind.USER:
+            return
+        user_id = channel.id
+
+        def affected(actor: Actor) -> bool:
+            return actor.id == user_id
+
+        # Held from this moment; read afresh, then dropped or closed (4401) as the
+        # database now says.
+        self.reauthenticate(affected, refresh_actor, self.access.authorise)

@@ -19,6 +19,8 @@ from forum.resources import board_resource, iso, post_resource, public_post, thr
 
 __all__ = [
     "CHANNEL_EVENTS",
+    "AccessChanged",
+    "AccessReason",
     "BoardUpdated",
     "Channel",
     "ChannelKind",
@@ -33,6 +35,7 @@ __all__ = [
     "UserSanctioned",
     "VoteChanged",
     "Withdrawal",
+    "access_changed",
     "board_channel",
     "board_update",
     "board_updated",
@@ -147,6 +150,7 @@ class Name(StrEnum):
     ITEM_MOVED = "item.moved"
     NOTIFICATION_CREATED = "notification.created"
     USER_SANCTIONED = "user.sanctioned"
+    ACCESS_CHANGED = "access.changed"
 
 
 # What a subscriber of each kind of channel can receive: every client handles or
@@ -175,7 +179,12 @@ CHANNEL_EVENTS: Mapping[ChannelKind, frozenset[Name]] = {
         }
     ),
     ChannelKind.USER: frozenset(
-        {Name.POST_PENDING, Name.NOTIFICATION_CREATED, Name.USER_SANCTIONED}
+        {
+            Name.POST_PENDING,
+            Name.NOTIFICATION_CREATED,
+            Name.USER_SANCTIONED,
+            Name.ACCESS_CHANGED,
+        }
     ),
 }
 
@@ -224,9 +233,10 @@ class ThreadChanged(TypedDict, total=False):
     live: bool
 
 
-# "from" is a keyword: the functional form spells it.
+# "from" is a keyword: the functional form spells it. "to" and "thread" are None in the
+# event its old viewers get when it moved to a board some of them may not read.
 ThreadMoved = TypedDict(
-    "ThreadMoved", {"id": int, "from": str, "to": str, "thread": dict[str, Any]}
+    "ThreadMoved", {"id": int, "from": str, "to": str | None, "thread": dict[str, Any] | None}
 )
 
 
@@ -265,6 +275,22 @@ class UserSanctioned(TypedDict):
     until: str | None
 
 
+class AccessReason(StrEnum):
+    """What changed a user's access; every ``access.changed`` event carries one."""
+
+    ROLE = "role"  # site role changed (their login sessions end with it)
+    BOARD_ROLE = "board_role"  # made or unmade expert, moderator or member of a board
+    SUSPENDED = "suspended"
+    LOGGED_OUT = "logged_out"  # one login session ended
+    # password changed: every other session and token ended
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105 - a reason, not a secret
+    TOKEN_REVOKED = "token_revoked"  # noqa: S105 - a reason, not a secret
+
+
+class AccessChanged(TypedDict):
+    reason: str
+
+
 # --- constructors: thread channels ----------------------------------------------------------
 
 
@@ -292,24 +318,32 @@ def thread_updated(thread: Thread, board_slug: str, changes: Mapping[str, Any]) 
     """To the thread's viewers and to its board's."""
     payload: ThreadChanged = {"id": thread.id}
     payload.update(changes)  # type: ignore[typeddict-item]
-    return [
-        Outgoing(thread_channel(thread.id), Name.THREAD_UPDATED, payload),
-        Outgoing(board_channel(board_slug), Name.THREAD_UPDATED, payload),
-    ]
+    own = Outgoing(thread_channel(thread.id), Name.THREAD_UPDATED, payload)
+    if thread.post_count == 0:
+        # Its first post is held: only its author and the moderators (on the thread's own
+        # channel) may know the thread exists; the board's viewers hear of it on publish.
+        return [own]
+    return [own, Outgoing(board_channel(board_slug), Name.THREAD_UPDATED, payload)]
 
 
 def thread_moved(thread: Thread, source: Board, target: Board, *, seq: int) -> list[Outgoing]:
-    """To both boards and the thread; ``thread`` lets the target board's viewers list it."""
+    """To both boards and the thread; ``thread`` lets the target board's viewers list it.
+
+    Into a private board, the source board's and the thread's viewers (who need not read
+    the target) only learn that the thread left: the target is named to its own viewers.
+    """
     payload: ThreadMoved = {
         "id": thread.id,
         "from": source.slug,
         "to": target.slug,
         "thread": thread_resource(thread, board_slug=target.slug, seq=seq),
     }
+    left: ThreadMoved = {"id": thread.id, "from": source.slug, "to": None, "thread": None}
+    outside = left if target.private else payload
     return [
-        Outgoing(board_channel(source.slug), Name.THREAD_MOVED, payload),
+        Outgoing(board_channel(source.slug), Name.THREAD_MOVED, outside),
         Outgoing(board_channel(target.slug), Name.THREAD_MOVED, payload),
-        Outgoing(thread_channel(thread.id), Name.THREAD_MOVED, payload),
+        Outgoing(thread_channel(thread.id), Name.THREAD_MOVED, outside),
     ]
 
 
@@ -344,11 +378,12 @@ def board_update(event_data: Mapping[str, Any]) -> BoardUpdated:
 
 def thread_move(event_data: Mapping[str, Any]) -> ThreadMoved:
     """A ``thread.moved`` payload read back from a committed event."""
+    to, thread = event_data["to"], event_data["thread"]
     return {
         "id": int(event_data["id"]),
         "from": str(event_data["from"]),
-        "to": str(event_data["to"]),
-        "thread": dict(event_data["thread"]),
+        "to": None if to is None else str(to),
+        "thread": None if thread is None else dict(thread),
     }
 
 
@@ -416,6 +451,13 @@ def notification_created(user_id: int, notice: Mapping[str, Any]) -> Outgoing:
 def user_sanctioned(user_id: int, *, kind: str, until: datetime | None) -> Outgoing:
     payload = UserSanctioned(kind=kind, until=iso(until))
     return Outgoing(user_channel(user_id), Name.USER_SANCTIONED, payload)
+
+
+def access_changed(user_id: int, reason: AccessReason) -> Outgoing:
+    """What the user may read, or whether they are signed in at all, changed: every process
+    reads each of their open sockets afresh and drops what they may no longer hold."""
+    payload = AccessChanged(reason=reason.value)
+    return Outgoing(user_channel(user_id), Name.ACCESS_CHANGED, payload)
 
 
 def _thread_id(post: Post) -> int:

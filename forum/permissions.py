@@ -11,6 +11,7 @@ from forum.models import Board, BoardRole, Post, PostStatus, Role, Thread, User
 __all__ = [
     "ANONYMOUS",
     "Actor",
+    "Login",
     "can_create_board",
     "can_edit_post",
     "can_moderate",
@@ -25,11 +26,22 @@ STAFF_ROLES = frozenset({BoardRole.EXPERT, BoardRole.MODERATOR})
 
 
 @dataclass(frozen=True, slots=True)
+class Login:
+    """How an actor signed in: a login session (``key`` its stored id) or an API token
+    (``key`` its stored hash). An open socket keeps it, to be checked again when the
+    user's access changes."""
+
+    kind: str  # "session" or "token"
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
 class Actor:
     """The user behind a request, with their standing on each board, loaded once."""
 
     user: User | None = None
     board_roles: Mapping[int, BoardRole] = field(default_factory=dict)
+    login: Login | None = None
 
     @property
     def id(self) -> int | None:

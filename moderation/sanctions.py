@@ -90,8 +90,10 @@ async def sanction(actor: Actor, username: str, order: SanctionOrder) -> Sanctio
             reason=order.reason.strip()[:1000],
         )
         tx.emit(events.user_sanctioned(target.id, kind=sanction_kind.value, until=until))
+        if sanction_kind is SanctionKind.SUSPEND and until is not None:
+            # Sessions of a suspended user are refused already; this drops them for good,
+            # and closes the user's open sockets in every process.
+            await accounts.end_all_sessions(target, tx)
+            accounts.access_changed(tx, target.id, events.AccessReason.SUSPENDED)
     setattr(target, field, until)
-    if sanction_kind is SanctionKind.SUSPEND and until is not None:
-        # Sessions of a suspended user are refused already; this drops them for good.
-        await accounts.end_all_sessions(target)
     return Sanction(target.username, sanction_kind.value, until, changed=True)

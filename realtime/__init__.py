@@ -8,7 +8,7 @@ from realtime.backends import create_broker
 from realtime.broker import Broker, BrokerUnavailable
 from realtime.connection import CLOSE_TOO_SLOW, Connection, ConnectionClosing, Transport
 from realtime.endpoint import make_ws_endpoint
-from realtime.hub import Hub
+from realtime.hub import CLOSE_LOGIN_ENDED, Hub
 from realtime.memory import MemoryBroker, MemoryBus
 from realtime.protocol import (
     ClientFrame,
@@ -31,6 +31,8 @@ from realtime.types import (
     AuthoriseFn,
     Principal,
     PublicFn,
+    RecheckFn,
+    RefreshFn,
     Replay,
     ReplayFn,
     Resync,
@@ -38,6 +40,7 @@ from realtime.types import (
 )
 
 __all__ = [
+    "CLOSE_LOGIN_ENDED",
     "CLOSE_TOO_SLOW",
     "AuthenticateFn",
     "AuthoriseFn",
@@ -56,6 +59,8 @@ __all__ = [
     "ProtocolError",
     "PublicFn",
     "RawSocket",
+    "RecheckFn",
+    "RefreshFn",
     "Replay",
     "ReplayFn",
     "Resync",

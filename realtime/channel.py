@@ -20,6 +20,8 @@ _FILL_RETRY_DELAYS = (0.0, 0.1, 0.5, 2.0)
 
 Replayer = Callable[[str, int | None, int | None], Awaitable[Replay | Resync]]
 Spawner = Callable[[Coroutine[Any, Any, None]], None]
+# Called after each event's fan-out, in seq order.
+Delivered = Callable[["Channel", Event], None]
 
 
 def by_seq(events: Iterable[Event]) -> list[Event]:
@@ -38,12 +40,14 @@ class Channel:
         replay: Replayer,
         spawn: Spawner,
         public: PublicFn | None = None,
+        delivered: Delivered | None = None,
     ) -> None:
         self.name = name
         self.visible = visible
         self.public = public
         self._replay = replay
         self._spawn = spawn
+        self._delivered = delivered
         self.subscribers: set[Connection] = set()
         # None until a subscriber's replay tells us the head.
         self.last_seq: int | None = None
@@ -103,6 +107,8 @@ class Channel:
             visible = None
         for conn in self.subscribers:
             conn.offer(event, visible)
+        if self._delivered is not None:
+            self._delivered(self, event)
 
     def _public(self, event: Event) -> bool:
         assert self.public is not None

@@ -82,6 +82,9 @@ class Connection:
         self._close_code: int | None = None
         self._close_reason = ""
         self.closing = False
+        # While the hub checks this socket's rights again, live events wait here.
+        self._holds = 0
+        self._held: list[Event] = []
 
     @property
     def close_code(self) -> int | None:
@@ -126,14 +129,36 @@ class Connection:
         pending.append((text, wire))
         self._kick()
 
+    def hold(self) -> None:
+        """Keep live events back until `release`: the principal's rights are being checked
+        again, and nothing may reach it under the rights it had before. Holds nest."""
+        self._holds += 1
+
+    def release(self, visible: VisibleFn | None) -> None:
+        """Undo one `hold`; the last one offers what waited, each event checked with
+        `visible` against the principal as it is now (channels dropped meanwhile get none)."""
+        self._holds -= 1
+        if self._holds > 0:
+            return
+        held, self._held = self._held, []
+        for event in held:
+            self.offer(event, visible)
+
     def offer(self, event: Event, visible: VisibleFn | None) -> None:
-        """Deliver a live event: buffered, dropped as a duplicate, or sent."""
+        """Deliver a live event: held, buffered, dropped as a duplicate, or sent."""
         sub = self.subscriptions.get(event.channel)
         if sub is None or self.closing:
             return
         if sub.buffer is not None:
+            # Flushed through here when the subscribe's replay ends, so a hold then
+            # keeps these in order ahead of what comes later.
             sub.buffer.append(event)
             if len(sub.buffer) > self.queue_size:
+                self.close(CLOSE_TOO_SLOW, "too slow")
+            return
+        if self._holds:
+            self._held.append(event)
+            if len(self._held) > self.queue_size:
                 self.close(CLOSE_TOO_SLOW, "too slow")
             return
         if event.seq <= sub.last_seq:

@@ -274,7 +274,12 @@ class _Session:
             await self.refuse(_forbidden(channel))
             return
         try:
-            allowed = await self.authorise(conn.principal, channel)
+            # The principal may be read afresh while authorise runs (its rights changed):
+            # then ask again for the fresh one, which the hub's recheck has not seen yet.
+            principal = None
+            while principal is not conn.principal:
+                principal = conn.principal
+                allowed = await self.authorise(principal, channel)
         except Exception:
             logger.exception("authorise failed for %s", channel)
             await conn.send(encode_error("unavailable", "please try again", channel))

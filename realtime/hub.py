@@ -34,13 +34,15 @@ from realtime.types import (
     AuthoriseFn,
     Principal,
     PublicFn,
+    RecheckFn,
+    RefreshFn,
     Replay,
     ReplayFn,
     Resync,
     VisibleFn,
 )
 
-__all__ = ["RECHECK_CHANNEL", "Hub"]
+__all__ = ["CLOSE_LOGIN_ENDED", "RECHECK_CHANNEL", "Hub"]
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +52,10 @@ _CLOSE_SERVICE_RESTART = 1012
 # subscribe to it (it fails the channel pattern).
 RECHECK_CHANNEL = "_recheck"
 _RECHECK_EVENT = "recheck"
+
+# The socket's login ended (logout, password change, token revoked, suspension): the
+# client must not reconnect with the same credentials.
+CLOSE_LOGIN_ENDED = 4401
 
 
 class Hub:
@@ -65,6 +71,11 @@ class Hub:
     Events bound for the broker wait in a queue of at most `publish_limit`; the broker
     counts as degraded when a publish fails or a health check (every `check_interval`
     seconds) gets no answer within `check_timeout`.
+
+    `recheck` (with `authorise`) marks events that change who may read their own
+    channel (a thread moved to another board): in seq order, right after such an event
+    is sent, the channel's subscribers are held and authorised again, and nothing after
+    it reaches them until that is done.
     """
 
     def __init__(
@@ -74,6 +85,8 @@ class Hub:
         replay: ReplayFn,
         visible: VisibleFn | None = None,
         public: PublicFn | None = None,
+        recheck: RecheckFn | None = None,
+        authorise: AuthoriseFn | None = None,
         queue_size: int = 1024,
         backlog_bytes: int = 256 * 1024,
         presence_interval: float = 1.0,
@@ -91,6 +104,10 @@ class Hub:
         self.replay = replay
         self.visible = visible
         self.public = public
+        if (recheck is None) != (authorise is None):
+            raise ValueError("recheck and authorise go together")
+        self.recheck_event = recheck
+        self.authorise = authorise
         self.queue_size = queue_size
         self.backlog_bytes = backlog_bytes
         self.presence_interval = presence_interval
@@ -108,6 +125,7 @@ class Hub:
         self._channels: dict[str, Channel] = {}
         self._connections: set[Connection] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._checks: set[asyncio.Task[int]] = set()
         # After a Redis outage every channel re-checks at once: spare the database.
         self._fill_slots = asyncio.Semaphore(8)
         self._presence_task: asyncio.Task[None] | None = None
@@ -129,9 +147,10 @@ class Hub:
         await self._publisher.stop()
         for conn in self._connections:
             conn.close(_CLOSE_SERVICE_RESTART, "server restarting")
-        for task in self._tasks:
+        tasks = [*self._tasks, *self._checks]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         await self.broker.disconnect()
 
     async def __aenter__(self) -> Self:
@@ -215,6 +234,7 @@ class Hub:
                 public=self.public,
                 replay=self._replay_bounded,
                 spawn=self._spawn,
+                delivered=self._delivered if self.recheck_event is not None else None,
             )
         ch.subscribers.add(conn)
         sub = conn.subscriptions[channel] = Subscription()
@@ -247,21 +267,101 @@ class Hub:
         return self._drop(channel, [c for c in ch.subscribers if predicate(c.principal)])
 
     async def revalidate(self, channel: str, authorise: AuthoriseFn) -> int:
-        """Re-run `authorise` for every subscriber (e.g. a board went private)."""
+        """Re-run `authorise` for every subscriber (e.g. a board went private); live
+        events of the checked sockets wait until it is done. Returns how many were dropped."""
         ch = self._channels.get(channel)
         if ch is None:
             return 0
         conns = list(ch.subscribers)
+        for conn in conns:
+            conn.hold()
+        return await self._authorise_held(channel, conns, authorise)
+
+    def reauthenticate(
+        self,
+        predicate: Callable[[Principal], bool],
+        refresh: RefreshFn,
+        authorise: AuthoriseFn,
+    ) -> asyncio.Task[int]:
+        """The rights of the matching principals changed: hold their sockets at once, read
+        each principal afresh, close with 4401 those whose login ended, and drop every
+        subscription the fresh principal may no longer hold. Returns the task doing it,
+        which answers how many sockets it closed."""
+        conns = [c for c in self._connections if predicate(c.principal)]
+        for conn in conns:
+            conn.hold()
+        task = asyncio.get_running_loop().create_task(self._refresh_held(conns, refresh, authorise))
+        self._checks.add(task)
+        task.add_done_callback(self._checks.discard)
+        return task
+
+    async def _refresh_held(
+        self, conns: list[Connection], refresh: RefreshFn, authorise: AuthoriseFn
+    ) -> int:
+        checks = asyncio.Semaphore(16)
+        closed = 0
+
+        async def check(conn: Connection) -> None:
+            nonlocal closed
+            async with checks:
+                try:
+                    fresh = await refresh(conn.principal)
+                except Exception:
+                    # Rights that cannot be read are treated as gone: the client logs in again.
+                    logger.exception("refreshing a principal failed")
+                    fresh = None
+                if fresh is None:
+                    conn.close(CLOSE_LOGIN_ENDED, "login ended")
+                    closed += 1
+                    return
+                conn.principal = fresh
+                for channel in list(conn.subscriptions):
+                    try:
+                        allowed = await authorise(fresh, channel)
+                    except Exception:
+                        logger.exception("authorise failed for %s", channel)
+                        allowed = False
+                    if not allowed:
+                        self._drop(channel, [conn])
+
+        try:
+            await asyncio.gather(*map(check, conns))
+        finally:
+            for conn in conns:
+                conn.release(self.visible)
+        return closed
+
+    async def _authorise_held(
+        self, channel: str, conns: list[Connection], authorise: AuthoriseFn
+    ) -> int:
         checks = asyncio.Semaphore(16)
 
         async def allowed(conn: Connection) -> bool:
             async with checks:
                 return await authorise(conn.principal, channel)
 
-        results = await asyncio.gather(*map(allowed, conns), return_exceptions=True)
-        # An authorise that fails closes the door: the client may subscribe again.
-        denied = [c for c, ok in zip(conns, results, strict=True) if ok is not True]
-        return self._drop(channel, denied)
+        try:
+            results = await asyncio.gather(*map(allowed, conns), return_exceptions=True)
+            # An authorise that fails closes the door: the client may subscribe again.
+            denied = [c for c, ok in zip(conns, results, strict=True) if ok is not True]
+            return self._drop(channel, denied)
+        finally:
+            for conn in conns:
+                conn.release(self.visible)
+
+    def _delivered(self, ch: Channel, event: Event) -> None:
+        assert self.recheck_event is not None and self.authorise is not None
+        if not self.recheck_event(event):
+            return
+        conns = list(ch.subscribers)
+        for conn in conns:
+            conn.hold()
+        authorise = self.authorise
+
+        async def check() -> None:
+            await self._authorise_held(ch.name, conns, authorise)
+
+        self._spawn(check())
 
     def _drop(self, channel: str, conns: Iterable[Connection]) -> int:
         frame = encode_error("forbidden", "access to this channel was withdrawn", channel)

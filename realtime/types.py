@@ -19,6 +19,8 @@ __all__ = [
     "AuthoriseFn",
     "Principal",
     "PublicFn",
+    "RecheckFn",
+    "RefreshFn",
     "Replay",
     "ReplayFn",
     "Resync",
@@ -57,6 +59,12 @@ VisibleFn: TypeAlias = Callable[[Principal, Event], bool]
 # skips `visible` for its viewers. Runs once per event; keep it free of I/O too.
 PublicFn: TypeAlias = Callable[[Event], bool]
 AuthoriseFn: TypeAlias = Callable[[Principal, str], Awaitable[bool]]
+# Reads the principal afresh (its rights may have changed); None when its login ended.
+RefreshFn: TypeAlias = Callable[[Principal], Awaitable[Principal | None]]
+# Runs in seq order for each event a channel delivers, after its fan-out: True when the
+# event changes who may read the channel, so its subscribers are authorised again before
+# anything after it is sent. Keep it free of I/O.
+RecheckFn: TypeAlias = Callable[[Event], bool]
 # Returns None to refuse the handshake (e.g. a bad bearer token); an
 # anonymous principal is a valid principal.
 AuthenticateFn: TypeAlias = Callable[[WebSocket], Awaitable[Principal | None]]

@@ -110,8 +110,9 @@ function start() {
   }
 
   // The thread now lives on another board: the breadcrumb follows it. Viewers who may not
-  // read the new board are dropped by the server.
+  // read the new board are not told which one (`to` is null) and are dropped by the server.
   async function moved(data) {
+    if (!data.to) { announce(strings.moved); return; }
     const link = document.querySelector('.breadcrumbs a[href^="/b/"]');
     if (link) link.href = `/b/${encodeURIComponent(data.to)}`;
     announce(strings.moved);

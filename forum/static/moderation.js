@@ -300,8 +300,11 @@ function connect() {
       announce(text("changed"));
     }
   });
-  socket.addEventListener("close", () => {
+  socket.addEventListener("close", (closed) => {
     clearInterval(ping);
+    // 4401: the login this socket was opened with ended (logout elsewhere, password
+    // change, suspension). The page itself asks who the user is now.
+    if (closed.code === 4401) { location.reload(); return; }
     setTimeout(connect, delay);
     delay = Math.min(delay * 2, 60000);
   });

@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from forum import accounts, i18n
 from forum.boards import load_actor
 from forum.errors import NotAuthenticated, PayloadTooLarge
+from forum.permissions import Login
 from forum.web.responses import error_response
 
 __all__ = [
@@ -106,6 +107,7 @@ class IdentityMiddleware:
         headers = Headers(scope=scope)
         state: dict[str, Any] = scope.setdefault("state", {})
         state.update(user=None, login_session=None, auth=None, session_cookie=None)
+        login: Login | None = None
         authorization = headers.get("authorization", "")
         if authorization.lower().startswith("bearer "):
             try:
@@ -119,6 +121,8 @@ class IdentityMiddleware:
                     return
                 user = None
             state.update(user=user, auth="bearer" if user else "invalid_bearer")
+            if user is not None:
+                login = accounts.login_of_token(authorization[7:].strip())
         else:
             raw = _cookie(headers, SESSION_COOKIE)
             if raw:
@@ -127,9 +131,10 @@ class IdentityMiddleware:
                     state.update(
                         user=session.user, login_session=session, auth="cookie", session_cookie=raw
                     )
+                    login = accounts.login_of_session(session)
         state["anon_csrf"] = _cookie(headers, ANON_CSRF_COOKIE)
         state["new_anon_csrf"] = "" if state["anon_csrf"] else secrets.token_urlsafe(32)
-        state["actor"] = await load_actor(state["user"])
+        state["actor"] = await load_actor(state["user"], login=login)
         preferred = state["user"].locale if state["user"] else ""
         chosen = _cookie(headers, "koryu_lang") or preferred
         i18n.set_locale(i18n.negotiate(headers.get("accept-language"), chosen))

@@ -14,9 +14,12 @@ import uuid
 from pathlib import Path
 
 import pytest
+from websockets.exceptions import ConnectionClosed
 
 from tests.conftest import POSTGRES_URL, REDIS_URL, _empty_postgres
 from tests.forum.scaleout_support import (
+    ORIGIN,
+    PASSWORD,
     Follower,
     RedisServer,
     api,
@@ -24,6 +27,7 @@ from tests.forum.scaleout_support import (
     followers,
     koryu_servers,
 )
+from tests.realtime.support import open_ws, recv, send, subscribe
 
 pytestmark = [
     pytest.mark.slow,
@@ -172,3 +176,57 @@ async def test_posts_commit_while_redis_is_down_and_viewers_catch_up_after_it_re
                 assert_every_post_once_in_order(viewer, made)
     finally:
         redis.stop()
+
+
+@needs_redis
+async def test_access_withdrawn_through_one_process_reaches_a_socket_on_another_at_once(
+    shared_db: str, tmp_path: Path
+) -> None:
+    async with (
+        koryu_servers(["a", "b"], shared_db, BROKER_URL, tmp_path) as (a, b),
+        api(a) as via_a,
+    ):
+        await via_a.login()
+        thread = await via_a.thread()
+        bob = {"username": "bob", "password": PASSWORD, "display_name": "ボブ"}
+        made = await via_a.client.post("/api/v1/users", json=bob)
+        assert made.status_code == 201, made.text
+        login = {"username": "bob", "password": PASSWORD}
+        token = (await via_a.client.post("/api/v1/tokens", json=login)).json()["token"]
+        staff = "/api/v1/boards/kankei/moderators/bob"
+        added = await via_a.client.put(staff, json={"role": "moderator"}, headers=via_a.headers)
+        assert added.status_code in {200, 201}, added.text
+
+        ws = await open_ws(
+            b.ws_url, origin=ORIGIN, additional_headers={"Authorization": f"Bearer {token}"}
+        )
+        try:
+            assert (await subscribe(ws, "moderation:kankei"))["type"] == "subscribed"
+            channel = f"thread:{thread['id']}"
+            assert (await subscribe(ws, channel, after=thread["seq"]))["type"] == "subscribed"
+
+            removed = await via_a.client.delete(staff, headers=via_a.headers)
+            assert removed.status_code == 204
+            dropped = await recv(ws)
+            assert (dropped["type"], dropped["code"], dropped["channel"]) == (
+                "error",
+                "forbidden",
+                "moderation:kankei",
+            )
+            await send(ws, {"type": "ping"})
+            assert await recv(ws) == {"type": "pong"}
+
+            suspended = await via_a.client.post(
+                "/api/v1/moderation/users/bob/sanctions",
+                json={"kind": "suspend", "hours": 1},
+                headers=via_a.headers,
+            )
+            assert suspended.status_code == 200, suspended.text
+            with pytest.raises(ConnectionClosed) as closed:
+                async with asyncio.timeout(10):
+                    while True:
+                        frame = await recv(ws)
+                        assert frame["type"] == "presence", frame
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+        finally:
+            await ws.close()

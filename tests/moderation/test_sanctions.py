@@ -68,7 +68,7 @@ async def test_suspension_ends_every_session_and_token_at_once(
     assert await LoginSession.filter(user_id=alice.user.id).count() == 0
     assert await ApiToken.filter(user_id=alice.user.id).count() == 0
     assert (await User.get(id=alice.user.id)).suspended_until is not None
-    assert await event_names(f"user:{alice.user.id}") == ["user.sanctioned"]
+    assert await event_names(f"user:{alice.user.id}") == ["user.sanctioned", "access.changed"]
 
 
 async def test_only_site_moderators_sanction_and_never_admins_or_themselves(

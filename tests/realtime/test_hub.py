@@ -8,9 +8,26 @@ from functools import partial
 
 import pytest
 
-from realtime import CLOSE_TOO_SLOW, Connection, Event, Hub, MemoryBroker, Replay, Resync
+from realtime import (
+    CLOSE_LOGIN_ENDED,
+    CLOSE_TOO_SLOW,
+    Connection,
+    Event,
+    Hub,
+    MemoryBroker,
+    Replay,
+    Resync,
+)
 from tests.realtime.conftest import BrokerFactory
-from tests.realtime.support import ANONYMOUS, Recorder, Store, User, eventually, visible
+from tests.realtime.support import (
+    ANONYMOUS,
+    Recorder,
+    Store,
+    User,
+    authorise,
+    eventually,
+    visible,
+)
 
 
 @pytest.fixture
@@ -291,3 +308,70 @@ async def test_a_recheck_during_a_gap_fill_is_not_forgotten(
         hub.recheck()
         store.release.set()
         await eventually(lambda: recorder.seqs() == [1, 2, 3, 4])
+
+
+# --- rights that change under an open socket ------------------------------------------------
+
+
+async def deny_after_move(user: User, channel: str) -> bool:
+    """After the test's "moved" event only an admin may read the channel."""
+    return user.admin
+
+
+async def test_a_rechecked_event_holds_what_follows_until_its_viewers_are_authorised_again(
+    store: Store, broker_factory: BrokerFactory
+) -> None:
+    checks = asyncio.Event()
+
+    async def slow_authorise(user: User, channel: str) -> bool:
+        await checks.wait()
+        return await deny_after_move(user, channel)
+
+    async with Hub(
+        broker_factory(),
+        replay=store.replay,
+        visible=visible,
+        recheck=lambda event: event.name == "thread.moved",
+        authorise=slow_authorise,
+    ) as hub:
+        _, outsider = await watch(hub, "thread:1")
+        _, admin = await watch(hub, "thread:1", user=User("admin"))
+        moved = store.append("thread:1", "thread.moved")
+        racing = store.append("thread:1")
+        # Another process published the post first: it waits for the gap, filled from
+        # the table, and both come through the channel in seq order.
+        await hub.publish(racing)
+        await hub.publish(moved)
+        await received(admin, 1)
+        await asyncio.sleep(0.05)
+        assert admin.seqs() == [1] and outsider.seqs() == [1]
+        checks.set()
+        await received(admin, 2)
+        await eventually(lambda: told_forbidden(outsider))
+    assert admin.seqs() == [1, 2]
+    assert outsider.seqs() == [1]
+
+
+async def test_reauthenticate_closes_ended_logins_and_drops_what_fresh_rights_refuse(
+    hub: Hub, store: Store
+) -> None:
+    kept_conn, kept = await watch(hub, "secret:1", user=User("admin"))
+    await hub.subscribe(kept_conn, "thread:1", 0)
+    ended_conn, ended = await watch(hub, "thread:1", user=User("admin"))
+    _, other = await watch(hub, "thread:1", user=User("bob"))
+
+    async def refresh(user: User) -> User | None:
+        # One socket's login ended; the other's user lost the admin role.
+        return None if user is ended_conn.principal else User("demoted")
+
+    task = hub.reauthenticate(lambda user: user.name == "admin", refresh, authorise)
+    # Held at once: nothing reaches the affected sockets until they are read afresh.
+    await hub.publish(store.append("secret:1"))
+    assert await task == 1
+    await hub.publish(store.append("thread:1"))
+    await eventually(lambda: kept.seqs() == [1] and other.seqs() == [1])
+    await eventually(lambda: ended.closed == CLOSE_LOGIN_ENDED)
+    assert kept_conn.principal == User("demoted")
+    assert "secret:1" not in kept_conn.subscriptions and "thread:1" in kept_conn.subscriptions
+    assert [f for f in kept.decoded() if f["type"] == "event" and f["channel"] == "secret:1"] == []
+    assert ended.seqs() == []
