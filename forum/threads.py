@@ -21,6 +21,7 @@ from forum.permissions import Actor, can_moderate, can_read_board, can_start_thr
 from forum.posts import (
     Draft,
     check_key,
+    content_hash,
     key_scope,
     remember,
     remembered,
@@ -117,7 +118,8 @@ async def create_thread(
         raise Forbidden(_("投稿するにはログインしてください。"), code="login_required")
     check_key(idempotency_key)
     scope = key_scope("thread", board.slug)
-    earlier = await remembered(actor.user, idempotency_key, scope)
+    digest = content_hash(new.title, new.body)
+    earlier = await remembered(actor.user, idempotency_key, scope, digest)
     if earlier is not None:
         return ThreadStarted.of(earlier, replayed=True)
     if not can_start_thread(actor, board):
@@ -151,9 +153,9 @@ async def create_thread(
             started = ThreadStarted.of(
                 {"thread": resource, "post": visible_post(actor, post, board.id)}
             )
-            await remember(tx, actor.user, idempotency_key, scope, started.resource)
+            await remember(tx, actor.user, idempotency_key, scope, digest, started.resource)
     except IntegrityError:
-        again = await remembered(actor.user, idempotency_key, scope)
+        again = await remembered(actor.user, idempotency_key, scope, digest)
         if again is None:
             raise
         return ThreadStarted.of(again, replayed=True)

@@ -213,7 +213,10 @@ ERRORS = {
     "404": "not_found",
     "409": "idempotency_key_reused",
     "413": "payload_too_large",
-    "422": "invalid (with fields), username_taken, username_confusable, wrong_password, slug_taken",
+    "422": (
+        "invalid (with fields), username_taken, username_confusable, wrong_password, slug_taken, "
+        "idempotency_key_mismatch, blocked_word, title_held"
+    ),
     "429": "rate_limited (Retry-After header)",
 }
 

@@ -1,0 +1,32 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+from moderation.models import ItemKind
+from tortoise import fields
+
+class Migration(migrations.Migration):
+    dependencies = [('models', '0003_credentials')]
+
+    initial = False
+
+    operations = [
+        ops.AddField(
+            model_name='IdempotencyRecord',
+            name='body_hash',
+            field=fields.CharField(default='', db_default='', max_length=64),
+        ),
+        ops.AddField(
+            model_name='Post',
+            name='proposed_body',
+            field=fields.TextField(null=True, unique=False),
+        ),
+        ops.AddField(
+            model_name='Post',
+            name='proposed_html',
+            field=fields.TextField(null=True, unique=False),
+        ),
+        ops.AlterField(
+            model_name='QueueItem',
+            name='kind',
+            field=fields.CharEnumField(description='PENDING: pending\nFLAGGED: flagged\nEDIT: edit', enum_type=ItemKind, max_length=16),
+        ),
+    ]
