@@ -54,6 +54,13 @@ class Gatekeeper(Protocol):
         transaction: a moderator deciding on a queued post must see the version edited."""
         ...
 
+    async def record_proposal(
+        self, tx: Tx, actor: Actor, post: Post, board: Board, verdict: Verdict
+    ) -> None:
+        """An edit of a published post must wait (``verdict`` says why): queue the proposal
+        for a moderator in the same transaction, or bring a queued one up to date."""
+        ...
+
     async def record_withdrawal(self, tx: Tx, actor: Actor, post: Post, board: Board) -> None:
         """Tell moderation, in the same transaction, that a post was deleted by its author
         or a moderator: a queue showing it must drop it."""
@@ -79,6 +86,11 @@ class OpenGate:
         return None
 
     async def record_revision(
+        self, tx: Tx, actor: Actor, post: Post, board: Board, verdict: Verdict
+    ) -> None:
+        return None
+
+    async def record_proposal(
         self, tx: Tx, actor: Actor, post: Post, board: Board, verdict: Verdict
     ) -> None:
         return None

@@ -278,6 +278,8 @@ class NotificationKind(StrEnum):
     POST_APPROVED = "post_approved"
     POST_REJECTED = "post_rejected"
     REVISION_REQUESTED = "revision_requested"
+    EDIT_APPROVED = "edit_approved"
+    EDIT_REJECTED = "edit_rejected"
 
 
 class Notification(Model):

@@ -97,7 +97,8 @@ class Voted:
 
 def visible_post(actor: Actor, post: Post, board_id: int) -> dict[str, Any]:
     author = post.author if can_see_author(actor, post, board_id) else None
-    return post_resource(post, author=author)
+    own = actor.id is not None and post.author_id == actor.id  # type: ignore[attr-defined]
+    return post_resource(post, author=author, proposal=own or can_moderate(actor, board_id))
 
 
 def content_hash(*parts: object) -> str:
@@ -297,9 +298,22 @@ async def edit_post(actor: Actor, post_id: int, body: str, *, gate: Gatekeeper) 
     assert actor.user is not None
     revision = await lifecycle.prepare_revision(actor, post, thread, board, body, gate=gate)
     async with outbox.atomic() as tx:
-        if await lifecycle.revise(tx, actor.user, post, revision):
+        if _must_wait(actor, post, revision.verdict):
+            await lifecycle.propose(tx, post, revision)
+            await gate.record_proposal(tx, actor, post, board, revision.verdict)
+        elif await lifecycle.revise(tx, actor.user, post, revision):
             await gate.record_revision(tx, actor, post, board, revision.verdict)
     return visible_post(actor, post, board.id)
+
+
+def _must_wait(actor: Actor, post: Post, verdict: Verdict) -> bool:
+    """A published post's author whose edit the gate would hold proposes it instead, and
+    while one proposal waits the next replaces it: what readers see changes only once a
+    moderator has seen it. A pending post is edited in place (its queue item shows it)."""
+    if post.status is not PostStatus.PUBLISHED:
+        return False
+    own = post.author_id == actor.id  # type: ignore[attr-defined]
+    return verdict.status is PostStatus.PENDING or (own and post.proposed_body is not None)
 
 
 async def delete_post(actor: Actor, post_id: int, *, gate: Gatekeeper) -> None:

@@ -59,9 +59,13 @@ def thread_resource(thread: Thread, *, board_slug: str, seq: int) -> dict[str, A
     }
 
 
-def post_resource(post: Post, *, author: User | None) -> dict[str, Any]:
-    """``author`` is None where the viewer may not know who wrote an anonymous question."""
-    return {
+def post_resource(post: Post, *, author: User | None, proposal: bool = False) -> dict[str, Any]:
+    """``author`` is None where the viewer may not know who wrote an anonymous question.
+
+    ``proposal`` adds an edit waiting for a moderator (null when none waits), for the eyes
+    of the post's author and its moderators only.
+    """
+    resource = {
         "id": post.id,
         "thread_id": post.thread_id,  # type: ignore[attr-defined]
         "author": user_resource(author) if author else None,
@@ -76,6 +80,12 @@ def post_resource(post: Post, *, author: User | None) -> dict[str, Any]:
         "created_at": iso(post.created_at),
         "edited_at": iso(post.edited_at),
     }
+    if proposal:
+        waiting = post.proposed_body is not None
+        resource["proposal"] = (
+            {"body": post.proposed_body, "html": post.proposed_html} if waiting else None
+        )
+    return resource
 
 
 def public_post(post: Post) -> dict[str, Any]:

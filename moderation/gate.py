@@ -143,6 +143,12 @@ class ModerationGate:
         item = await query.select_related(*RELATED).first()
         if item is None:
             return
+        await self.record_revision_of(tx, item, post, board, verdict)
+
+    async def record_revision_of(
+        self, tx: Tx, item: QueueItem, post: Post, board: Board, verdict: Verdict
+    ) -> None:
+        """The open item shows a new body (or proposal): new version, reasons judged afresh."""
         reasons = rescreened(item.reasons, verdict)
         await (
             QueueItem.filter(id=item.id)
@@ -153,6 +159,28 @@ class ModerationGate:
         item.version, item.reasons, item.post = fresh.version, reasons, post
         flags = (await flags_by_item([item.id], tx.conn))[item.id]
         tx.emit(events.item_updated(board.slug, item_resource(item, flags)))
+
+    async def record_proposal(
+        self, tx: Tx, actor: Actor, post: Post, board: Board, verdict: Verdict
+    ) -> None:
+        """An edit of a published post waits: an ``edit`` item shows moderators the proposal
+        beside the published body. If the post already has an open item (a flag, an earlier
+        proposal), that item takes the proposal under a new version instead, so a decision
+        taken on what was shown before is refused as stale."""
+        query = QueueItem.filter(active_post_id=post.id, state=ItemState.OPEN).using_db(tx.conn)
+        item = await query.select_related(*RELATED).first()
+        if item is None:
+            thread = await Thread.filter(id=post.thread_id).using_db(tx.conn).get()  # type: ignore[attr-defined]
+            await open_item(
+                tx,
+                post=post,
+                board=board,
+                thread=thread,
+                kind=ItemKind.EDIT,
+                reasons=[decode_reason(r) for r in verdict.reasons],
+            )
+            return
+        await self.record_revision_of(tx, item, post, board, verdict)
 
     async def record_withdrawal(self, tx: Tx, actor: Actor, post: Post, board: Board) -> None:
         """A deleted post leaves the queue (``scoped_items`` skips it): its moderators see
