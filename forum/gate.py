@@ -41,6 +41,11 @@ class Gatekeeper(Protocol):
         """
         ...
 
+    async def review_title(self, actor: Actor, board: Board, title: str) -> Verdict:
+        """A thread's title meets the watched words a body meets: raise ``ValidationFailed``
+        for a blocked word; a pending verdict (with its reasons) for a held one."""
+        ...
+
     async def record(
         self, tx: Tx, actor: Actor, post: Post, board: Board, verdict: Verdict
     ) -> None:
@@ -78,6 +83,9 @@ class OpenGate:
         kind: str = "post",
         editing: Post | None = None,
     ) -> Verdict:
+        return Verdict(PostStatus.PUBLISHED)
+
+    async def review_title(self, actor: Actor, board: Board, title: str) -> Verdict:
         return Verdict(PostStatus.PUBLISHED)
 
     async def record(

@@ -14,7 +14,7 @@ from forum.i18n import gettext as _
 from forum.models import Board, Post, PostStatus, Thread, User
 from forum.outbox import Tx
 from forum.permissions import Actor
-from moderation.models import ItemKind, ItemState, QueueItem
+from moderation.models import ItemKind, ItemState, QueueItem, WordAction
 from moderation.policies import RuleSettings, is_staff, needs_approval
 from moderation.queue import (
     RELATED,
@@ -24,7 +24,7 @@ from moderation.queue import (
     open_item,
     rescreened,
 )
-from moderation.rules import Screening, decode_reason, screen
+from moderation.rules import Screening, decode_reason, encode_reason, screen, watched_hits
 from moderation.ruleset import load_settings, watched_words
 
 __all__ = ["ModerationGate"]
@@ -84,6 +84,24 @@ class ModerationGate:
             )
         reasons += screening.reasons
         return Verdict(PostStatus.PENDING if reasons else PostStatus.PUBLISHED, tuple(reasons))
+
+    async def review_title(self, actor: Actor, board: Board, title: str) -> Verdict:
+        """Watched words only: links, repeats and bursts are a body's matter."""
+        user = actor.user
+        if user is None or is_staff(user.role, actor.board_roles.get(board.id)):
+            return Verdict(PostStatus.PUBLISHED)
+        hits = watched_hits(title, await watched_words())
+        blocked = [w.word for w in hits if w.action is WordAction.BLOCK]
+        if blocked:
+            raise ValidationFailed(
+                _("使用できない語句が含まれているため、投稿できません。"),
+                code="blocked_word",
+                fields={"title": _("使用できない語句: {words}").format(words="、".join(blocked))},
+            )
+        reasons = tuple(
+            encode_reason("watched_word", w.word) for w in hits if w.action is WordAction.HOLD
+        )
+        return Verdict(PostStatus.PENDING if reasons else PostStatus.PUBLISHED, reasons)
 
     async def screen(
         self, user: User, body: str, settings: RuleSettings, *, editing: Post | None = None

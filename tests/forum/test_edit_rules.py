@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx2
 import pytest
 
@@ -49,3 +51,139 @@ async def test_a_reused_idempotency_key_with_another_thread_title_is_refused(
     assert again.status_code == 201
     assert again.json() == first.json()
     assert await Thread.all().count() == 1
+
+
+# --- thread titles, sanctions, rate limits --------------------------------------------------
+
+
+async def watch(client: httpx2.AsyncClient, admin: Member, word: str, action: str) -> None:
+    response = await client.post(
+        "/api/v1/moderation/rules/words",
+        json={"word": word, "action": action},
+        headers=admin.headers,
+    )
+    assert response.status_code == 201, response.text
+
+
+async def retitle(
+    client: httpx2.AsyncClient, member: Member, thread_id: int, title: str
+) -> httpx2.Response:
+    return await client.patch(
+        f"/api/v1/threads/{thread_id}", json={"title": title}, headers=member.headers
+    )
+
+
+async def test_a_retitle_meets_the_blocked_and_held_words_a_new_thread_meets(
+    client: httpx2.AsyncClient, admin: Member, alice: Member
+) -> None:
+    await new_board(client, admin)
+    thread = (await new_thread(client, alice))["thread"]
+    await watch(client, admin, "禁止語", "block")
+    await watch(client, admin, "要確認", "hold")
+    blocked = await retitle(client, alice, thread["id"], "禁止語のタイトル")
+    assert blocked.status_code == 422
+    assert error_code(blocked) == "blocked_word"
+    assert "title" in blocked.json()["error"]["fields"]
+    # Half-width and case variants are the same word to the rules.
+    held = await retitle(client, alice, thread["id"], "ﾖｳｶｸﾆﾝ ではなく 要確認 の話")
+    assert held.status_code == 422
+    assert error_code(held) == "title_held"
+    assert (await Thread.get(id=thread["id"])).title == thread["title"]
+    assert (await retitle(client, alice, thread["id"], "移住の相談")).status_code == 200
+    # A moderator's own wording is not held.
+    assert (await retitle(client, admin, thread["id"], "要確認：移住の相談")).status_code == 200
+    assert (await Thread.get(id=thread["id"])).title == "要確認：移住の相談"
+
+
+async def test_a_new_threads_title_meets_the_same_words(
+    client: httpx2.AsyncClient, admin: Member, alice: Member
+) -> None:
+    await new_board(client, admin)
+    await watch(client, admin, "禁止語", "block")
+    await watch(client, admin, "要確認", "hold")
+    url = "/api/v1/boards/kankei/threads"
+    blocked = await client.post(
+        url, json={"title": "禁止語について", "body": "本文"}, headers=alice.headers
+    )
+    assert blocked.status_code == 422
+    assert error_code(blocked) == "blocked_word"
+    held = await client.post(
+        url, json={"title": "要確認の件", "body": "本文"}, headers=alice.headers
+    )
+    assert held.status_code == 201
+    assert held.json()["post"]["status"] == "pending"
+    items = (await client.get("/api/v1/moderation/queue", headers=admin.headers)).json()["items"]
+    assert {"code": "watched_word", "detail": "要確認"} in [
+        {"code": r["code"], "detail": r["detail"]} for r in items[0]["reasons"]
+    ]
+
+
+async def test_a_silenced_author_can_neither_retitle_nor_edit_nor_delete_their_posts(
+    client: httpx2.AsyncClient, admin: Member, alice: Member
+) -> None:
+    await new_board(client, admin)
+    created = await new_thread(client, alice)
+    thread_id, post_id = created["thread"]["id"], created["post"]["id"]
+    silenced = await client.post(
+        "/api/v1/moderation/users/alice/sanctions",
+        json={"kind": "silence", "hours": 24},
+        headers=admin.headers,
+    )
+    assert silenced.status_code == 200, silenced.text
+    assert (await retitle(client, alice, thread_id, "新しい題")).status_code == 403
+    edit = await client.patch(
+        f"/api/v1/posts/{post_id}", json={"body": "書き換え"}, headers=alice.headers
+    )
+    assert edit.status_code == 403
+    assert (await client.delete(f"/api/v1/posts/{post_id}", headers=alice.headers)).status_code == (
+        403
+    )
+    stored = await Post.get(id=post_id)
+    assert (stored.body, stored.deleted_at) == (created["post"]["body"], None)
+    assert (await Thread.get(id=thread_id)).title == created["thread"]["title"]
+
+
+async def test_a_suspended_author_cannot_edit_retitle_or_delete(
+    client: httpx2.AsyncClient, admin: Member, alice: Member
+) -> None:
+    await new_board(client, admin)
+    created = await new_thread(client, alice)
+    thread_id, post_id = created["thread"]["id"], created["post"]["id"]
+    suspended = await client.post(
+        "/api/v1/moderation/users/alice/sanctions",
+        json={"kind": "suspend", "hours": 24},
+        headers=admin.headers,
+    )
+    assert suspended.status_code == 200, suspended.text
+    for response in (
+        await retitle(client, alice, thread_id, "新しい題"),
+        await client.patch(
+            f"/api/v1/posts/{post_id}", json={"body": "書き換え"}, headers=alice.headers
+        ),
+        await client.delete(f"/api/v1/posts/{post_id}", headers=alice.headers),
+    ):
+        assert response.status_code == 401
+    assert (await Post.get(id=post_id)).body == created["post"]["body"]
+
+
+async def test_edits_and_retitles_spend_the_posting_allowance(
+    client: httpx2.AsyncClient, admin: Member, alice: Member, app: Any
+) -> None:
+    await new_board(client, admin)
+    created = await new_thread(client, alice)  # one post of the allowance
+    thread_id, post_id = created["thread"]["id"], created["post"]["id"]
+    limit = app.state.settings.posts_per_minute
+    for i in range(limit - 2):
+        edited = await client.patch(
+            f"/api/v1/posts/{post_id}", json={"body": f"訂正 {i}"}, headers=alice.headers
+        )
+        assert edited.status_code == 200, edited.text
+    assert (await retitle(client, alice, thread_id, "最後の題")).status_code == 200
+    refused = await client.patch(
+        f"/api/v1/posts/{post_id}", json={"body": "もう一度"}, headers=alice.headers
+    )
+    assert refused.status_code == 429
+    assert error_code(refused) == "rate_limited"
+    again = await retitle(client, alice, thread_id, "さらに別の題")
+    assert again.status_code == 429
+    assert (await Thread.get(id=thread_id)).title == "最後の題"
