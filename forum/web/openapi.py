@@ -117,6 +117,7 @@ SCHEMAS: dict[str, Schema] = {
             "answer_state",
             "created_at",
             "edited_at",
+            "badge",
         ],
         id=INT,
         thread_id=INT,
@@ -131,6 +132,9 @@ SCHEMAS: dict[str, Schema] = {
         answer_state=nullable({"enum": ["answered_live", "answered_written", "deferred"]}),
         created_at=TIME,
         edited_at=nullable(TIME),
+        badge=nullable({"enum": ["expert", "moderator", "admin"]}),
+        # Only for the post's author and its moderators: an edit waiting for approval.
+        proposal=obj(["body", "html"], body=STR, html=STR),
     ),
     "Registration": obj(
         ["username", "password", "display_name"],

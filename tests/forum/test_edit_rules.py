@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
 from typing import Any
 
 import httpx2
 import pytest
 
-from forum.models import Post, Thread
-from tests.conftest import Member
+import forum
+from forum import events, outbox
+from forum.models import Post, Role, Thread
+from tests.conftest import Member, make_member
 from tests.forum.test_api import error_code, new_board, new_thread
 
 pytestmark = pytest.mark.asyncio
@@ -187,3 +192,53 @@ async def test_edits_and_retitles_spend_the_posting_allowance(
     again = await retitle(client, alice, thread_id, "さらに別の題")
     assert again.status_code == 429
     assert (await Thread.get(id=thread_id)).title == "最後の題"
+
+
+# --- staff badges on live posts -----------------------------------------------------------
+
+
+def _article(page: str, post_id: int) -> str:
+    start = page.index(f'id="post-{post_id}"')
+    return page[start : page.index("</article>", start)]
+
+
+def _badges(article: str) -> list[str]:
+    header = article[: article.index("</header>")]
+    return re.findall(r'<span class="badge[^"]*">([^<]*)</span>', header)
+
+
+async def test_a_live_post_carries_the_staff_badge_the_server_rendered_page_shows(
+    client: httpx2.AsyncClient, admin: Member, alice: Member
+) -> None:
+    moderator = await make_member(username="mod-kato", role=Role.MODERATOR)
+    expert = await make_member(username="dr-yamada", role=Role.EXPERT)
+    await new_board(client, admin)
+    thread_id = (await new_thread(client, alice))["thread"]["id"]
+    made = {}
+    for member in (admin, moderator, expert, alice):
+        response = await client.post(
+            f"/api/v1/threads/{thread_id}/posts", json={"body": "回答"}, headers=member.headers
+        )
+        made[member.user.username] = response.json()["id"]
+    page = await client.get(f"/t/{thread_id}")
+    found = re.search(
+        r'<script type="application/json" id="live-strings">(.*?)</script>', page.text
+    )
+    assert found is not None
+    strings = json.loads(found[1])
+    # live.js labels a badge with these strings.
+    labels = {
+        "expert": strings["expert"],
+        "moderator": strings["role_moderator"],
+        "admin": strings["role_admin"],
+    }
+    stored = await outbox.read_events(events.thread_channel(thread_id), 0)
+    live = {e.data["id"]: e.data for e in stored if e.name == "post.created"}
+    expected = {"admin-sato": "admin", "mod-kato": "moderator", "dr-yamada": "expert"}
+    for username, post_id in made.items():
+        badge = live[post_id]["badge"]
+        assert badge == expected.get(username)
+        assert _badges(_article(page.text, post_id)) == ([labels[badge]] if badge else [])
+    assert _badges(_article(page.text, made["admin-sato"])) == ["管理者"]
+    script = (Path(forum.__file__).parent / "static" / "live.js").read_text()
+    assert "strings[`role_${post.badge}`]" in script
