@@ -173,3 +173,20 @@ async def test_the_queue_page_shows_a_proposal_beside_the_published_body(
     assert f">{LINKED}</textarea>" in page.text
     for key in ("c", "a", "e", "r"):
         assert f'data-key="{key}"' in page.text
+
+
+async def test_the_author_sees_on_the_thread_page_that_their_edit_waits_and_others_do_not(
+    client: httpx2.AsyncClient, admin: Member, alice: Member, bob: Member
+) -> None:
+    thread_id, post = await published_reply(client, admin, alice)
+    await edit(client, alice, post["id"], LINKED)
+    note = "編集した内容はモデレーターの承認待ちです"
+    anonymous = await client.get(f"/t/{thread_id}")
+    assert "事例の紹介です" in anonymous.text
+    assert note not in anonymous.text and "example.jp" not in anonymous.text
+    for member, sees in ((bob, False), (alice, True)):
+        raw, _session = await accounts.start_session(member.user, days=1)
+        client.cookies.set("koryu_session", raw)
+        page = await client.get(f"/t/{thread_id}")
+        assert (note in page.text) is sees
+        assert "example.jp" not in page.text
