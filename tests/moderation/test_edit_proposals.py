@@ -190,3 +190,44 @@ async def test_the_author_sees_on_the_thread_page_that_their_edit_waits_and_othe
         page = await client.get(f"/t/{thread_id}")
         assert (note in page.text) is sees
         assert "example.jp" not in page.text
+
+
+async def test_a_flagged_posts_item_carries_the_proposal_and_approval_applies_it(
+    client: httpx2.AsyncClient, admin: Member, alice: Member, bob: Member
+) -> None:
+    _thread_id, post = await published_reply(client, admin, alice)
+    flagged = await client.post(
+        f"/api/v1/posts/{post['id']}/flags", json={"reason": "spam"}, headers=bob.headers
+    )
+    assert flagged.status_code == 201, flagged.text
+    [item] = await queue(client, admin)
+    await edit(client, alice, post["id"], LINKED)
+    [fresh] = await queue(client, admin)
+    assert (fresh["id"], fresh["kind"], fresh["version"]) == (
+        item["id"],
+        "flagged",
+        item["version"] + 1,
+    )
+    assert {"spam", "new_account_link"} <= {r["code"] for r in fresh["reasons"]}
+    assert fresh["post"]["proposal"]["body"] == LINKED
+    assert (await decide(client, admin, fresh, "approve")).status_code == 200
+    stored = await Post.get(id=post["id"])
+    assert (stored.body, stored.status) == (LINKED, PostStatus.PUBLISHED)
+    assert stored.proposed_body is None
+    notice = await Notification.get(user_id=alice.user.id)
+    assert notice.kind is NotificationKind.EDIT_APPROVED
+
+
+async def test_rejecting_a_flagged_post_drops_its_proposal_with_it(
+    client: httpx2.AsyncClient, admin: Member, alice: Member, bob: Member
+) -> None:
+    _thread_id, post = await published_reply(client, admin, alice)
+    await client.post(
+        f"/api/v1/posts/{post['id']}/flags", json={"reason": "spam"}, headers=bob.headers
+    )
+    await edit(client, alice, post["id"], LINKED)
+    [item] = await queue(client, admin)
+    assert (await decide(client, admin, item, "reject")).status_code == 200
+    stored = await Post.get(id=post["id"])
+    assert (stored.body, stored.status) == ("事例の紹介です", PostStatus.REJECTED)
+    assert stored.proposed_body is None
