@@ -184,9 +184,12 @@ async def approve(
         old_body = post.body
         # The proposal applied as it stands is its author's edit, kept under their name.
         editor = post.author if revision is not None and revision.body == proposal else actor.user
-        if revision is not None and await lifecycle.revise(tx, editor, post, revision, now=now):
+        applied = revision is not None and await lifecycle.revise(
+            tx, editor, post, revision, now=now
+        )
+        if applied:
             before["body"], after["body"] = old_body, post.body
-        edited = await lifecycle.discard_proposal(tx, post)
+        proposed = await lifecycle.discard_proposal(tx, post)
         if post.status is not PostStatus.PUBLISHED:
             # A hidden post coming back was counted for its author when first published.
             count_author = item.kind is ItemKind.PENDING
@@ -203,15 +206,17 @@ async def approve(
             after=after,
             reason=reason,
         )
-        if item.kind is ItemKind.PENDING or edited:
+        notice = None
+        if item.kind is ItemKind.PENDING:
+            notice = NotificationKind.POST_APPROVED
+        elif proposed:
+            # A moderator who approved with the published text restored kept nothing of it.
+            notice = NotificationKind.EDIT_APPROVED if applied else NotificationKind.EDIT_REJECTED
+        if notice is not None:
             await notify(
                 tx,
                 user_id=post.author.id,
-                kind=(
-                    NotificationKind.POST_APPROVED
-                    if item.kind is ItemKind.PENDING
-                    else NotificationKind.EDIT_APPROVED
-                ),
+                kind=notice,
                 post=post,
                 thread=thread,
                 url=f"/t/{thread.id}#post-{post.id}",

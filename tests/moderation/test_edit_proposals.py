@@ -231,3 +231,25 @@ async def test_rejecting_a_flagged_post_drops_its_proposal_with_it(
     stored = await Post.get(id=post["id"])
     assert (stored.body, stored.status) == ("事例の紹介です", PostStatus.REJECTED)
     assert stored.proposed_body is None
+
+
+async def test_a_moderator_may_approve_an_edit_in_their_own_words_or_keep_the_published_text(
+    client: httpx2.AsyncClient, admin: Member, alice: Member
+) -> None:
+    _thread_id, post = await published_reply(client, admin, alice)
+    await edit(client, alice, post["id"], LINKED)
+    [item] = await queue(client, admin)
+    reworded = await decide(client, admin, item, "approve", body="出典は自治体の公式サイトです")
+    assert reworded.status_code == 200, reworded.text
+    [revision] = await PostRevision.filter(post_id=post["id"])
+    assert revision.editor_id == admin.user.id  # type: ignore[attr-defined]
+    assert (await Post.get(id=post["id"])).body == "出典は自治体の公式サイトです"
+    await edit(client, alice, post["id"], LINKED)
+    [again] = await queue(client, admin)
+    kept = await decide(client, admin, again, "approve", body="出典は自治体の公式サイトです")
+    assert kept.status_code == 200, kept.text
+    stored = await Post.get(id=post["id"])
+    assert stored.body == "出典は自治体の公式サイトです"
+    assert stored.proposed_body is None
+    kinds = [n.kind for n in await Notification.filter(user_id=alice.user.id).order_by("id")]
+    assert kinds == [NotificationKind.EDIT_APPROVED, NotificationKind.EDIT_REJECTED]
