@@ -438,8 +438,9 @@ def item_moved(source_slug: str, *, item_id: int, target_slug: str) -> Outgoing:
 
 
 def post_pending(post: Post, author: User) -> Outgoing:
-    """The author's own post waits for a moderator; only the author hears of it."""
-    resource = post_resource(post, author=author)
+    """The author's own post, or an edit of it, waits for a moderator; only the author
+    hears of it."""
+    resource = post_resource(post, author=author, proposal=True)
     return Outgoing(user_channel(author.id), Name.POST_PENDING, resource)
 
 

@@ -41,6 +41,11 @@ class Gatekeeper(Protocol):
         """
         ...
 
+    async def review_title(self, actor: Actor, board: Board, title: str) -> Verdict:
+        """A thread's title meets the watched words a body meets: raise ``ValidationFailed``
+        for a blocked word; a pending verdict (with its reasons) for a held one."""
+        ...
+
     async def record(
         self, tx: Tx, actor: Actor, post: Post, board: Board, verdict: Verdict
     ) -> None:
@@ -52,6 +57,13 @@ class Gatekeeper(Protocol):
     ) -> None:
         """Bring what moderation keeps up to date with a post's new body, in the same
         transaction: a moderator deciding on a queued post must see the version edited."""
+        ...
+
+    async def record_proposal(
+        self, tx: Tx, actor: Actor, post: Post, board: Board, verdict: Verdict
+    ) -> None:
+        """An edit of a published post must wait (``verdict`` says why): queue the proposal
+        for a moderator in the same transaction, or bring a queued one up to date."""
         ...
 
     async def record_withdrawal(self, tx: Tx, actor: Actor, post: Post, board: Board) -> None:
@@ -73,12 +85,20 @@ class OpenGate:
     ) -> Verdict:
         return Verdict(PostStatus.PUBLISHED)
 
+    async def review_title(self, actor: Actor, board: Board, title: str) -> Verdict:
+        return Verdict(PostStatus.PUBLISHED)
+
     async def record(
         self, tx: Tx, actor: Actor, post: Post, board: Board, verdict: Verdict
     ) -> None:
         return None
 
     async def record_revision(
+        self, tx: Tx, actor: Actor, post: Post, board: Board, verdict: Verdict
+    ) -> None:
+        return None
+
+    async def record_proposal(
         self, tx: Tx, actor: Actor, post: Post, board: Board, verdict: Verdict
     ) -> None:
         return None

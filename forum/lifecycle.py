@@ -27,7 +27,9 @@ __all__ = [
     "MAX_BODY",
     "Revision",
     "check_body",
+    "discard_proposal",
     "prepare_revision",
+    "propose",
     "publish",
     "revise",
     "withdraw",
@@ -174,4 +176,22 @@ async def revise(
     await post.save(update_fields=["body", "html", "edited_at"], using_db=tx.conn)
     if post.status is PostStatus.PUBLISHED:
         tx.emit(events.post_updated(post))
+    return True
+
+
+async def propose(tx: outbox.Tx, post: Post, revision: Revision) -> None:
+    """An edit of a published post that must wait for a moderator: the published body stays
+    in view, the proposal waits beside it (a newer one replaces it), and its author hears
+    that it waits."""
+    post.proposed_body, post.proposed_html = revision.body, revision.html
+    await post.save(update_fields=["proposed_body", "proposed_html"], using_db=tx.conn)
+    tx.emit(events.post_pending(post, post.author))
+
+
+async def discard_proposal(tx: outbox.Tx, post: Post) -> bool:
+    """Forget a waiting edit once a moderator has decided on it; False if none waited."""
+    if post.proposed_body is None:
+        return False
+    post.update_from_dict({"proposed_body": None, "proposed_html": None})
+    await post.save(update_fields=["proposed_body", "proposed_html"], using_db=tx.conn)
     return True

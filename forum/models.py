@@ -188,6 +188,10 @@ class Post(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     edited_at = fields.DatetimeField(null=True)
     deleted_at = fields.DatetimeField(null=True)
+    # An edit of a published post that must wait for a moderator: the published body stays
+    # until the proposal is approved. Only its author and moderators ever see these.
+    proposed_body = fields.TextField(null=True)
+    proposed_html = fields.TextField(null=True)
 
     class Meta:
         table = "posts"
@@ -234,6 +238,8 @@ class IdempotencyRecord(Model):
     )
     key = fields.CharField(max_length=128)
     scope = fields.CharField(max_length=64)
+    # SHA-256 of the request's content: the same key with another body is a client bug.
+    body_hash = fields.CharField(max_length=64, default="", db_default="")
     status_code = fields.IntField()
     response: dict[str, Any] = fields.JSONField()
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -272,6 +278,8 @@ class NotificationKind(StrEnum):
     POST_APPROVED = "post_approved"
     POST_REJECTED = "post_rejected"
     REVISION_REQUESTED = "revision_requested"
+    EDIT_APPROVED = "edit_approved"
+    EDIT_REJECTED = "edit_rejected"
 
 
 class Notification(Model):

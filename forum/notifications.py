@@ -67,6 +67,10 @@ def message(notice: Notification) -> str:
         return _("「{title}」への投稿が承認され、公開されました。").format(title=title)
     if notice.kind is NotificationKind.POST_REJECTED:
         return _("「{title}」への投稿は公開されませんでした。").format(title=title)
+    if notice.kind is NotificationKind.EDIT_APPROVED:
+        return _("「{title}」への投稿の編集が承認され、反映されました。").format(title=title)
+    if notice.kind is NotificationKind.EDIT_REJECTED:
+        return _("「{title}」への投稿の編集は反映されませんでした。").format(title=title)
     return _("「{title}」への投稿について、修正の依頼があります。").format(title=title)
 
 

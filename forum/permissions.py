@@ -17,6 +17,7 @@ __all__ = [
     "can_moderate",
     "can_post_in",
     "can_read_board",
+    "can_retitle",
     "can_see_author",
     "can_see_post",
     "can_start_thread",
@@ -110,6 +111,16 @@ def can_edit_post(actor: Actor, post: Post, board_id: int) -> bool:
     if can_moderate(actor, board_id):
         return True
     return post.author_id == actor.id and not actor.is_silenced()  # type: ignore[attr-defined]
+
+
+def can_retitle(actor: Actor, thread: Thread, board_id: int) -> bool:
+    """Moderators retitle any thread; its author an unlocked one, unless silenced."""
+    if actor.user is None or thread.deleted:
+        return False
+    if can_moderate(actor, board_id):
+        return True
+    author_id = thread.author_id  # type: ignore[attr-defined]
+    return author_id == actor.id and not thread.locked and not actor.is_silenced()
 
 
 def can_see_author(actor: Actor, post: Post, board_id: int) -> bool:

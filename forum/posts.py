@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
@@ -67,6 +69,9 @@ class Draft:
     def check(self) -> dict[str, str]:
         return lifecycle.check_body(self.body, kind=self.kind, anonymous=self.anonymous)
 
+    def digest(self) -> str:
+        return content_hash(self.body, self.kind, self.reply_to, self.anonymous)
+
 
 @dataclass(frozen=True, slots=True)
 class Posted:
@@ -92,11 +97,24 @@ class Voted:
 
 def visible_post(actor: Actor, post: Post, board_id: int) -> dict[str, Any]:
     author = post.author if can_see_author(actor, post, board_id) else None
-    return post_resource(post, author=author)
+    own = actor.id is not None and post.author_id == actor.id  # type: ignore[attr-defined]
+    return post_resource(post, author=author, proposal=own or can_moderate(actor, board_id))
 
 
-async def remembered(user: User, key: str | None, scope: str) -> dict[str, Any] | None:
-    """The first answer given to this idempotency key, if the key was used before."""
+def content_hash(*parts: object) -> str:
+    """What a create request asked for, as a SHA-256 over its parsed fields: the same
+    request sent again hashes the same whatever its JSON spacing or key order."""
+    return hashlib.sha256(orjson.dumps(parts)).hexdigest()
+
+
+async def remembered(
+    user: User, key: str | None, scope: str, body_hash: str
+) -> dict[str, Any] | None:
+    """The first answer given to this idempotency key, if the key was used before.
+
+    A key reused with other content is refused: answering with the first result would tell
+    the client its second request succeeded when nothing of it was written.
+    """
     if not key:
         return None
     record = await IdempotencyRecord.get_or_none(user_id=user.id, key=key)
@@ -107,15 +125,24 @@ async def remembered(user: User, key: str | None, scope: str) -> dict[str, Any] 
             _("この Idempotency-Key は別のリクエストで使われています。"),
             code="idempotency_key_reused",
         )
+    # Records written before hashes were kept have none: they are answered as before.
+    if record.body_hash and record.body_hash != body_hash:
+        raise ValidationFailed(
+            _("この Idempotency-Key は内容の異なるリクエストで使われています。"),
+            code="idempotency_key_mismatch",
+        )
     return dict(record.response)
 
 
-async def remember(tx: outbox.Tx, user: User, key: str | None, scope: str, answer: Any) -> None:
+async def remember(
+    tx: outbox.Tx, user: User, key: str | None, scope: str, body_hash: str, answer: Any
+) -> None:
     if key:
         await IdempotencyRecord.create(
             user_id=user.id,
             key=key,
             scope=scope,
+            body_hash=body_hash,
             status_code=_CREATED,
             response=answer,
             using_db=tx.conn,
@@ -185,7 +212,8 @@ async def create_post(
         raise Forbidden(_("投稿するにはログインしてください。"), code="login_required")
     check_key(idempotency_key)
     scope = key_scope("post", thread.id)
-    earlier = await remembered(actor.user, idempotency_key, scope)
+    digest = draft.digest()
+    earlier = await remembered(actor.user, idempotency_key, scope, digest)
     if earlier is not None:
         return Posted.of(earlier, replayed=True)
     if not can_post_in(actor, thread, board):
@@ -207,10 +235,10 @@ async def create_post(
         async with outbox.atomic() as tx:
             post = await write_post(tx, actor, thread, board, draft, verdict, gate, html=html)
             posted = Posted.of(visible_post(actor, post, board.id))
-            await remember(tx, actor.user, idempotency_key, scope, posted.resource)
+            await remember(tx, actor.user, idempotency_key, scope, digest, posted.resource)
     except IntegrityError:
         # A concurrent request with the same key committed first: answer as it did.
-        again = await remembered(actor.user, idempotency_key, scope)
+        again = await remembered(actor.user, idempotency_key, scope, digest)
         if again is None:
             raise
         return Posted.of(again, replayed=True)
@@ -270,9 +298,22 @@ async def edit_post(actor: Actor, post_id: int, body: str, *, gate: Gatekeeper) 
     assert actor.user is not None
     revision = await lifecycle.prepare_revision(actor, post, thread, board, body, gate=gate)
     async with outbox.atomic() as tx:
-        if await lifecycle.revise(tx, actor.user, post, revision):
+        if _must_wait(actor, post, revision.verdict):
+            await lifecycle.propose(tx, post, revision)
+            await gate.record_proposal(tx, actor, post, board, revision.verdict)
+        elif await lifecycle.revise(tx, actor.user, post, revision):
             await gate.record_revision(tx, actor, post, board, revision.verdict)
     return visible_post(actor, post, board.id)
+
+
+def _must_wait(actor: Actor, post: Post, verdict: Verdict) -> bool:
+    """A published post's author whose edit the gate would hold proposes it instead, and
+    while one proposal waits the next replaces it: what readers see changes only once a
+    moderator has seen it. A pending post is edited in place (its queue item shows it)."""
+    if post.status is not PostStatus.PUBLISHED:
+        return False
+    own = post.author_id == actor.id  # type: ignore[attr-defined]
+    return verdict.status is PostStatus.PENDING or (own and post.proposed_body is not None)
 
 
 async def delete_post(actor: Actor, post_id: int, *, gate: Gatekeeper) -> None:

@@ -12,6 +12,7 @@ __all__ = [
     "iso",
     "post_resource",
     "public_post",
+    "staff_badge",
     "thread_resource",
     "user_resource",
 ]
@@ -59,12 +60,27 @@ def thread_resource(thread: Thread, *, board_slug: str, seq: int) -> dict[str, A
     }
 
 
-def post_resource(post: Post, *, author: User | None) -> dict[str, Any]:
-    """``author`` is None where the viewer may not know who wrote an anonymous question."""
-    return {
+STAFF_BADGES = frozenset({"expert", "moderator", "admin"})
+
+
+def staff_badge(author: User | None) -> str | None:
+    """The role shown beside an author's name, as templates/partials/post.html shows it."""
+    if author is None or author.role.value not in STAFF_BADGES:
+        return None
+    return author.role.value
+
+
+def post_resource(post: Post, *, author: User | None, proposal: bool = False) -> dict[str, Any]:
+    """``author`` is None where the viewer may not know who wrote an anonymous question.
+
+    ``proposal`` adds an edit waiting for a moderator, if one waits, for the eyes of the
+    post's author and its moderators only (without one the resource is everyone's).
+    """
+    resource = {
         "id": post.id,
         "thread_id": post.thread_id,  # type: ignore[attr-defined]
         "author": user_resource(author) if author else None,
+        "badge": staff_badge(author),
         "kind": post.kind.value,
         "body": post.body,
         "html": post.html,
@@ -76,6 +92,9 @@ def post_resource(post: Post, *, author: User | None) -> dict[str, Any]:
         "created_at": iso(post.created_at),
         "edited_at": iso(post.edited_at),
     }
+    if proposal and post.proposed_body is not None:
+        resource["proposal"] = {"body": post.proposed_body, "html": post.proposed_html}
+    return resource
 
 
 def public_post(post: Post) -> dict[str, Any]:

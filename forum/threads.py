@@ -14,13 +14,14 @@ from tortoise.expressions import F, Q
 
 from forum import events, outbox
 from forum.errors import BadRequest, Forbidden, NotFound, ValidationFailed
-from forum.gate import Gatekeeper
+from forum.gate import Gatekeeper, Verdict
 from forum.i18n import gettext as _
 from forum.models import Board, PostStatus, Thread
-from forum.permissions import Actor, can_moderate, can_read_board, can_start_thread
+from forum.permissions import Actor, can_moderate, can_read_board, can_retitle, can_start_thread
 from forum.posts import (
     Draft,
     check_key,
+    content_hash,
     key_scope,
     remember,
     remembered,
@@ -117,7 +118,8 @@ async def create_thread(
         raise Forbidden(_("投稿するにはログインしてください。"), code="login_required")
     check_key(idempotency_key)
     scope = key_scope("thread", board.slug)
-    earlier = await remembered(actor.user, idempotency_key, scope)
+    digest = content_hash(new.title, new.body)
+    earlier = await remembered(actor.user, idempotency_key, scope, digest)
     if earlier is not None:
         return ThreadStarted.of(earlier, replayed=True)
     if not can_start_thread(actor, board):
@@ -132,7 +134,11 @@ async def create_thread(
     errors.update(draft.check())
     if errors:
         raise ValidationFailed(_("入力内容を確認してください。"), fields=errors)
+    title = await gate.review_title(actor, board, clean_title)
     verdict = await gate.review(actor, board, None, new.body)
+    if title.status is PostStatus.PENDING:
+        # A held word in the title holds the thread's first post, and with it the thread.
+        verdict = Verdict(PostStatus.PENDING, verdict.reasons + title.reasons)
     html = render_markdown(new.body)
     try:
         async with outbox.atomic() as tx:
@@ -151,9 +157,9 @@ async def create_thread(
             started = ThreadStarted.of(
                 {"thread": resource, "post": visible_post(actor, post, board.id)}
             )
-            await remember(tx, actor.user, idempotency_key, scope, started.resource)
+            await remember(tx, actor.user, idempotency_key, scope, digest, started.resource)
     except IntegrityError:
-        again = await remembered(actor.user, idempotency_key, scope)
+        again = await remembered(actor.user, idempotency_key, scope, digest)
         if again is None:
             raise
         return ThreadStarted.of(again, replayed=True)
@@ -247,18 +253,32 @@ THREAD_FLAGS = ("pinned", "locked", "featured", "live")
 
 
 async def update_thread(
-    actor: Actor, thread: Thread, board: Board, changes: ThreadChanges
+    actor: Actor, thread: Thread, board: Board, changes: ThreadChanges, *, gate: Gatekeeper
 ) -> Thread:
-    """Moderators change flags and titles; an author may retitle an unlocked thread of theirs."""
+    """Moderators change flags and titles; an author may retitle an unlocked thread of theirs.
+
+    A new title meets the watched words a new thread's title meets. A title is not queued:
+    one a moderator would have to see first is refused, and its author rewords it.
+    """
     moderator = can_moderate(actor, board.id)
-    is_author = actor.id is not None and thread.author_id == actor.id  # type: ignore[attr-defined]
     wanted: dict[str, Any] = dict(changes.flags())
     if wanted and not moderator:
         raise Forbidden(_("この操作はモデレーターだけができます。"))
     if changes.title is not None:
-        if not (moderator or (is_author and not thread.locked)):
+        if not can_retitle(actor, thread, board.id):
             raise Forbidden(_("このスレッドのタイトルは変更できません。"))
-        wanted["title"] = _check_title(changes.title)
+        title = _check_title(changes.title)
+        if title != thread.title:
+            verdict = await gate.review_title(actor, board, title)
+            if verdict.status is PostStatus.PENDING:
+                raise ValidationFailed(
+                    _(
+                        "モデレーターの確認が必要な語句が含まれているため、タイトルを変更できません。"
+                    ),
+                    code="title_held",
+                    fields={"title": _("語句を言い換えてください。")},
+                )
+        wanted["title"] = title
     wanted = {k: v for k, v in wanted.items() if getattr(thread, k) != v}
     if not wanted:
         return thread

@@ -22,7 +22,7 @@ from forum.notifications import notify
 from forum.permissions import Actor
 from moderation import audit
 from moderation.gate import ModerationGate
-from moderation.models import Decision, ItemKind, ItemState, QueueItem
+from moderation.models import Decision, Flag, ItemKind, ItemState, QueueItem
 from moderation.queue import load_item
 
 __all__ = ["CLAIM_TTL", "MAX_REASON", "Result", "approve", "claim", "reject", "revise"]
@@ -139,7 +139,10 @@ async def claim(actor: Actor, item_id: int, version: int) -> Result:
 async def approve(
     actor: Actor, item_id: int, version: int, *, body: str | None = None, reason: str = ""
 ) -> Result:
-    """Publish the post (a flagged one stays or comes back); ``body`` edits it first."""
+    """Publish the post (a flagged one stays or comes back); ``body`` edits it first.
+
+    An edit its author proposed is applied when the moderator gives no body of their own.
+    """
     item = await load_item(actor, item_id)
     assert actor.user is not None
     now = datetime.now(UTC)
@@ -147,6 +150,9 @@ async def approve(
     reason = _check_reason(reason)
     if item.post.status is PostStatus.DELETED:
         raise Conflict(_("この投稿は削除されています。"), code="post_deleted")
+    proposal = item.post.proposed_body
+    if body is None:
+        body = proposal
     revision = None
     if body is not None and body != item.post.body:
         # Checked, screened and rendered before the transaction, which holds SQLite's write
@@ -169,11 +175,21 @@ async def approve(
             decision_reason=reason,
         )
         post, thread = await _fresh(tx, item)
+        if post.proposed_body != proposal:
+            # Replacing a proposal bumps the item's version, so this is only reached when
+            # the proposal was decided meanwhile through another item.
+            raise _stale()
         before: dict[str, Any] = {"status": post.status.value}
         after: dict[str, Any] = {"status": PostStatus.PUBLISHED.value}
         old_body = post.body
-        if revision is not None and await lifecycle.revise(tx, actor.user, post, revision, now=now):
+        # The proposal applied as it stands is its author's edit, kept under their name.
+        editor = post.author if revision is not None and revision.body == proposal else actor.user
+        applied = revision is not None and await lifecycle.revise(
+            tx, editor, post, revision, now=now
+        )
+        if applied:
             before["body"], after["body"] = old_body, post.body
+        proposed = await lifecycle.discard_proposal(tx, post)
         if post.status is not PostStatus.PUBLISHED:
             # A hidden post coming back was counted for its author when first published.
             count_author = item.kind is ItemKind.PENDING
@@ -190,11 +206,17 @@ async def approve(
             after=after,
             reason=reason,
         )
+        notice = None
         if item.kind is ItemKind.PENDING:
+            notice = NotificationKind.POST_APPROVED
+        elif proposed:
+            # A moderator who approved with the published text restored kept nothing of it.
+            notice = NotificationKind.EDIT_APPROVED if applied else NotificationKind.EDIT_REJECTED
+        if notice is not None:
             await notify(
                 tx,
                 user_id=post.author.id,
-                kind=NotificationKind.POST_APPROVED,
+                kind=notice,
                 post=post,
                 thread=thread,
                 url=f"/t/{thread.id}#post-{post.id}",
@@ -220,6 +242,8 @@ async def _refuse(
     now = datetime.now(UTC)
     _validate(actor, item, version, now)
     reason = _check_reason(reason)
+    if item.kind is ItemKind.EDIT and not await Flag.filter(item_id=item.id).exists():
+        return await _refuse_edit(actor, item, version, reason, decision, now)
     revision = decision is Decision.REVISION
     if revision and item.post.status is PostStatus.DELETED:
         raise Conflict(_("この投稿は削除されています。"), code="post_deleted")
@@ -241,6 +265,8 @@ async def _refuse(
         )
         post, thread = await _fresh(tx, item)
         before = {"status": post.status.value}
+        # A proposed edit goes with the post it would have changed.
+        await lifecycle.discard_proposal(tx, post)
         if post.status is not PostStatus.DELETED:
             why = Withdrawal.REVISION if revision else Withdrawal.REJECTED
             await lifecycle.withdraw(tx, post, thread, why)
@@ -264,6 +290,58 @@ async def _refuse(
             audit.Target("post", post.id, thread.title),
             board_id=item.board.id,
             before=before,
+            after={"status": post.status.value},
+            reason=reason,
+        )
+        return _decided(tx, actor, item, post)
+
+
+async def _refuse_edit(
+    actor: Actor, item: QueueItem, version: int, reason: str, decision: Decision, now: datetime
+) -> Result:
+    """An item that holds only a proposed edit: the published post stays as it is, the
+    proposal is dropped, and its author is told (asked to revise, they simply edit again)."""
+    assert actor.user is not None
+    async with outbox.atomic() as tx:
+        await _take(
+            tx,
+            actor,
+            item,
+            version,
+            now,
+            state=ItemState.CLOSED,
+            active_post_id=None,
+            claimed_by_id=None,
+            claimed_at=None,
+            decision=decision,
+            decided_by_id=actor.user.id,
+            decided_at=now,
+            decision_reason=reason,
+        )
+        post, thread = await _fresh(tx, item)
+        proposal = post.proposed_body
+        if await lifecycle.discard_proposal(tx, post):
+            revision = decision is Decision.REVISION
+            await notify(
+                tx,
+                user_id=post.author.id,
+                kind=(
+                    NotificationKind.REVISION_REQUESTED
+                    if revision
+                    else NotificationKind.EDIT_REJECTED
+                ),
+                post=post,
+                thread=thread,
+                reason=reason,
+                url=f"/t/{thread.id}#post-{post.id}",
+            )
+        await audit.write(
+            tx,
+            actor,
+            "edit.revise" if decision is Decision.REVISION else "edit.reject",
+            audit.Target("post", post.id, thread.title),
+            board_id=item.board.id,
+            before={"status": post.status.value, "proposal": proposal},
             after={"status": post.status.value},
             reason=reason,
         )

@@ -14,7 +14,7 @@ from forum.i18n import gettext as _
 from forum.models import Board, Post, PostStatus, Thread, User
 from forum.outbox import Tx
 from forum.permissions import Actor
-from moderation.models import ItemKind, ItemState, QueueItem
+from moderation.models import ItemKind, ItemState, QueueItem, WordAction
 from moderation.policies import RuleSettings, is_staff, needs_approval
 from moderation.queue import (
     RELATED,
@@ -24,7 +24,7 @@ from moderation.queue import (
     open_item,
     rescreened,
 )
-from moderation.rules import Screening, decode_reason, screen
+from moderation.rules import Screening, decode_reason, encode_reason, screen, watched_hits
 from moderation.ruleset import load_settings, watched_words
 
 __all__ = ["ModerationGate"]
@@ -85,6 +85,24 @@ class ModerationGate:
         reasons += screening.reasons
         return Verdict(PostStatus.PENDING if reasons else PostStatus.PUBLISHED, tuple(reasons))
 
+    async def review_title(self, actor: Actor, board: Board, title: str) -> Verdict:
+        """Watched words only: links, repeats and bursts are a body's matter."""
+        user = actor.user
+        if user is None or is_staff(user.role, actor.board_roles.get(board.id)):
+            return Verdict(PostStatus.PUBLISHED)
+        hits = watched_hits(title, await watched_words())
+        blocked = [w.word for w in hits if w.action is WordAction.BLOCK]
+        if blocked:
+            raise ValidationFailed(
+                _("使用できない語句が含まれているため、投稿できません。"),
+                code="blocked_word",
+                fields={"title": _("使用できない語句: {words}").format(words="、".join(blocked))},
+            )
+        reasons = tuple(
+            encode_reason("watched_word", w.word) for w in hits if w.action is WordAction.HOLD
+        )
+        return Verdict(PostStatus.PENDING if reasons else PostStatus.PUBLISHED, reasons)
+
     async def screen(
         self, user: User, body: str, settings: RuleSettings, *, editing: Post | None = None
     ) -> Screening:
@@ -143,6 +161,12 @@ class ModerationGate:
         item = await query.select_related(*RELATED).first()
         if item is None:
             return
+        await self.record_revision_of(tx, item, post, board, verdict)
+
+    async def record_revision_of(
+        self, tx: Tx, item: QueueItem, post: Post, board: Board, verdict: Verdict
+    ) -> None:
+        """The open item shows a new body (or proposal): new version, reasons judged afresh."""
         reasons = rescreened(item.reasons, verdict)
         await (
             QueueItem.filter(id=item.id)
@@ -153,6 +177,28 @@ class ModerationGate:
         item.version, item.reasons, item.post = fresh.version, reasons, post
         flags = (await flags_by_item([item.id], tx.conn))[item.id]
         tx.emit(events.item_updated(board.slug, item_resource(item, flags)))
+
+    async def record_proposal(
+        self, tx: Tx, actor: Actor, post: Post, board: Board, verdict: Verdict
+    ) -> None:
+        """An edit of a published post waits: an ``edit`` item shows moderators the proposal
+        beside the published body. If the post already has an open item (a flag, an earlier
+        proposal), that item takes the proposal under a new version instead, so a decision
+        taken on what was shown before is refused as stale."""
+        query = QueueItem.filter(active_post_id=post.id, state=ItemState.OPEN).using_db(tx.conn)
+        item = await query.select_related(*RELATED).first()
+        if item is None:
+            thread = await Thread.filter(id=post.thread_id).using_db(tx.conn).get()  # type: ignore[attr-defined]
+            await open_item(
+                tx,
+                post=post,
+                board=board,
+                thread=thread,
+                kind=ItemKind.EDIT,
+                reasons=[decode_reason(r) for r in verdict.reasons],
+            )
+            return
+        await self.record_revision_of(tx, item, post, board, verdict)
 
     async def record_withdrawal(self, tx: Tx, actor: Actor, post: Post, board: Board) -> None:
         """A deleted post leaves the queue (``scoped_items`` skips it): its moderators see

@@ -35,7 +35,8 @@ def flag_label(reason: str) -> str:
 
 
 def kind_label(kind: str) -> str:
-    return {"pending": _("承認待ち"), "flagged": _("通報")}.get(kind, kind)
+    labels = {"pending": _("承認待ち"), "flagged": _("通報"), "edit": _("編集の承認待ち")}
+    return labels.get(kind, kind)
 
 
 def decision_label(decision: str) -> str:
@@ -50,6 +51,8 @@ def action_label(action: str) -> str:
         "post.reject": _("投稿を却下"),
         "post.revise": _("修正を依頼"),
         "post.hide": _("通報により非表示"),
+        "edit.reject": _("編集を却下"),
+        "edit.revise": _("編集に修正を依頼"),
         "user.silence": _("発言停止"),
         "user.suspend": _("利用停止"),
         "thread.lock": _("スレッドをロック"),

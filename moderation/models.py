@@ -28,6 +28,7 @@ __all__ = [
 class ItemKind(StrEnum):
     PENDING = "pending"
     FLAGGED = "flagged"
+    EDIT = "edit"
 
 
 class ItemState(StrEnum):

@@ -64,7 +64,7 @@ def item_resource(item: QueueItem, flags: Iterable[Flag] = ()) -> dict[str, Any]
         "id": item.id,
         "kind": item.kind.value,
         "state": item.state.value,
-        "post": post_resource(post, author=post.author),
+        "post": post_resource(post, author=post.author, proposal=True),
         "reasons": [{**r, "label": reason_label(r["code"])} for r in item.reasons],
         "flags": [flag_resource(f) for f in flags],
         "version": item.version,
@@ -168,7 +168,7 @@ async def list_queue(
         query = query.filter(board__slug=board)
     if kind:
         if kind not in {k.value for k in ItemKind}:
-            raise BadRequest(_("kind は pending か flagged です。"), code="bad_query")
+            raise BadRequest(_("kind は pending、flagged、edit のいずれかです。"), code="bad_query")
         query = query.filter(kind=kind)
     if reason:
         if not REASON_RE.fullmatch(reason):

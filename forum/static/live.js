@@ -239,13 +239,16 @@ function renderPost(post, strings) {
   const meta = el("header", "post-meta");
   const author = post.author;
   if (author) {
-    if (author.role === "expert") article.classList.add("post-expert");
+    // post.badge is the role the server shows beside the name: expert, moderator or admin.
+    if (post.badge === "expert") article.classList.add("post-expert");
     const link = el("a", "post-author", author.display_name);
     link.href = `/u/${encodeURIComponent(author.username)}`;
     meta.append(link);
-    if (author.role === "expert") {
+    if (post.badge === "expert") {
       meta.append(" ", el("span", "badge badge-expert", strings.expert));
       if (author.expert_field) meta.append(" ", el("span", "expert-field", author.expert_field));
+    } else if (post.badge) {
+      meta.append(" ", el("span", "badge", strings[`role_${post.badge}`] || post.badge));
     }
     if (author.organisation) meta.append(" ", el("span", "affiliation", author.organisation));
   } else {

@@ -246,11 +246,12 @@ async def get_thread(request: Request) -> Response:
 
 
 async def update_thread(request: Request) -> Response:
-    require_user(request)
+    user = require_user(request)
     actor = actor_of(request)
     thread, board = await threads.get_thread(actor, path_id(request))
     changes = inputs.thread_changes(await read_json(request))
-    thread = await threads.update_thread(actor, thread, board, changes)
+    rate_limit(request, "post", str(user.id))
+    thread = await threads.update_thread(actor, thread, board, changes, gate=gate_of(request))
     return JSON(await threads.thread_json(thread, board))
 
 
@@ -315,8 +316,10 @@ async def get_post(request: Request) -> Response:
 
 
 async def edit_post(request: Request) -> Response:
-    require_user(request)
+    user = require_user(request)
     data = await read_json(request)
+    # Edits spend the allowance posting spends: an edit can publish as much as a post.
+    rate_limit(request, "post", str(user.id))
     result = await posts.edit_post(
         actor_of(request), path_id(request), text_field(data, "body"), gate=gate_of(request)
     )

@@ -117,6 +117,7 @@ SCHEMAS: dict[str, Schema] = {
             "answer_state",
             "created_at",
             "edited_at",
+            "badge",
         ],
         id=INT,
         thread_id=INT,
@@ -131,6 +132,9 @@ SCHEMAS: dict[str, Schema] = {
         answer_state=nullable({"enum": ["answered_live", "answered_written", "deferred"]}),
         created_at=TIME,
         edited_at=nullable(TIME),
+        badge=nullable({"enum": ["expert", "moderator", "admin"]}),
+        # Only for the post's author and its moderators: an edit waiting for approval.
+        proposal=obj(["body", "html"], body=STR, html=STR),
     ),
     "Registration": obj(
         ["username", "password", "display_name"],
@@ -213,7 +217,10 @@ ERRORS = {
     "404": "not_found",
     "409": "idempotency_key_reused",
     "413": "payload_too_large",
-    "422": "invalid (with fields), username_taken, username_confusable, wrong_password, slug_taken",
+    "422": (
+        "invalid (with fields), username_taken, username_confusable, wrong_password, slug_taken, "
+        "idempotency_key_mismatch, blocked_word, title_held"
+    ),
     "429": "rate_limited (Retry-After header)",
 }
 

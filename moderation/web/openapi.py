@@ -34,7 +34,7 @@ SCHEMAS: dict[str, Schema] = {
     "QueueItem": obj(
         ["id", "kind", "state", "post", "reasons", "flags", "version", "claimed_by"],
         id=INT,
-        kind={"enum": ["pending", "flagged"]},
+        kind={"enum": ["pending", "flagged", "edit"]},
         state={"enum": ["open", "revision", "closed"]},
         post={"$ref": "#/components/schemas/Post"},
         reasons={"type": "array", "items": REASON},
@@ -164,7 +164,7 @@ OPERATIONS: list[Operation] = [
 QUERY: dict[str, list[tuple[str, Schema]]] = {
     "/moderation/queue": [
         ("board", STR),
-        ("kind", {"enum": ["pending", "flagged"]}),
+        ("kind", {"enum": ["pending", "flagged", "edit"]}),
         ("reason", STR),
         ("cursor", STR),
         ("limit", INT),

@@ -127,3 +127,16 @@ async def test_pages_have_no_serious_accessibility_violations(
         if v["impact"] in {"serious", "critical"}
     ]
     assert serious == []
+
+
+async def test_a_live_post_shows_the_staff_badge_a_reload_shows(
+    browser: Browser, site: Site
+) -> None:
+    admin, thread_id = await setup_thread(site)
+    page = await open_thread(browser, site, thread_id)
+    made = await post(site, admin, thread_id, "運営からのお知らせです")
+    badge = page.locator(f"#post-{made['id']} .post-meta .badge")
+    await expect(badge).to_have_text("管理者", timeout=5_000)
+    live = await badge.all_text_contents()
+    await page.reload()
+    assert await page.locator(f"#post-{made['id']} .post-meta .badge").all_text_contents() == live
