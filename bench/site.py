@@ -37,6 +37,8 @@ def koryu_env(database_url: str, data_dir: Path, broker_url: str = "memory://") 
         KORYU_DATA_DIR=str(data_dir),
         # The poster is staff (no moderation hold); lift the per-user post rate limit too.
         KORYU_POSTS_PER_MINUTE="1000000000",
+        # Every simulated viewer comes from loopback: lift the per-address socket cap.
+        KORYU_WS_CONNECTIONS_PER_IP="1000000",
         PYTHONUNBUFFERED="1",
     )
     return env

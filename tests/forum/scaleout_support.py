@@ -120,6 +120,8 @@ def koryu_env(database_url: str, broker_url: str, port: int, data_dir: Path) -> 
         KORYU_ALLOWED_ORIGINS=ORIGIN,
         KORYU_DATA_DIR=str(data_dir),
         KORYU_POSTS_PER_MINUTE="1000",
+        # Every viewer of these tests comes from loopback: lift the per-address socket cap.
+        KORYU_WS_CONNECTIONS_PER_IP="100000",
         KORYU_PASSWORD_HASHER="fast",
         PYTHONUNBUFFERED="1",
     )
