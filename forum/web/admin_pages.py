@@ -17,6 +17,7 @@ from forum.permissions import Actor
 from forum.web import inputs
 from forum.web.common import actor_of, require_user
 from forum.web.forms import field, login_redirect, read_form, redirect
+from forum.web.params import path_slug
 from forum.web.templating import render
 
 __all__ = ["routes"]
@@ -126,13 +127,13 @@ async def board_page(request: Request) -> Response:
     if request.state.user is None:
         return login_redirect(request)
     actor = _admin(request)
-    return await _board_page(request, await boards.get_board(actor, request.path_params["slug"]))
+    return await _board_page(request, await boards.get_board(actor, path_slug(request)))
 
 
 async def update_board(request: Request) -> Response:
     form = await read_form(request)
     actor = _admin(request)
-    board = await boards.get_board(actor, request.path_params["slug"])
+    board = await boards.get_board(actor, path_slug(request))
     data = _board_fields(form, creating=False)
     try:
         await boards.update_board(actor, board, inputs.board_fields(data))
@@ -146,7 +147,7 @@ async def update_board(request: Request) -> Response:
 async def add_staff(request: Request) -> Response:
     form = await read_form(request)
     actor = _admin(request)
-    board = await boards.get_board(actor, request.path_params["slug"])
+    board = await boards.get_board(actor, path_slug(request))
     username, role = field(form, "username").strip(), field(form, "role")
     try:
         await boards.add_staff(actor, board, username, role)
@@ -162,7 +163,7 @@ async def add_staff(request: Request) -> Response:
 async def remove_staff(request: Request) -> Response:
     form = await read_form(request)
     actor = _admin(request)
-    board = await boards.get_board(actor, request.path_params["slug"])
+    board = await boards.get_board(actor, path_slug(request))
     await boards.remove_staff(actor, board, field(form, "username"))
     return redirect(f"/admin/boards/{board.slug}?done=removed")
 
