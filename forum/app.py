@@ -114,7 +114,9 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
     app = Starlette(
         routes=[
             Mount("/api/v1", routes=[*forum_web.api_routes(), *moderation_web.api_routes()]),
-            openapi_route(*forum_web.OPENAPI, moderation_web.OPENAPI),
+            openapi_route(
+                *forum_web.OPENAPI, moderation_web.OPENAPI, forum_web.settings_part(settings)
+            ),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
             *forum_web.socket_routes(hub, access, settings),
             *moderation_web.page_routes(),

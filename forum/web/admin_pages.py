@@ -18,6 +18,7 @@ from forum.web import inputs
 from forum.web.common import actor_of, require_user
 from forum.web.forms import field, login_redirect, read_form, redirect
 from forum.web.params import path_slug
+from forum.web.parsers import Invalid
 from forum.web.templating import render
 
 __all__ = ["routes"]
@@ -43,7 +44,11 @@ def _board_fields(form: FormData, *, creating: bool) -> dict[str, Any]:
         data["slug"] = field(form, "slug").strip()
     position = field(form, "position").strip()
     if position:
-        data["position"] = int(position) if position.lstrip("-").isdigit() else position
+        # Not a whole number in range: left a string, which board_fields names as wrong.
+        try:
+            data["position"] = inputs.POSITION.from_string(position)
+        except Invalid:
+            data["position"] = position
     return data
 
 

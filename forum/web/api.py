@@ -82,7 +82,8 @@ def token_resource(token: ApiToken) -> dict[str, Any]:
 
 
 async def create_token(request: Request) -> Response:
-    data = await read_body(request, inputs.CREDENTIALS)
+    max_days = _settings(request).token_days
+    data = await read_body(request, inputs.credentials(token_days=max_days))
     username = data["username"].strip().lower()
     password = data["password"]
     name = data.get("name", "")
@@ -90,7 +91,6 @@ async def create_token(request: Request) -> Response:
     rate_limit(request, "login_ip", client_ip(request))
     rate_limit(request, "login_account", username)
     user = await accounts.authenticate(username, password)
-    max_days = _settings(request).token_days
     issued = await accounts.issue_token(
         user, days=max_days if days is None else days, max_days=max_days, name=name
     )

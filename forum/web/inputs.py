@@ -9,7 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from forum.accounts import MAX_PASSWORD, MAX_TOKEN_NAME, MIN_PASSWORD, USERNAME_RE
+from forum.accounts import (
+    DEFAULT_TOKEN_DAYS,
+    MAX_PASSWORD,
+    MAX_TOKEN_NAME,
+    MIN_PASSWORD,
+    USERNAME_RE,
+)
 from forum.boards import SLUG_RE, BoardFields
 from forum.errors import ValidationFailed
 from forum.i18n import gettext as _
@@ -26,6 +32,7 @@ __all__ = [
     "NEW_POST",
     "NEW_THREAD",
     "PASSWORD_CHANGE",
+    "POSITION",
     "POST_PATCH",
     "READ_INPUT",
     "REGISTRATION",
@@ -34,6 +41,7 @@ __all__ = [
     "THREAD_PATCH",
     "Fields",
     "board_fields",
+    "credentials",
     "integers",
     "new_thread",
     "thread_changes",
@@ -44,6 +52,7 @@ __all__ = [
 SOME_TEXT = r"\S"
 BODY = Text(min_length=1, max_length=MAX_BODY, pattern=SOME_TEXT)
 TITLE = Text(min_length=1, max_length=120, pattern=SOME_TEXT)
+POSITION = Integer(minimum=-MAX_INT - 1)
 MODERATION = Choice(values=tuple(p.value for p in ModerationPolicy))
 
 REGISTRATION = Body(
@@ -56,15 +65,22 @@ REGISTRATION = Body(
     },
     frozenset({"username", "password", "display_name"}),
 )
-CREDENTIALS = Body(
-    {
-        "username": Text(min_length=1, max_length=32),
-        "password": Text(min_length=1, max_length=MAX_PASSWORD),
-        "name": Text(max_length=MAX_TOKEN_NAME),
-        "days": Integer(minimum=1),
-    },
-    frozenset({"username", "password"}),
-)
+
+
+def credentials(*, token_days: int) -> Body:
+    """POST /tokens: ``days`` is bounded by the site's setting (``KORYU_TOKEN_DAYS``)."""
+    return Body(
+        {
+            "username": Text(min_length=1, max_length=32),
+            "password": Text(min_length=1, max_length=MAX_PASSWORD),
+            "name": Text(max_length=MAX_TOKEN_NAME),
+            "days": Integer(minimum=1, maximum=token_days),
+        },
+        frozenset({"username", "password"}),
+    )
+
+
+CREDENTIALS = credentials(token_days=DEFAULT_TOKEN_DAYS)
 PASSWORD_CHANGE = Body(
     {
         "current_password": Text(min_length=1, max_length=MAX_PASSWORD),
@@ -77,7 +93,7 @@ _BOARD: dict[str, Spec] = {
     "description": Text(max_length=2000),
     "moderation": MODERATION,
     "private": Flag(),
-    "position": Integer(minimum=-MAX_INT - 1),
+    "position": POSITION,
 }
 BOARD_INPUT = Body(
     {"slug": Text(min_length=1, max_length=40, pattern=SLUG_RE.pattern), **_BOARD},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import httpx2
@@ -9,9 +10,11 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 
+from forum.app import create_app
+from forum.config import Settings
 from forum.web.parsers import MAX_ID
-from tests.conftest import Member
-from tests.forum.support import token_for
+from tests.conftest import PASSWORD, Member, make_member
+from tests.forum.support import log_in, token_for
 
 pytestmark = pytest.mark.asyncio
 
@@ -210,3 +213,31 @@ async def test_a_nul_byte_in_a_form_is_refused(client: httpx2.AsyncClient) -> No
     form = {"csrf_token": token, "username": "a\x00b", "password": "x"}
     response = await client.post("/login", data=form)
     assert response.status_code == 400
+
+
+async def test_the_token_lifetime_the_schema_states_is_the_sites_setting(
+    settings: Settings,
+) -> None:
+    app = create_app(replace(settings, token_days=7))
+    async with app.router.lifespan_context(app):
+        transport = httpx2.ASGITransport(app=app)
+        async with httpx2.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            document = (await client.get("/api/openapi.json")).json()
+            days = document["components"]["schemas"]["Credentials"]["properties"]["days"]
+            assert days["maximum"] == 7
+            await make_member(username="tanaka")
+            asked = {"username": "tanaka", "password": PASSWORD}
+            too_long = await client.post("/api/v1/tokens", json={**asked, "days": 8})
+            assert too_long.status_code == 422
+            assert "days" in too_long.json()["error"]["fields"]
+            assert (await client.post("/api/v1/tokens", json={**asked, "days": 7})).is_success
+
+
+async def test_a_board_position_past_the_column_range_is_a_form_error(
+    client: httpx2.AsyncClient, admin: Member
+) -> None:
+    await log_in(client, admin.user.username)
+    token = await token_for(client, "/admin")
+    form = {"slug": "far", "title": "遠い", "position": "9" * 30, "csrf_token": token}
+    response = await client.post("/admin/boards", data=form)
+    assert response.status_code == 422
