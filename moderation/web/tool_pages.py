@@ -13,8 +13,8 @@ from forum.accounts import get_user
 from forum.errors import Forbidden, ValidationFailed
 from forum.i18n import gettext as _
 from forum.web.common import actor_of, require_user
-from forum.web.forms import field, login_redirect, read_form, redirect
-from forum.web.params import path_id, path_username, query
+from forum.web.forms import field, form_value, login_redirect, read_form, redirect
+from forum.web.params import SLUG, path_id, path_username, query
 from forum.web.templating import render
 from moderation import audit, sanctions
 from moderation.access import check_site_moderator, list_moderated_boards
@@ -116,7 +116,8 @@ async def thread_action(request: Request) -> Response:
     reason = field(form, "reason")
     try:
         if action == "move":
-            await move_thread(actor, thread_id, field(form, "board"), reason=reason)
+            board = form_value(form, "board", SLUG, "")
+            await move_thread(actor, thread_id, board, reason=reason)
         elif action in THREAD_ACTIONS:
             await set_thread_flag(actor, thread_id, action, reason=reason)
         else:

@@ -241,3 +241,28 @@ async def test_a_board_position_past_the_column_range_is_a_form_error(
     form = {"slug": "far", "title": "遠い", "position": "9" * 30, "csrf_token": token}
     response = await client.post("/admin/boards", data=form)
     assert response.status_code == 422
+
+
+FORM_NAMES = [
+    "username", "password", "display_name", "organisation", "affiliation", "title", "body",
+    "slug", "description", "moderation", "position", "reply_to", "after", "kind", "hours",
+    "reason", "note", "word", "action", "text", "role", "name", "days", "version", "board",
+    "current_password", "new_password", "expert_field", "bio", "next", "lang", "up",
+]  # fmt: skip
+FORM_VALUES = ["a\x00b", "9" * 30, str(MAX_ID + 1), "-1", "x" * 20_001]
+
+
+async def test_hostile_form_fields_at_every_page_route_are_refused_without_a_server_error(
+    client: httpx2.AsyncClient, app: Starlette, admin: Member
+) -> None:
+    real = await setting(client, admin)
+    await log_in(client, admin.user.username)
+    token = await token_for(client, "/admin")
+    for method, template in every_route(app):
+        if method != "POST" or template.startswith("/api/") or template in ("/logout", "/login"):
+            continue
+        path = fill(template, real)
+        for value in FORM_VALUES:
+            form = {"csrf_token": token, **dict.fromkeys(FORM_NAMES, value)}
+            response = await client.post(path, data=form)
+            assert_refused(response, f"POST {path} {value!r:.20}")
