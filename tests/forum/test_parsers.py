@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from forum import web as forum_web
 from forum.web import api, inputs, notifications_api
 from forum.web.openapi import document
-from forum.web.parsers import Body, Invalid, Spec
+from forum.web.parsers import ID, MAX_ID, Body, Flag, Invalid, Spec, Text
 from moderation import web as moderation_web
 from moderation.web import inputs as moderation_inputs
 
@@ -138,3 +140,34 @@ def test_every_query_parameter_of_the_document_states_its_parser_limits() -> Non
                         spec.from_string(value)
                 checked += 1
     assert checked >= 10
+
+
+@given(st.text(max_size=60))
+def test_text_either_returns_a_bounded_nul_free_string_or_refuses_it(raw: str) -> None:
+    spec = Text(min_length=1, max_length=40)
+    try:
+        value = spec.from_string(raw)
+    except Invalid:
+        assert "\x00" in raw or not 1 <= len(raw) <= 40
+    else:
+        assert value == raw and "\x00" not in value
+
+
+@given(st.one_of(st.text(max_size=30), st.integers().map(str), st.floats().map(str)))
+def test_an_integer_is_read_only_from_plain_digits_in_range(raw: str) -> None:
+    try:
+        value = ID.from_string(raw)
+    except Invalid:
+        assert not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_ID
+    else:
+        assert str(value) == raw and 1 <= value <= MAX_ID
+
+
+@given(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=5)))
+def test_a_boolean_field_takes_only_json_booleans(value: object) -> None:
+    try:
+        parsed = Flag().parse(value)
+    except Invalid:
+        assert not isinstance(value, bool)
+    else:
+        assert parsed is value
