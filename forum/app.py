@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -14,8 +14,9 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount
+from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 from tortoise.contrib.starlette import RegisterTortoise
 
 from forum import accounts, outbox
@@ -76,8 +77,21 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
+        if exc.status_code == 405:
+            # Starlette names only the first route of the path; Allow lists them all.
+            # The scope has passed through mounts by now: match again from the top.
+            top = {**request.scope, "root_path": request.scope.get("app_root_path", "")}
+            allow = ", ".join(sorted(allowed_methods(app.router.routes, top)))
+            error: ForumError = ForumError(
+                _("このURLでは {method} は使えません。").format(method=request.method),
+                code="method_not_allowed",
+            )
+            error.status = 405  # type: ignore[misc]
+            response = await forum_error(request, error)
+            response.headers["Allow"] = allow
+            return response
         if exc.status_code == 404:
-            error: ForumError = NotFound(_("ページが見つかりません。"))
+            error = NotFound(_("ページが見つかりません。"))
         else:
             error = ForumError(str(exc.detail), code=_http_code(exc.status_code))
             error.status = exc.status_code  # type: ignore[misc]
@@ -100,7 +114,9 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
     app = Starlette(
         routes=[
             Mount("/api/v1", routes=[*forum_web.api_routes(), *moderation_web.api_routes()]),
-            openapi_route(*forum_web.OPENAPI, moderation_web.OPENAPI),
+            openapi_route(
+                *forum_web.OPENAPI, moderation_web.OPENAPI, forum_web.settings_part(settings)
+            ),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
             *forum_web.socket_routes(hub, access, settings),
             *moderation_web.page_routes(),
@@ -156,6 +172,20 @@ async def _stopped_within(stop: asyncio.Event, seconds: float) -> bool:
     except TimeoutError:
         return False
     return True
+
+
+def allowed_methods(routes: Sequence[BaseRoute], scope: Scope) -> set[str]:
+    """Every method some route answers at this request's path, through mounts."""
+    methods: set[str] = set()
+    for route in routes:
+        match, child = route.matches(scope)
+        if match is Match.NONE:
+            continue
+        if isinstance(route, Mount):
+            methods |= allowed_methods(route.routes, {**scope, **child})
+        elif isinstance(route, Route) and route.methods:
+            methods |= route.methods
+    return methods
 
 
 def _http_code(status: int) -> str:

@@ -72,8 +72,9 @@ class ChannelKind(StrEnum):
     USER = "user"  # one user's own notices and pending posts
 
 
-# Ids are database integers: longer digit strings cannot name a row and are refused early.
-_MAX_ID_DIGITS = 18
+# Ids are database integers, 32-bit on PostgreSQL: a larger key cannot name a row and is
+# refused before it reaches a query that would fail on it.
+_MAX_ID = 2**31 - 1
 _MAX_SLUG = 40
 
 
@@ -123,7 +124,7 @@ def parse_channel(name: str) -> Channel | None:
     except ValueError:
         return None
     if kind in _ID_KINDS:
-        if not (key.isascii() and key.isdigit()) or len(key) > _MAX_ID_DIGITS:
+        if not (key.isascii() and key.isdigit()) or len(key) > 10 or int(key) > _MAX_ID:
             return None
     elif len(key) > _MAX_SLUG:
         return None

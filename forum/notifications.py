@@ -106,7 +106,8 @@ async def list_notifications(
     if unread_only:
         query = query.filter(read_at__isnull=True)
     if cursor:
-        if not cursor.isdigit() or len(cursor) > 18:
+        # The cursor is a notice id: past the id column's range, it is no cursor.
+        if not cursor.isdigit() or len(cursor) > 10 or int(cursor) > 2**31 - 1:
             raise BadRequest(_("カーソルが正しくありません。"), code="invalid_cursor")
         query = query.filter(id__lt=int(cursor))
     rows = await query.order_by("-id").limit(limit + 1)

@@ -214,6 +214,8 @@ def _decode_cursor(cursor: str) -> tuple[bool, datetime, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         pinned, stamp, thread_id = orjson.loads(raw)
+        if not 0 <= int(thread_id) <= 2**31 - 1:  # past the id column's range on PostgreSQL
+            raise ValueError(thread_id)
         return bool(pinned), datetime.fromisoformat(stamp), int(thread_id)
     except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
         raise BadRequest(_("カーソルが正しくありません。"), code="invalid_cursor") from None

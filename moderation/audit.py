@@ -69,7 +69,8 @@ def entry_resource(entry: AuditEntry) -> dict[str, Any]:
 def parse_cursor(cursor: str | None) -> int | None:
     if not cursor:
         return None
-    if not cursor.isdigit() or len(cursor) > 18:
+    # An entry id: past the id column's range (32 bits on PostgreSQL), it is no cursor.
+    if not cursor.isdigit() or len(cursor) > 10 or int(cursor) > 2**31 - 1:
         raise BadRequest(_("カーソルが正しくありません。"), code="invalid_cursor")
     return int(cursor)
 

@@ -10,12 +10,27 @@ from starlette.routing import BaseRoute
 
 from forum.channels import ChannelAccess, ForumHub
 from forum.config import Settings
-from forum.web import account_pages, admin_pages, api, notifications_api, openapi, pages, socket
+from forum.web import (
+    account_pages,
+    admin_pages,
+    api,
+    inputs,
+    notifications_api,
+    openapi,
+    pages,
+    socket,
+)
 
-__all__ = ["OPENAPI", "api_routes", "page_routes", "socket_routes"]
+__all__ = ["OPENAPI", "api_routes", "page_routes", "settings_part", "socket_routes"]
 
 # The forum's part of /api/openapi.json.
 OPENAPI = (openapi.FORUM, notifications_api.OPENAPI)
+
+
+def settings_part(settings: Settings) -> openapi.Part:
+    """The schemas whose limits are the site's settings; listed last, they replace the defaults."""
+    credentials = inputs.credentials(token_days=settings.token_days)
+    return openapi.Part((), {"Credentials": credentials.schema()})
 
 
 def api_routes() -> list[BaseRoute]:

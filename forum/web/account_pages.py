@@ -18,7 +18,7 @@ from forum.models import ApiToken, Role, User
 from forum.web.common import client_ip, rate_limit, require_user
 from forum.web.forms import field, login_redirect, read_form, redirect, safe_next
 from forum.web.middleware import SESSION_COOKIE, set_session_cookie
-from forum.web.params import path_id
+from forum.web.params import CURSOR, USERNAME, path_id, query
 from forum.web.templating import render
 
 __all__ = ["LANG_COOKIE", "routes"]
@@ -48,6 +48,8 @@ async def login_form(request: Request) -> Response:
 async def login(request: Request) -> Response:
     form = await read_form(request)
     username = field(form, "username").strip().lower()
+    if len(username) > USERNAME.max_length:
+        username = ""  # no account has such a name: it fails as a wrong name does
     next_path = safe_next(field(form, "next"))
     rate_limit(request, "login_ip", client_ip(request))
     rate_limit(request, "login_account", username)
@@ -285,7 +287,7 @@ async def notices_page(request: Request) -> Response:
     user: User | None = request.state.user
     if user is None:
         return login_redirect(request)
-    cursor = request.query_params.get("cursor") or None
+    cursor = query(request, "cursor", CURSOR, None)
     page = await notifications.list_notifications(user, cursor=cursor)
     context = {
         "notices": [

@@ -16,7 +16,9 @@ from forum.models import Board, Role
 from forum.permissions import Actor
 from forum.web import inputs
 from forum.web.common import actor_of, require_user
-from forum.web.forms import field, login_redirect, read_form, redirect
+from forum.web.forms import field, form_value, login_redirect, read_form, redirect
+from forum.web.params import USERNAME, path_slug
+from forum.web.parsers import Invalid
 from forum.web.templating import render
 
 __all__ = ["routes"]
@@ -28,6 +30,12 @@ def _admin(request: Request) -> Actor:
     if not actor.is_admin:
         raise Forbidden(_("このページは管理者だけが利用できます。"))
     return actor
+
+
+def _username(form: FormData) -> str:
+    """A username typed into a form; longer than any account's is refused (400), not looked up."""
+    name: str = form_value(form, "username", USERNAME, "")
+    return name.strip()
 
 
 def _board_fields(form: FormData, *, creating: bool) -> dict[str, Any]:
@@ -42,7 +50,11 @@ def _board_fields(form: FormData, *, creating: bool) -> dict[str, Any]:
         data["slug"] = field(form, "slug").strip()
     position = field(form, "position").strip()
     if position:
-        data["position"] = int(position) if position.lstrip("-").isdigit() else position
+        # Not a whole number in range: left a string, which board_fields names as wrong.
+        try:
+            data["position"] = inputs.POSITION.from_string(position)
+        except Invalid:
+            data["position"] = position
     return data
 
 
@@ -86,7 +98,7 @@ async def change_role(request: Request) -> Response:
     """Set a user's role; for an expert, the field shown beside their name goes with it."""
     form = await read_form(request)
     actor = _admin(request)
-    username, role = field(form, "username").strip(), field(form, "role")
+    username, role = _username(form), field(form, "role")
     expert_field = field(form, "expert_field")
     expert = role == Role.EXPERT.value
     try:
@@ -126,13 +138,13 @@ async def board_page(request: Request) -> Response:
     if request.state.user is None:
         return login_redirect(request)
     actor = _admin(request)
-    return await _board_page(request, await boards.get_board(actor, request.path_params["slug"]))
+    return await _board_page(request, await boards.get_board(actor, path_slug(request)))
 
 
 async def update_board(request: Request) -> Response:
     form = await read_form(request)
     actor = _admin(request)
-    board = await boards.get_board(actor, request.path_params["slug"])
+    board = await boards.get_board(actor, path_slug(request))
     data = _board_fields(form, creating=False)
     try:
         await boards.update_board(actor, board, inputs.board_fields(data))
@@ -146,8 +158,8 @@ async def update_board(request: Request) -> Response:
 async def add_staff(request: Request) -> Response:
     form = await read_form(request)
     actor = _admin(request)
-    board = await boards.get_board(actor, request.path_params["slug"])
-    username, role = field(form, "username").strip(), field(form, "role")
+    board = await boards.get_board(actor, path_slug(request))
+    username, role = _username(form), field(form, "role")
     try:
         await boards.add_staff(actor, board, username, role)
     except (ValidationFailed, NotFound) as exc:
@@ -162,8 +174,8 @@ async def add_staff(request: Request) -> Response:
 async def remove_staff(request: Request) -> Response:
     form = await read_form(request)
     actor = _admin(request)
-    board = await boards.get_board(actor, request.path_params["slug"])
-    await boards.remove_staff(actor, board, field(form, "username"))
+    board = await boards.get_board(actor, path_slug(request))
+    await boards.remove_staff(actor, board, _username(form))
     return redirect(f"/admin/boards/{board.slug}?done=removed")
 
 

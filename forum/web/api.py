@@ -11,7 +11,7 @@ from starlette.routing import BaseRoute
 
 from forum import accounts, boards, posts, threads
 from forum.config import Settings
-from forum.errors import BadRequest, Forbidden, NotFound, ValidationFailed
+from forum.errors import BadRequest, Forbidden, NotFound
 from forum.i18n import gettext as _
 from forum.models import ApiToken
 from forum.resources import board_resource, iso, user_resource
@@ -22,15 +22,24 @@ from forum.web.common import (
     client_ip,
     gate_of,
     rate_limit,
-    read_json,
+    read_body,
     require_user,
-    text_field,
 )
 from forum.web.middleware import set_session_cookie
-from forum.web.params import int_query, path_id
+from forum.web.params import CURSOR, path_id, path_slug, path_username, query
+from forum.web.parsers import MAX_ID, Integer, Spec
 from forum.web.responses import JSON
 
-__all__ = ["routes"]
+__all__ = ["AFTER", "POSTS_LIMIT", "QUERY", "THREADS_LIMIT", "routes"]
+
+THREADS_LIMIT = Integer(minimum=1, maximum=100)
+POSTS_LIMIT = Integer(minimum=1, maximum=200)
+AFTER = Integer(minimum=0, maximum=MAX_ID)
+# The query parameters each list reads, as the OpenAPI document states them.
+QUERY: dict[str, dict[str, Spec]] = {
+    "/boards/{slug}/threads": {"cursor": CURSOR, "limit": THREADS_LIMIT},
+    "/threads/{id}/posts": {"after": AFTER, "limit": POSTS_LIMIT},
+}
 
 
 # --- accounts -----------------------------------------------------------------------------
@@ -40,14 +49,14 @@ async def register(request: Request) -> Response:
     if not request.app.state.settings.registration_open:
         raise BadRequest(_("現在、新規登録を受け付けていません。"), code="registration_closed")
     rate_limit(request, "register", client_ip(request))
-    data = await read_json(request)
+    data = await read_body(request, inputs.REGISTRATION)
     user = await accounts.register(
         accounts.Registration(
-            username=text_field(data, "username"),
-            password=text_field(data, "password"),
-            display_name=text_field(data, "display_name"),
-            affiliation=text_field(data, "affiliation", required=False) or "other",
-            organisation=text_field(data, "organisation", required=False),
+            username=data["username"],
+            password=data["password"],
+            display_name=data["display_name"],
+            affiliation=data.get("affiliation", "other"),
+            organisation=data.get("organisation", ""),
         )
     )
     return JSON(user_resource(user), status_code=201)
@@ -73,15 +82,15 @@ def token_resource(token: ApiToken) -> dict[str, Any]:
 
 
 async def create_token(request: Request) -> Response:
-    data = await read_json(request)
-    username = text_field(data, "username").strip().lower()
-    password = text_field(data, "password")
-    name = text_field(data, "name", required=False)
-    days = _optional_int(data, "days")
+    max_days = _settings(request).token_days
+    data = await read_body(request, inputs.credentials(token_days=max_days))
+    username = data["username"].strip().lower()
+    password = data["password"]
+    name = data.get("name", "")
+    days: int | None = data.get("days")
     rate_limit(request, "login_ip", client_ip(request))
     rate_limit(request, "login_account", username)
     user = await accounts.authenticate(username, password)
-    max_days = _settings(request).token_days
     issued = await accounts.issue_token(
         user, days=max_days if days is None else days, max_days=max_days, name=name
     )
@@ -107,8 +116,8 @@ async def revoke_token(request: Request) -> Response:
 
 async def change_password(request: Request) -> Response:
     user = require_user(request)
-    data = await read_json(request)
-    current, new = text_field(data, "current_password"), text_field(data, "new_password")
+    data = await read_body(request, inputs.PASSWORD_CHANGE)
+    current, new = data["current_password"], data["new_password"]
     rate_limit(request, "login_account", user.username)
     settings = _settings(request)
     changed = await accounts.change_password(
@@ -136,15 +145,16 @@ async def me(request: Request) -> Response:
 
 
 async def get_user(request: Request) -> Response:
-    return JSON(user_resource(await accounts.get_user(request.path_params["username"])))
+    return JSON(user_resource(await accounts.get_user(path_username(request))))
 
 
 async def set_role(request: Request) -> Response:
     require_user(request)
     if not actor_of(request).is_admin:
         raise Forbidden(_("役割を変更できるのは管理者だけです。"))
-    data = await read_json(request)
-    user = await accounts.change_role(request.path_params["username"], text_field(data, "role"))
+    username = path_username(request)
+    data = await read_body(request, inputs.ROLE_INPUT)
+    user = await accounts.change_role(username, data["role"])
     return JSON(user_resource(user))
 
 
@@ -158,46 +168,40 @@ async def list_boards(request: Request) -> Response:
 
 async def create_board(request: Request) -> Response:
     require_user(request)
-    fields = inputs.board_fields(await read_json(request))
+    fields = inputs.board_fields(await read_body(request, inputs.BOARD_INPUT))
     board = await boards.create_board(actor_of(request), fields)
     return JSON(board_resource(board), status_code=201)
 
 
 async def get_board(request: Request) -> Response:
-    board = await boards.get_board(actor_of(request), request.path_params["slug"])
+    board = await boards.get_board(actor_of(request), path_slug(request))
     return JSON(board_resource(board))
 
 
 async def update_board(request: Request) -> Response:
     require_user(request)
     actor = actor_of(request)
-    board = await boards.get_board(actor, request.path_params["slug"])
-    board = await boards.update_board(actor, board, inputs.board_fields(await read_json(request)))
+    board = await boards.get_board(actor, path_slug(request))
+    data = await read_body(request, inputs.BOARD_PATCH)
+    board = await boards.update_board(actor, board, inputs.board_fields(data))
     return JSON(board_resource(board))
 
 
 async def put_staff(request: Request) -> Response:
     require_user(request)
     actor = actor_of(request)
-    board = await boards.get_board(actor, request.path_params["slug"])
-    role = "moderator"
-    if await request.body():
-        role = text_field(await read_json(request), "role", required=False) or role
-    member = await boards.add_staff(actor, board, request.path_params["username"], role)
-    return JSON(
-        {
-            "board": board.slug,
-            "username": request.path_params["username"],
-            "role": member.role.value,
-        }
-    )
+    board = await boards.get_board(actor, path_slug(request))
+    username = path_username(request)
+    data = await read_body(request, inputs.STAFF_INPUT)
+    member = await boards.add_staff(actor, board, username, data.get("role", "moderator"))
+    return JSON({"board": board.slug, "username": username, "role": member.role.value})
 
 
 async def delete_staff(request: Request) -> Response:
     require_user(request)
     actor = actor_of(request)
-    board = await boards.get_board(actor, request.path_params["slug"])
-    if not await boards.remove_staff(actor, board, request.path_params["username"]):
+    board = await boards.get_board(actor, path_slug(request))
+    if not await boards.remove_staff(actor, board, path_username(request)):
         raise NotFound(_("この掲示板の担当者ではありません。"))
     return Response(status_code=204)
 
@@ -207,12 +211,12 @@ async def delete_staff(request: Request) -> Response:
 
 async def list_threads(request: Request) -> Response:
     actor = actor_of(request)
-    board = await boards.get_board(actor, request.path_params["slug"])
+    board = await boards.get_board(actor, path_slug(request))
     page = await threads.list_threads(
         actor,
         board,
-        cursor=request.query_params.get("cursor") or None,
-        limit=int_query(request, "limit", 30, low=1, high=100),
+        cursor=query(request, "cursor", CURSOR, None),
+        limit=query(request, "limit", THREADS_LIMIT, 30),
     )
     items = [await threads.thread_json(t, board) for t in page.threads]
     return JSON({"items": items, "next_cursor": page.next_cursor})
@@ -221,13 +225,13 @@ async def list_threads(request: Request) -> Response:
 async def create_thread(request: Request) -> Response:
     user = require_user(request)
     actor = actor_of(request)
-    board = await boards.get_board(actor, request.path_params["slug"])
-    data = await read_json(request)
+    board = await boards.get_board(actor, path_slug(request))
+    data = await read_body(request, inputs.NEW_THREAD)
     rate_limit(request, "post", str(user.id))
     started = await threads.create_thread(
         actor,
         board,
-        inputs.new_thread(data, body=text_field(data, "body")),
+        inputs.new_thread(data, body=data["body"]),
         gate=gate_of(request),
         idempotency_key=request.headers.get("idempotency-key"),
     )
@@ -249,7 +253,7 @@ async def update_thread(request: Request) -> Response:
     user = require_user(request)
     actor = actor_of(request)
     thread, board = await threads.get_thread(actor, path_id(request))
-    changes = inputs.thread_changes(await read_json(request))
+    changes = inputs.thread_changes(await read_body(request, inputs.THREAD_PATCH))
     rate_limit(request, "post", str(user.id))
     thread = await threads.update_thread(actor, thread, board, changes, gate=gate_of(request))
     return JSON(await threads.thread_json(thread, board))
@@ -258,44 +262,24 @@ async def update_thread(request: Request) -> Response:
 async def list_posts(request: Request) -> Response:
     actor = actor_of(request)
     thread, board = await threads.get_thread(actor, path_id(request))
-    limit = int_query(request, "limit", 50, low=1, high=200)
-    after = int_query(request, "after", 0, low=0, high=2**62)
+    limit: int = query(request, "limit", POSTS_LIMIT, 50)
+    after: int = query(request, "after", AFTER, 0)
     rows = await posts.list_posts(actor, thread, board, after=after, limit=limit)
     items = [posts.visible_post(actor, p, board.id) for p in rows]
     next_cursor = str(rows[-1].id) if len(rows) == limit else None
     return JSON({"items": items, "next_cursor": next_cursor})
 
 
-def _optional_int(data: dict[str, Any], name: str) -> int | None:
-    value = data.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ValidationFailed(
-            _("入力内容を確認してください。"), fields={name: _("整数で指定してください。")}
-        )
-    return value
-
-
-def _bool(data: dict[str, Any], name: str) -> bool:
-    value = data.get(name, False)
-    if not isinstance(value, bool):
-        raise ValidationFailed(
-            _("入力内容を確認してください。"), fields={name: _("true か false です。")}
-        )
-    return value
-
-
 async def create_post(request: Request) -> Response:
     user = require_user(request)
     actor = actor_of(request)
     thread, board = await threads.get_thread(actor, path_id(request))
-    data = await read_json(request)
+    data = await read_body(request, inputs.NEW_POST)
     draft = posts.Draft(
-        body=text_field(data, "body"),
-        kind=text_field(data, "kind", required=False) or "post",
-        reply_to=_optional_int(data, "reply_to"),
-        anonymous=_bool(data, "anonymous"),
+        body=data["body"],
+        kind=data.get("kind", "post"),
+        reply_to=data.get("reply_to"),
+        anonymous=data.get("anonymous", False),
     )
     rate_limit(request, "post", str(user.id))
     posted = await posts.create_post(
@@ -317,12 +301,11 @@ async def get_post(request: Request) -> Response:
 
 async def edit_post(request: Request) -> Response:
     user = require_user(request)
-    data = await read_json(request)
+    post_id = path_id(request)
+    data = await read_body(request, inputs.POST_PATCH)
     # Edits spend the allowance posting spends: an edit can publish as much as a post.
     rate_limit(request, "post", str(user.id))
-    result = await posts.edit_post(
-        actor_of(request), path_id(request), text_field(data, "body"), gate=gate_of(request)
-    )
+    result = await posts.edit_post(actor_of(request), post_id, data["body"], gate=gate_of(request))
     return JSON(result)
 
 

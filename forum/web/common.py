@@ -18,6 +18,7 @@ from forum.i18n import gettext as _
 from forum.models import User
 from forum.permissions import Actor
 from forum.ratelimit import RateLimiter
+from forum.web.parsers import Body
 
 __all__ = [
     "SAFE_METHODS",
@@ -30,6 +31,7 @@ __all__ = [
     "gate_of",
     "limiter",
     "protect",
+    "read_body",
     "read_json",
     "require_user",
     "text_field",
@@ -128,6 +130,16 @@ async def read_json(request: Request) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise BadRequest(_("JSON オブジェクトを送ってください。"), code="bad_json")
     return data
+
+
+async def read_body(request: Request, spec: Body) -> dict[str, Any]:
+    """A JSON body read by ``spec``: its fields and no others, each in its range.
+
+    A body whose fields are all optional may be left out altogether, as the schema says.
+    """
+    if not spec.required and not await request.body():
+        return {}
+    return spec.parse(await read_json(request))
 
 
 def text_field(data: dict[str, Any], name: str, *, required: bool = True) -> str:

@@ -9,12 +9,112 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from forum.boards import BoardFields
+from forum.accounts import (
+    DEFAULT_TOKEN_DAYS,
+    MAX_PASSWORD,
+    MAX_TOKEN_NAME,
+    MIN_PASSWORD,
+    USERNAME_RE,
+)
+from forum.boards import SLUG_RE, BoardFields
 from forum.errors import ValidationFailed
 from forum.i18n import gettext as _
+from forum.lifecycle import MAX_BODY
+from forum.models import Affiliation, BoardRole, ModerationPolicy, PostKind, Role
 from forum.threads import THREAD_FLAGS, NewThread, ThreadChanges
+from forum.web.parsers import ID, MAX_INT, Body, Choice, Flag, IdList, Integer, Spec, Text
 
-__all__ = ["Fields", "board_fields", "integers", "new_thread", "thread_changes", "unknown"]
+__all__ = [
+    "BOARD_INPUT",
+    "BOARD_PATCH",
+    "BODY",
+    "CREDENTIALS",
+    "NEW_POST",
+    "NEW_THREAD",
+    "PASSWORD_CHANGE",
+    "POSITION",
+    "POST_PATCH",
+    "READ_INPUT",
+    "REGISTRATION",
+    "ROLE_INPUT",
+    "STAFF_INPUT",
+    "THREAD_PATCH",
+    "Fields",
+    "board_fields",
+    "credentials",
+    "integers",
+    "new_thread",
+    "thread_changes",
+    "unknown",
+]
+
+# Text the actions strip before they judge it must hold something besides white space.
+SOME_TEXT = r"\S"
+BODY = Text(min_length=1, max_length=MAX_BODY, pattern=SOME_TEXT)
+TITLE = Text(min_length=1, max_length=120, pattern=SOME_TEXT)
+POSITION = Integer(minimum=-MAX_INT - 1)
+MODERATION = Choice(values=tuple(p.value for p in ModerationPolicy))
+
+REGISTRATION = Body(
+    {
+        "username": Text(min_length=3, max_length=32, pattern=USERNAME_RE.pattern),
+        "password": Text(min_length=MIN_PASSWORD, max_length=MAX_PASSWORD),
+        "display_name": Text(min_length=1, max_length=50, pattern=SOME_TEXT),
+        "affiliation": Choice(values=tuple(a.value for a in Affiliation)),
+        "organisation": Text(max_length=100),
+    },
+    frozenset({"username", "password", "display_name"}),
+)
+
+
+def credentials(*, token_days: int) -> Body:
+    """POST /tokens: ``days`` is bounded by the site's setting (``KORYU_TOKEN_DAYS``)."""
+    return Body(
+        {
+            "username": Text(min_length=1, max_length=32),
+            "password": Text(min_length=1, max_length=MAX_PASSWORD),
+            "name": Text(max_length=MAX_TOKEN_NAME),
+            "days": Integer(minimum=1, maximum=token_days),
+        },
+        frozenset({"username", "password"}),
+    )
+
+
+CREDENTIALS = credentials(token_days=DEFAULT_TOKEN_DAYS)
+PASSWORD_CHANGE = Body(
+    {
+        "current_password": Text(min_length=1, max_length=MAX_PASSWORD),
+        "new_password": Text(min_length=MIN_PASSWORD, max_length=MAX_PASSWORD),
+    },
+    frozenset({"current_password", "new_password"}),
+)
+_BOARD: dict[str, Spec] = {
+    "title": Text(min_length=1, max_length=100, pattern=SOME_TEXT),
+    "description": Text(max_length=2000),
+    "moderation": MODERATION,
+    "private": Flag(),
+    "position": POSITION,
+}
+BOARD_INPUT = Body(
+    {"slug": Text(min_length=1, max_length=40, pattern=SLUG_RE.pattern), **_BOARD},
+    frozenset({"slug", "title"}),
+)
+BOARD_PATCH = Body(_BOARD)
+STAFF_INPUT = Body({"role": Choice(values=tuple(r.value for r in BoardRole))})
+ROLE_INPUT = Body({"role": Choice(values=tuple(r.value for r in Role))}, frozenset({"role"}))
+NEW_THREAD = Body({"title": TITLE, "body": BODY}, frozenset({"title", "body"}))
+THREAD_PATCH = Body({"title": TITLE, **{name: Flag() for name in THREAD_FLAGS}})
+NEW_POST = Body(
+    {
+        "body": BODY,
+        "reply_to": Integer(minimum=ID.minimum, maximum=ID.maximum, nullable=True),
+        "kind": Choice(values=tuple(k.value for k in PostKind)),
+        "anonymous": Flag(),
+    },
+    frozenset({"body"}),
+)
+POST_PATCH = Body({"body": BODY}, frozenset({"body"}))
+READ_INPUT = Body({"ids": IdList(max_items=1000)})
 
 
 class Fields:

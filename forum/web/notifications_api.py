@@ -9,16 +9,18 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from forum import notifications
-from forum.errors import ValidationFailed
-from forum.i18n import gettext as _
-from forum.web.common import api_route, read_json, require_user
+from forum.web import inputs
+from forum.web.common import api_route, read_body, require_user
 from forum.web.openapi import Operation, Part
-from forum.web.params import int_query
+from forum.web.params import CURSOR, query
+from forum.web.parsers import Flag, Integer, Spec
 from forum.web.responses import JSON
 
 __all__ = ["OPENAPI", "OPERATIONS", "QUERY", "SCHEMAS", "routes"]
 
 _STR = {"type": "string"}
+UNREAD = Flag()
+LIMIT = Integer(minimum=1, maximum=100)
 SCHEMAS: dict[str, Any] = {
     "Notification": {
         "type": "object",
@@ -55,11 +57,7 @@ SCHEMAS: dict[str, Any] = {
             "unread": {"type": "integer"},
         },
     },
-    "ReadInput": {
-        "type": "object",
-        "required": [],
-        "properties": {"ids": {"type": "array", "items": {"type": "integer"}}},
-    },
+    "ReadInput": inputs.READ_INPUT.schema(),
     "ReadResult": {
         "type": "object",
         "required": ["read", "unread"],
@@ -70,24 +68,19 @@ OPERATIONS: list[Operation] = [
     ("get", "/notifications", "The caller's notices, newest first", None, 200, "NotificationList", "user", False),
     ("post", "/notifications/read", "Mark notices read (all without ids)", "ReadInput", 200, "ReadResult", "user", False),
 ]  # fmt: skip
-QUERY = {
-    "/notifications": [
-        ("unread", {"type": "boolean"}),
-        ("cursor", _STR),
-        ("limit", {"type": "integer"}),
-    ]
+QUERY: dict[str, dict[str, Spec]] = {
+    "/notifications": {"unread": UNREAD, "cursor": CURSOR, "limit": LIMIT}
 }
 OPENAPI = Part(OPERATIONS, SCHEMAS, QUERY)
 
 
 async def list_notifications(request: Request) -> Response:
     user = require_user(request)
-    params = request.query_params
     page = await notifications.list_notifications(
         user,
-        cursor=params.get("cursor") or None,
-        limit=int_query(request, "limit", 30, low=1, high=100),
-        unread_only=params.get("unread") in {"1", "true"},
+        cursor=query(request, "cursor", CURSOR, None),
+        limit=query(request, "limit", LIMIT, 30),
+        unread_only=query(request, "unread", UNREAD, False),
     )
     return JSON(
         {
@@ -98,24 +91,11 @@ async def list_notifications(request: Request) -> Response:
     )
 
 
-def _ids(data: dict[str, Any]) -> list[int] | None:
-    ids = data.get("ids")
-    if ids is None:
-        return None
-    if not isinstance(ids, list) or not all(
-        isinstance(i, int) and not isinstance(i, bool) for i in ids
-    ):
-        raise ValidationFailed(
-            _("入力内容を確認してください。"), fields={"ids": _("整数の配列で指定してください。")}
-        )
-    return ids
-
-
 async def mark_read(request: Request) -> Response:
     """``{"ids": [...]}`` marks those notices read; an empty body or no ``ids`` marks all."""
     user = require_user(request)
-    data = await read_json(request) if await request.body() else {}
-    changed = await notifications.mark_read(user, _ids(data))
+    data = await read_body(request, inputs.READ_INPUT)
+    changed = await notifications.mark_read(user, data.get("ids"))
     return JSON({"read": changed, "unread": await notifications.unread_count(user)})
 
 

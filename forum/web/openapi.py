@@ -10,6 +10,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from forum.web import inputs
+from forum.web.api import QUERY
+from forum.web.params import SLUG, USERNAME
+from forum.web.parsers import ID, Spec
 from forum.web.responses import JSON
 
 __all__ = [
@@ -136,21 +140,8 @@ SCHEMAS: dict[str, Schema] = {
         # Only for the post's author and its moderators: an edit waiting for approval.
         proposal=obj(["body", "html"], body=STR, html=STR),
     ),
-    "Registration": obj(
-        ["username", "password", "display_name"],
-        username={"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{1,30}[a-z0-9]$"},
-        password={"type": "string", "minLength": 10, "maxLength": 256},
-        display_name={"type": "string", "minLength": 1, "maxLength": 50},
-        affiliation={"enum": ["municipality", "intermediary", "business", "citizen", "other"]},
-        organisation={"type": "string", "maxLength": 100},
-    ),
-    "Credentials": obj(
-        ["username", "password"],
-        username=STR,
-        password=STR,
-        name={"type": "string", "maxLength": 50},
-        days={"type": "integer", "minimum": 1},
-    ),
+    "Registration": inputs.REGISTRATION.schema(),
+    "Credentials": inputs.CREDENTIALS.schema(),
     "ApiToken": obj(
         ["id", "name", "hint", "created_at", "last_used_at", "expires_at", "expired"],
         id=INT,
@@ -164,45 +155,20 @@ SCHEMAS: dict[str, Schema] = {
     "TokenCreated": obj(
         ["token", "user", "api_token"], token=STR, user=ref("User"), api_token=ref("ApiToken")
     ),
-    "PasswordChange": obj(
-        ["current_password", "new_password"],
-        current_password=STR,
-        new_password={"type": "string", "minLength": 10, "maxLength": 256},
-    ),
+    "PasswordChange": inputs.PASSWORD_CHANGE.schema(),
     "PasswordChanged": obj(
         ["sessions_ended", "tokens_revoked"], sessions_ended=INT, tokens_revoked=INT
     ),
-    "BoardInput": obj(
-        ["slug", "title"],
-        slug=STR,
-        title=STR,
-        description=STR,
-        moderation={"enum": ["open", "premoderated", "first_posts"]},
-        private=BOOL,
-        position=INT,
-    ),
-    "BoardPatch": obj(
-        [],
-        title=STR,
-        description=STR,
-        moderation={"enum": ["open", "premoderated", "first_posts"]},
-        private=BOOL,
-        position=INT,
-    ),
-    "StaffInput": obj([], role={"enum": ["member", "expert", "moderator"]}),
+    "BoardInput": inputs.BOARD_INPUT.schema(),
+    "BoardPatch": inputs.BOARD_PATCH.schema(),
+    "StaffInput": inputs.STAFF_INPUT.schema(),
     "Staff": obj(["board", "username", "role"], board=STR, username=STR, role=STR),
-    "RoleInput": obj(["role"], role={"enum": ["participant", "expert", "moderator", "admin"]}),
-    "NewThread": obj(["title", "body"], title={"type": "string", "maxLength": 120}, body=STR),
+    "RoleInput": inputs.ROLE_INPUT.schema(),
+    "NewThread": inputs.NEW_THREAD.schema(),
     "ThreadCreated": obj(["thread", "post"], thread=ref("Thread"), post=ref("Post")),
-    "ThreadPatch": obj([], title=STR, pinned=BOOL, locked=BOOL, featured=BOOL, live=BOOL),
-    "NewPost": obj(
-        ["body"],
-        body={"type": "string", "maxLength": 20000},
-        reply_to=nullable(INT),
-        kind={"enum": ["post", "question"]},
-        anonymous=BOOL,
-    ),
-    "PostPatch": obj(["body"], body=STR),
+    "ThreadPatch": inputs.THREAD_PATCH.schema(),
+    "NewPost": inputs.NEW_POST.schema(),
+    "PostPatch": inputs.POST_PATCH.schema(),
     "VoteResult": obj(["id", "votes", "voted"], id=INT, votes=INT, voted=BOOL),
     "BoardList": list_of("Board"),
     "ThreadList": list_of("Thread"),
@@ -226,7 +192,9 @@ ERRORS = {
 
 # (method, path, summary, request schema, success status, response schema, auth, idempotent)
 Operation = tuple[str, str, str, str | None, int, str | None, str, bool]
-Query = Mapping[str, list[tuple[str, Schema]]]
+Query = Mapping[str, Mapping[str, Spec]]
+# What a path segment of each name may be: the parsers in forum.web.params read it.
+PATH: Mapping[str, Spec] = {"id": ID, "post_id": ID, "username": USERNAME, "slug": SLUG}
 OPERATIONS: list[Operation] = [
     ("post", "/users", "Register an account", "Registration", 201, "User", "anyone", False),
     ("get", "/users/{username}", "A user's public profile", None, 200, "User", "anyone", False),
@@ -363,11 +331,6 @@ OPERATIONS: list[Operation] = [
     ("delete", "/posts/{id}/vote", "Take back an upvote", None, 200, "VoteResult", "user", False),
 ]
 
-QUERY = {
-    "/boards/{slug}/threads": [("cursor", STR), ("limit", INT)],
-    "/threads/{id}/posts": [("after", INT), ("limit", INT)],
-}
-
 
 def _operation(
     method: str,
@@ -379,14 +342,15 @@ def _operation(
     who: str,
     idempotent: bool,
     query: Query = QUERY,
+    schemas: Mapping[str, Schema] = SCHEMAS,
 ) -> Schema:
     params: list[Schema] = [
-        {"name": name, "in": "path", "required": True, "schema": INT if name == "id" else STR}
+        {"name": name, "in": "path", "required": True, "schema": PATH[name].schema()}
         for name in (part[1:-1] for part in path.split("/") if part.startswith("{"))
     ]
     params += [
-        {"name": n, "in": "query", "required": False, "schema": s}
-        for n, s in query.get(path, [])
+        {"name": n, "in": "query", "required": False, "schema": spec.schema()}
+        for n, spec in query.get(path, {}).items()
         if method == "get"
     ]
     if idempotent:
@@ -417,8 +381,9 @@ def _operation(
         "responses": responses,
     }
     if body:
+        # A body of optional fields only may be left out (forum.web.common.read_body).
         op["requestBody"] = {
-            "required": True,
+            "required": bool(schemas[body].get("required")),
             "content": {"application/json": {"schema": ref(body)}},
         }
     if who == "anyone":
@@ -442,14 +407,16 @@ def document(*parts: Part) -> Schema:
     """The document of every part mounted under /api/v1 (forum.app names them)."""
     paths: dict[str, Schema] = {}
     schemas: dict[str, Schema] = {}
-    queries: dict[str, list[tuple[str, Schema]]] = {}
+    queries: dict[str, Mapping[str, Spec]] = {}
     for part in parts:
         schemas.update(part.schemas)
         queries.update(part.query)
     for part in parts:
         for operation in part.operations:
             method, path = operation[0], operation[1]
-            paths.setdefault(f"/api/v1{path}", {})[method] = _operation(*operation, query=queries)
+            paths.setdefault(f"/api/v1{path}", {})[method] = _operation(
+                *operation, query=queries, schemas=schemas
+            )
     return {
         "openapi": "3.1.0",
         "info": {

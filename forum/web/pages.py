@@ -15,9 +15,11 @@ from forum.i18n import gettext as _
 from forum.models import Board, Post, PostStatus, Thread, User
 from forum.permissions import can_moderate, can_post_in, can_see_author, can_start_thread
 from forum.web import pagecache
+from forum.web.api import AFTER
 from forum.web.common import actor_of, csrf_token, gate_of, rate_limit, require_user
-from forum.web.forms import field, login_redirect, read_form, redirect
-from forum.web.params import path_id
+from forum.web.forms import field, form_value, login_redirect, read_form, redirect
+from forum.web.params import CURSOR, path_id, path_slug, path_username, query
+from forum.web.parsers import ID
 from forum.web.templating import render, render_html
 
 __all__ = ["error_page", "routes"]
@@ -60,8 +62,8 @@ async def board_list(request: Request) -> Response:
 
 async def board_page(request: Request) -> Response:
     actor = actor_of(request)
-    board = await boards.get_board(actor, request.path_params["slug"])
-    cursor = request.query_params.get("cursor") or None
+    board = await boards.get_board(actor, path_slug(request))
+    cursor = query(request, "cursor", CURSOR, None)
     page = await threads.list_threads(actor, board, cursor=cursor)
     return render(
         request,
@@ -83,7 +85,7 @@ async def new_thread_form(request: Request) -> Response:
     if request.state.user is None:
         return login_redirect(request)
     actor = actor_of(request)
-    board = await boards.get_board(actor, request.path_params["slug"])
+    board = await boards.get_board(actor, path_slug(request))
     if not can_start_thread(actor, board):
         raise Forbidden(_("この掲示板にはスレッドを作成できません。"))
     return render(request, "forum/new_thread.html", {"board": board})
@@ -93,7 +95,7 @@ async def new_thread(request: Request) -> Response:
     form = await read_form(request)
     user = require_user(request)
     actor = actor_of(request)
-    board = await boards.get_board(actor, request.path_params["slug"])
+    board = await boards.get_board(actor, path_slug(request))
     title, body = field(form, "title"), field(form, "body")
     rate_limit(request, "post", str(user.id))
     try:
@@ -124,15 +126,16 @@ class PostView:
         return self.post.status is PostStatus.PUBLISHED
 
 
-def _int_query(request: Request, name: str) -> int:
-    raw = request.query_params.get(name, "")
-    return int(raw) if raw.isdigit() and len(raw) <= 18 else 0
+def _id_query(request: Request, name: str) -> int:
+    """An id from the query string (``?quote=``, ``?reply_to=``), 0 when absent."""
+    value: int = query(request, name, ID, 0)
+    return value
 
 
 async def _quoted(request: Request, thread: Thread) -> tuple[int | None, str]:
     """The reply a ``?reply_to=`` or ``?quote=`` link starts: its parent and pre-filled body."""
-    quote_id = _int_query(request, "quote")
-    parent_id = quote_id or _int_query(request, "reply_to")
+    quote_id = _id_query(request, "quote")
+    parent_id = quote_id or _id_query(request, "reply_to")
     if not parent_id:
         return None, ""
     try:
@@ -158,7 +161,7 @@ async def _thread_context(
 ) -> dict[str, Any]:
     """What thread.html shows; ``seq`` is read before the posts, so the page is never older."""
     actor = actor_of(request)
-    after = _int_query(request, "after")
+    after: int = query(request, "after", AFTER, 0)
     rows = await posts.list_posts(actor, thread, board, after=after, limit=POSTS_PER_PAGE + 1)
     more = len(rows) > POSTS_PER_PAGE
     rows = rows[:POSTS_PER_PAGE]
@@ -273,7 +276,7 @@ async def reply(request: Request) -> Response:
     draft = posts.Draft(
         body=body,
         kind="question" if question else "post",
-        reply_to=int(reply_to) if reply_to.isdigit() and len(reply_to) <= 18 else None,
+        reply_to=form_value(form, "reply_to", ID, None),
         anonymous=question and field(form, "anonymous") == "1",
     )
     rate_limit(request, "post", str(user.id))
@@ -299,8 +302,8 @@ async def vote(request: Request) -> Response:
     if thread.id != thread_id:
         raise NotFound(_("投稿が見つかりません。"))
     await posts.set_vote(actor, post_id, up=field(form, "up") != "0")
-    after = field(form, "after")
-    page = f"?after={after}" if after.isdigit() and len(after) <= 18 else ""
+    after = form_value(form, "after", AFTER, None)
+    page = "" if after is None else f"?after={after}"
     return redirect(f"/t/{thread_id}{page}#post-{post_id}")
 
 
@@ -308,7 +311,7 @@ async def vote(request: Request) -> Response:
 
 
 async def profile(request: Request) -> Response:
-    person = await accounts.get_user(request.path_params["username"])
+    person = await accounts.get_user(path_username(request))
     recent = await posts.recent_posts_by(actor_of(request), person)
     return render(request, "forum/profile.html", {"person": person, "recent": recent})
 

@@ -10,37 +10,20 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from forum.errors import ValidationFailed
-from forum.i18n import gettext as _
 from forum.resources import iso
-from forum.web import inputs
-from forum.web.common import (
-    Endpoint,
-    actor_of,
-    api_route,
-    gate_of,
-    read_json,
-    require_user,
-    text_field,
-)
-from forum.web.params import int_query, path_id
+from forum.web import inputs as forum_inputs
+from forum.web.common import Endpoint, actor_of, api_route, gate_of, read_body, require_user
+from forum.web.params import path_id, path_username, query
 from forum.web.responses import JSON
 from moderation import actions, audit, flags, queue, revisions, ruleset, sanctions, stats
 from moderation.access import check_admin, check_moderator
 from moderation.thread_tools import THREAD_ACTIONS, move_thread, set_thread_flag
+from moderation.web import inputs
+from moderation.web.inputs import QUERY
 
 __all__ = ["routes"]
 
 DECISIONS = ("claim", "approve", "reject", "revise")
-
-
-def _version(data: dict[str, Any]) -> int:
-    version = data.get("version")
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise ValidationFailed(
-            _("入力内容を確認してください。"), fields={"version": _("整数で指定してください。")}
-        )
-    return version
 
 
 def _result(result: actions.Result) -> Response:
@@ -52,14 +35,14 @@ def _result(result: actions.Result) -> Response:
 
 async def list_queue(request: Request) -> Response:
     require_user(request)
-    params = request.query_params
+    specs = QUERY["/moderation/queue"]
     page = await queue.list_queue(
         actor_of(request),
-        board=params.get("board") or None,
-        kind=params.get("kind") or None,
-        reason=params.get("reason") or None,
-        cursor=params.get("cursor") or None,
-        limit=int_query(request, "limit", 50, low=1, high=100),
+        board=query(request, "board", specs["board"], None),
+        kind=query(request, "kind", specs["kind"], None),
+        reason=query(request, "reason", specs["reason"], None),
+        cursor=query(request, "cursor", specs["cursor"], None),
+        limit=query(request, "limit", specs["limit"], 50),
     )
     return JSON({"items": page.resources(), "next_cursor": page.next_cursor})
 
@@ -98,15 +81,13 @@ def decision(action: str) -> Endpoint:
         require_user(request)
         actor = actor_of(request)
         item_id = path_id(request)
-        data = await read_json(request)
-        version = _version(data)
-        reason = text_field(data, "reason", required=False)
+        data = await read_body(request, inputs.DECISION)
+        version: int = data["version"]
+        reason: str = data.get("reason", "")
         if action == "claim":
             return _result(await actions.claim(actor, item_id, version))
         if action == "approve":
-            body = data.get("body")
-            if body is not None:
-                body = text_field(data, "body")
+            body: str | None = data.get("body")
             return _result(await actions.approve(actor, item_id, version, body=body, reason=reason))
         if action == "reject":
             return _result(await actions.reject(actor, item_id, version, reason=reason))
@@ -126,9 +107,9 @@ async def log(request: Request) -> Response:
     require_user(request)
     page = await audit.list_log(
         actor_of(request),
-        board=request.query_params.get("board") or None,
-        cursor=request.query_params.get("cursor") or None,
-        limit=int_query(request, "limit", 50, low=1, high=200),
+        board=query(request, "board", QUERY["/moderation/log"]["board"], None),
+        cursor=query(request, "cursor", QUERY["/moderation/log"]["cursor"], None),
+        limit=query(request, "limit", QUERY["/moderation/log"]["limit"], 50),
     )
     items = [audit.entry_resource(e) for e in page.entries]
     return JSON({"items": items, "next_cursor": page.next_cursor})
@@ -155,22 +136,16 @@ async def _rules_body() -> dict[str, Any]:
 
 async def patch_rules(request: Request) -> Response:
     require_user(request)
-    data = await read_json(request)
-    names = ruleset.SETTING_NAMES
-    values = inputs.integers(data, names, _("0〜100000の整数で指定してください。"))
-    changes = ruleset.SettingChanges(**values, unknown=inputs.unknown(data, names))
+    data = await read_body(request, inputs.RULE_SETTINGS)
+    changes = ruleset.SettingChanges(**data)
     await ruleset.update_settings(actor_of(request), changes)
     return JSON(await _rules_body())
 
 
 async def add_word(request: Request) -> Response:
     require_user(request)
-    data = await read_json(request)
-    row = await ruleset.add_word(
-        actor_of(request),
-        text_field(data, "word"),
-        text_field(data, "action", required=False) or "hold",
-    )
+    data = await read_body(request, inputs.WATCHED_WORD)
+    row = await ruleset.add_word(actor_of(request), data["word"], data.get("action", "hold"))
     return JSON({"id": row.id, "word": row.word, "action": row.action.value}, status_code=201)
 
 
@@ -182,19 +157,20 @@ async def remove_word(request: Request) -> Response:
 
 async def add_template(request: Request) -> Response:
     require_user(request)
-    data = await read_json(request)
-    row = await ruleset.add_template(actor_of(request), text_field(data, "text"))
+    data = await read_body(request, inputs.TEMPLATE)
+    row = await ruleset.add_template(actor_of(request), data["text"])
     return JSON({"id": row.id, "text": row.text}, status_code=201)
 
 
 async def change_template(request: Request) -> Response:
     require_user(request)
     actor = actor_of(request)
+    template_id = path_id(request)
     if request.method == "DELETE":
-        await ruleset.remove_template(actor, path_id(request))
+        await ruleset.remove_template(actor, template_id)
         return Response(status_code=204)
-    data = await read_json(request)
-    row = await ruleset.update_template(actor, path_id(request), text_field(data, "text"))
+    data = await read_body(request, inputs.TEMPLATE)
+    row = await ruleset.update_template(actor, template_id, data["text"])
     return JSON({"id": row.id, "text": row.text})
 
 
@@ -203,36 +179,28 @@ async def change_template(request: Request) -> Response:
 
 async def flag(request: Request) -> Response:
     require_user(request)
-    data = await read_json(request)
-    result = await flags.flag_post(
-        actor_of(request),
-        path_id(request),
-        text_field(data, "reason"),
-        text_field(data, "note", required=False),
-    )
+    post_id = path_id(request)
+    data = await read_body(request, inputs.FLAG)
+    result = await flags.flag_post(actor_of(request), post_id, data["reason"], data.get("note", ""))
     return JSON(asdict(result), status_code=201)
 
 
 async def resubmit(request: Request) -> Response:
     require_user(request)
-    data = await read_json(request)
-    post = await revisions.resubmit(
-        actor_of(request), path_id(request), text_field(data, "body"), gate=gate_of(request)
-    )
+    post_id = path_id(request)
+    data = await read_body(request, forum_inputs.POST_PATCH)
+    post = await revisions.resubmit(actor_of(request), post_id, data["body"], gate=gate_of(request))
     return JSON(post)
 
 
 async def sanction(request: Request) -> Response:
     require_user(request)
-    data = await read_json(request)
-    hours = data.get("hours")
+    username = path_username(request)
+    data = await read_body(request, inputs.SANCTION)
     order = sanctions.SanctionOrder(
-        kind=text_field(data, "kind"),
-        # Not a whole number: the action names the field together with any other error.
-        hours=hours if isinstance(hours, int) and not isinstance(hours, bool) else None,
-        reason=text_field(data, "reason", required=False),
+        kind=data["kind"], hours=data["hours"], reason=data.get("reason", "")
     )
-    result = await sanctions.sanction(actor_of(request), request.path_params["username"], order)
+    result = await sanctions.sanction(actor_of(request), username, order)
     return JSON({**asdict(result), "until": iso(result.until)})
 
 
@@ -241,10 +209,12 @@ def thread_action(action: str) -> Endpoint:
         require_user(request)
         actor = actor_of(request)
         thread_id = path_id(request)
-        data = await read_json(request)
-        reason = text_field(data, "reason", required=False)
+        data = await read_body(
+            request, inputs.THREAD_MOVE if action == "move" else inputs.THREAD_ACTION
+        )
+        reason: str = data.get("reason", "")
         if action == "move":
-            change = await move_thread(actor, thread_id, text_field(data, "board"), reason=reason)
+            change = await move_thread(actor, thread_id, data["board"], reason=reason)
         else:
             change = await set_thread_flag(actor, thread_id, action, reason=reason)
         return JSON(asdict(change))

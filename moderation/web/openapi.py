@@ -16,6 +16,8 @@ from forum.web.openapi import (
     obj,
     ref,
 )
+from moderation.web import inputs
+from moderation.web.inputs import QUERY
 
 __all__ = ["OPENAPI", "OPERATIONS", "QUERY", "SCHEMAS"]
 
@@ -47,9 +49,7 @@ SCHEMAS: dict[str, Schema] = {
         thread=obj(["id", "title"], id=INT, title=STR),
     ),
     "QueueItemList": list_of("QueueItem"),
-    "DecisionInput": obj(
-        ["version"], version=INT, reason=STR, body={"type": "string", "maxLength": 20000}
-    ),
+    "DecisionInput": inputs.DECISION.schema(),
     "DecisionResult": obj(
         ["item_id", "version", "state", "decision", "post_status"],
         item_id=INT,
@@ -88,18 +88,10 @@ SCHEMAS: dict[str, Schema] = {
         created_at=TIME,
     ),
     "AuditLog": list_of("AuditEntry"),
-    "RuleSettings": obj(
-        [],
-        first_posts=INT,
-        link_account_days=INT,
-        duplicate_minutes=INT,
-        burst_posts=INT,
-        burst_seconds=INT,
-        flag_threshold=INT,
-    ),
-    "WatchedWordInput": obj(["word"], word=STR, action={"enum": ["hold", "block"]}),
+    "RuleSettings": inputs.RULE_SETTINGS.schema(),
+    "WatchedWordInput": inputs.WATCHED_WORD.schema(),
     "WatchedWord": obj(["id", "word", "action"], id=INT, word=STR, action=STR),
-    "TemplateInput": obj(["text"], text={"type": "string", "maxLength": 200}),
+    "TemplateInput": inputs.TEMPLATE.schema(),
     "Template": obj(["id", "text"], id=INT, text=STR),
     "TemplateList": list_of("Template"),
     "Rules": obj(
@@ -108,9 +100,7 @@ SCHEMAS: dict[str, Schema] = {
         watched_words={"type": "array", "items": ref("WatchedWord")},
         reject_templates={"type": "array", "items": ref("Template")},
     ),
-    "SanctionInput": obj(
-        ["kind", "hours"], kind={"enum": ["silence", "suspend"]}, hours=INT, reason=STR
-    ),
+    "SanctionInput": inputs.SANCTION.schema(),
     "Sanction": obj(
         ["username", "kind", "until", "changed"],
         username=STR,
@@ -118,16 +108,12 @@ SCHEMAS: dict[str, Schema] = {
         until=nullable(TIME),
         changed=BOOL,
     ),
-    "ThreadActionInput": obj([], reason=STR),
-    "ThreadMoveInput": obj(["board"], board=STR, reason=STR),
+    "ThreadActionInput": inputs.THREAD_ACTION.schema(),
+    "ThreadMoveInput": inputs.THREAD_MOVE.schema(),
     "ThreadChange": obj(
         ["thread_id", "action", "changed"], thread_id=INT, action=STR, changed=BOOL
     ),
-    "FlagInput": obj(
-        ["reason"],
-        reason={"enum": ["spam", "offtopic", "inappropriate", "other"]},
-        note={"type": "string", "maxLength": 500},
-    ),
+    "FlagInput": inputs.FLAG.schema(),
     "FlagResult": obj(
         ["post_id", "reason", "flags", "hidden"], post_id=INT, reason=STR, flags=INT, hidden=BOOL
     ),
@@ -160,16 +146,5 @@ OPERATIONS: list[Operation] = [
     ("post", "/posts/{id}/flags", "Flag a post (409 already_flagged)", "FlagInput", 201, "FlagResult", "user", False),
     ("post", "/posts/{id}/resubmit", "Resubmit a post sent back for revision", "PostPatch", 200, "Post", "author", False),
 ]  # fmt: skip
-
-QUERY: dict[str, list[tuple[str, Schema]]] = {
-    "/moderation/queue": [
-        ("board", STR),
-        ("kind", {"enum": ["pending", "flagged", "edit"]}),
-        ("reason", STR),
-        ("cursor", STR),
-        ("limit", INT),
-    ],
-    "/moderation/log": [("board", STR), ("cursor", STR), ("limit", INT)],
-}
 
 OPENAPI = Part(OPERATIONS, SCHEMAS, QUERY)

@@ -17,7 +17,7 @@ from forum.errors import ForumError
 from forum.i18n import gettext as _
 from forum.web.common import actor_of, require_user
 from forum.web.forms import field, login_redirect, read_form, redirect, safe_next
-from forum.web.params import path_id
+from forum.web.params import path_id, query
 from forum.web.responses import JSON
 from forum.web.templating import render
 from moderation import actions, ruleset
@@ -25,6 +25,7 @@ from moderation.access import check_moderator, list_moderated_boards
 from moderation.labels import reason_label
 from moderation.queue import list_queue
 from moderation.stats import chart, queue_stats
+from moderation.web.inputs import QUERY
 
 __all__ = ["NOTICES", "notice_text", "routes"]
 
@@ -96,8 +97,8 @@ async def queue_page(request: Request) -> Response:
         return login_redirect(request)
     actor = actor_of(request)
     check_moderator(actor)
-    params = request.query_params
-    filters = {name: params.get(name, "") for name in FILTERS}
+    specs = QUERY["/moderation/queue"]
+    filters: dict[str, str] = {name: query(request, name, specs[name], "") for name in FILTERS}
     now = datetime.now(UTC)
     # The channels' heads are read before the items, so the page is never older than the
     # position moderation.js resumes from: nothing between render and subscribe is lost.
@@ -109,14 +110,14 @@ async def queue_page(request: Request) -> Response:
         board=filters["board"] or None,
         kind=filters["kind"] or None,
         reason=filters["reason"] or None,
-        cursor=params.get("cursor") or None,
+        cursor=query(request, "cursor", specs["cursor"], None),
         limit=30,
     )
     figures = await queue_stats(actor, now)
     items = page.resources()
     for item in items:
         item["age"] = age_label(item["created_at"], now)
-    notice = params.get("notice", "")
+    notice = request.query_params.get("notice", "")
     oldest = figures.oldest_minutes(now)
     context: dict[str, Any] = {
         "items": items,

@@ -13,13 +13,14 @@ from forum.accounts import get_user
 from forum.errors import Forbidden, ValidationFailed
 from forum.i18n import gettext as _
 from forum.web.common import actor_of, require_user
-from forum.web.forms import field, login_redirect, read_form, redirect
-from forum.web.params import path_id
+from forum.web.forms import field, form_value, login_redirect, read_form, redirect
+from forum.web.params import SLUG, path_id, path_username, query
 from forum.web.templating import render
 from moderation import audit, sanctions
 from moderation.access import check_site_moderator, list_moderated_boards
 from moderation.labels import action_label
 from moderation.thread_tools import THREAD_ACTIONS, moderated_thread, move_thread, set_thread_flag
+from moderation.web.inputs import QUERY
 
 __all__ = ["routes"]
 
@@ -28,9 +29,10 @@ async def log_page(request: Request) -> Response:
     if request.state.user is None:
         return login_redirect(request)
     actor = actor_of(request)
-    board = request.query_params.get("board") or None
+    specs = QUERY["/moderation/log"]
+    board = query(request, "board", specs["board"], None)
     page = await audit.list_log(
-        actor, board=board, cursor=request.query_params.get("cursor") or None, limit=50
+        actor, board=board, cursor=query(request, "cursor", specs["cursor"], None), limit=50
     )
     context: dict[str, Any] = {
         "entries": [
@@ -52,7 +54,7 @@ async def _user_page(
     status_code: int = 200,
 ) -> Response:
     check_site_moderator(actor_of(request))
-    person = await get_user(request.path_params["username"])
+    person = await get_user(path_username(request))
     now = datetime.now(UTC)
     context: dict[str, Any] = {
         "person": person,
@@ -78,7 +80,7 @@ async def sanction(request: Request) -> Response:
     raw = kept["hours"]
     hours = int(raw) if raw.isdigit() and len(raw) < 10 else None
     order = sanctions.SanctionOrder(kept["kind"], hours, kept["reason"])
-    username = request.path_params["username"]
+    username = path_username(request)
     try:
         await sanctions.sanction(actor_of(request), username, order)
     except ValidationFailed as exc:
@@ -114,7 +116,8 @@ async def thread_action(request: Request) -> Response:
     reason = field(form, "reason")
     try:
         if action == "move":
-            await move_thread(actor, thread_id, field(form, "board"), reason=reason)
+            board = form_value(form, "board", SLUG, "")
+            await move_thread(actor, thread_id, board, reason=reason)
         elif action in THREAD_ACTIONS:
             await set_thread_flag(actor, thread_id, action, reason=reason)
         else:

@@ -73,6 +73,8 @@ def test_channel_strings_parse_back_into_their_kind_and_key() -> None:
         "thread:-1",
         "thread:１２",
         "user:1" + "0" * 18,
+        "thread:2147483648",
+        "user:9223372036854775808",
         "session:1",
         "board:" + "a" * 41,
         ":x",
