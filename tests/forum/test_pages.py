@@ -16,13 +16,12 @@ from starlette.applications import Starlette
 from forum import boards, posts, render, threads
 from forum.gate import OpenGate, Verdict
 from forum.models import Board, Post, PostStatus, Role, Thread, User
-from forum.outbox import Tx
 from forum.permissions import Actor
 from tests.conftest import PASSWORD, Member, make_member, make_user
 from tests.forum.support import h1_of, log_in, new_board, new_thread, token_for, token_in
 
 
-class HoldEverything:
+class HoldEverything(OpenGate):
     """A gate that sends every post to the moderation queue."""
 
     async def review(
@@ -36,19 +35,6 @@ class HoldEverything:
         editing: Post | None = None,
     ) -> Verdict:
         return Verdict(PostStatus.PENDING, ("test",))
-
-    async def record(
-        self, tx: Tx, actor: Actor, post: Post, board: Board, verdict: Verdict
-    ) -> None:
-        return None
-
-    async def record_revision(
-        self, tx: Tx, actor: Actor, post: Post, board: Board, verdict: Verdict
-    ) -> None:
-        return None
-
-    async def record_withdrawal(self, tx: Tx, actor: Actor, post: Post, board: Board) -> None:
-        return None
 
 
 # --- rendering ----------------------------------------------------------------------------
