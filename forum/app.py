@@ -30,6 +30,10 @@ from forum.web.middleware import BodyLimitMiddleware, IdentityMiddleware, Securi
 from forum.web.openapi import openapi_route
 from forum.web.pages import error_page
 from forum.web.responses import JSON, error_response, is_api
+from live import web as live_web
+from live.sessions import board_of_session
+from live.slowmode import SlowModeGate
+from live.ticker import run_ticker
 from moderation import web as moderation_web
 from moderation.gate import ModerationGate
 from realtime.backends import create_broker
@@ -45,7 +49,7 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
     settings = settings or Settings.from_env()
     accounts.use_password_hasher(settings.password_hasher)
 
-    access = ChannelAccess()
+    access = ChannelAccess(session_board=board_of_session)
     hub = ForumHub(create_broker(settings.realtime_broker_url), access)
 
     @asynccontextmanager
@@ -54,6 +58,7 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
             outbox.bind_publisher(hub)
             stop = asyncio.Event()
             pruner = asyncio.create_task(_prune_forever(settings, stop), name="koryu-prune")
+            ticker = asyncio.create_task(run_ticker(stop), name="koryu-sessions")
             try:
                 yield
             finally:
@@ -66,6 +71,11 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
                         await pruner
                 except TimeoutError:
                     log.warning("pruning realtime events did not stop in time")
+                try:
+                    async with asyncio.timeout(30):
+                        await ticker
+                except TimeoutError:
+                    log.warning("the sessions' clock did not stop in time")
                 outbox.bind_publisher(None)
 
     async def forum_error(request: Request, exc: Exception) -> Response:
@@ -99,11 +109,19 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
     # The whole route table: each package lists its own routes, composed here.
     app = Starlette(
         routes=[
-            Mount("/api/v1", routes=[*forum_web.api_routes(), *moderation_web.api_routes()]),
-            openapi_route(*forum_web.OPENAPI, moderation_web.OPENAPI),
+            Mount(
+                "/api/v1",
+                routes=[
+                    *forum_web.api_routes(),
+                    *moderation_web.api_routes(),
+                    *live_web.api_routes(),
+                ],
+            ),
+            openapi_route(*forum_web.OPENAPI, moderation_web.OPENAPI, live_web.OPENAPI),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
             *forum_web.socket_routes(hub, access, settings),
             *moderation_web.page_routes(),
+            *live_web.page_routes(),
             *forum_web.page_routes(),
         ],
         middleware=[
@@ -122,7 +140,7 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
     )
     app.state.settings = settings
     app.state.hub = hub
-    app.state.gate = gate or ModerationGate()
+    app.state.gate = gate or SlowModeGate(ModerationGate())
     app.state.limiters = {
         "login_ip": RateLimiter(settings.login_attempts_per_minute * 3, 60),
         "login_account": RateLimiter(settings.login_attempts_per_minute, 60),

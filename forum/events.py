@@ -28,6 +28,7 @@ __all__ = [
     "Name",
     "Outgoing",
     "PostRemoved",
+    "SessionChanged",
     "ThreadChanged",
     "ThreadMoved",
     "UserSanctioned",
@@ -48,6 +49,8 @@ __all__ = [
     "post_pending",
     "post_removed",
     "post_updated",
+    "session_channel",
+    "session_updated",
     "thread_channel",
     "thread_created",
     "thread_move",
@@ -67,6 +70,7 @@ class ChannelKind(StrEnum):
     BOARD = "board"  # threads of one board
     MODERATION = "moderation"  # queue items of one board, for its moderators
     USER = "user"  # one user's own notices and pending posts
+    SESSION = "session"  # the state of one live session of the programme
 
 
 # Ids are database integers: longer digit strings cannot name a row and are refused early.
@@ -90,7 +94,7 @@ class Channel:
         return int(self.key)
 
 
-_ID_KINDS = frozenset({ChannelKind.THREAD, ChannelKind.USER})
+_ID_KINDS = frozenset({ChannelKind.THREAD, ChannelKind.USER, ChannelKind.SESSION})
 
 
 def thread_channel(thread_id: int) -> str:
@@ -108,6 +112,11 @@ def moderation_channel(slug: str) -> str:
 
 def user_channel(user_id: int) -> str:
     return f"{ChannelKind.USER.value}:{user_id}"
+
+
+def session_channel(session_id: int) -> str:
+    """A live session's state changes; readable by whoever may read its board."""
+    return f"{ChannelKind.SESSION.value}:{session_id}"
 
 
 def parse_channel(name: str) -> Channel | None:
@@ -147,6 +156,7 @@ class Name(StrEnum):
     ITEM_MOVED = "item.moved"
     NOTIFICATION_CREATED = "notification.created"
     USER_SANCTIONED = "user.sanctioned"
+    SESSION_UPDATED = "session.updated"
 
 
 # What a subscriber of each kind of channel can receive: every client handles or
@@ -177,6 +187,7 @@ CHANNEL_EVENTS: Mapping[ChannelKind, frozenset[Name]] = {
     ChannelKind.USER: frozenset(
         {Name.POST_PENDING, Name.NOTIFICATION_CREATED, Name.USER_SANCTIONED}
     ),
+    ChannelKind.SESSION: frozenset({Name.SESSION_UPDATED}),
 }
 
 
@@ -222,6 +233,7 @@ class ThreadChanged(TypedDict, total=False):
     locked: bool
     featured: bool
     live: bool
+    moderation: str | None
 
 
 # "from" is a keyword: the functional form spells it.
@@ -258,6 +270,19 @@ class ItemDecided(TypedDict):
 class ItemMoved(TypedDict):
     id: int
     board: str
+
+
+class SessionChanged(TypedDict):
+    """A live session as its channel's viewers follow it: enough to redraw its state."""
+
+    id: int
+    title: str
+    state: str
+    starts_at: str | None
+    ends_at: str | None
+    thread_id: int
+    premoderate: bool
+    slow_mode_seconds: int
 
 
 class UserSanctioned(TypedDict):
@@ -397,6 +422,14 @@ def item_decided(
 def item_moved(source_slug: str, *, item_id: int, target_slug: str) -> Outgoing:
     payload = ItemMoved(id=item_id, board=target_slug)
     return Outgoing(moderation_channel(source_slug), Name.ITEM_MOVED, payload)
+
+
+# --- session channels -----------------------------------------------------------------------
+
+
+def session_updated(payload: SessionChanged) -> Outgoing:
+    """Any change of a session: its state, times or switches."""
+    return Outgoing(session_channel(payload["id"]), Name.SESSION_UPDATED, payload)
 
 
 # --- user channels --------------------------------------------------------------------------

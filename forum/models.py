@@ -272,6 +272,7 @@ class NotificationKind(StrEnum):
     POST_APPROVED = "post_approved"
     POST_REJECTED = "post_rejected"
     REVISION_REQUESTED = "revision_requested"
+    SESSION_LIVE = "session_live"
 
 
 class Notification(Model):

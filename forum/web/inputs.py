@@ -94,7 +94,9 @@ def new_thread(data: Mapping[str, Any], *, body: str) -> NewThread:
 
 def thread_changes(data: Mapping[str, Any]) -> ThreadChanges:
     fields = Fields(data)
-    fields.only({*THREAD_FLAGS, "title"})
+    fields.only({*THREAD_FLAGS, "title", "moderation"})
+    # null hands the thread back to its board's policy.
+    moderation = "" if "moderation" in data and data["moderation"] is None else None
     title = fields.text("title", _("タイトルは1〜120文字で入力してください。"))
     parsed = ThreadChanges(
         title=title,
@@ -102,6 +104,12 @@ def thread_changes(data: Mapping[str, Any]) -> ThreadChanges:
         locked=fields.flag("locked"),
         featured=fields.flag("featured"),
         live=fields.flag("live"),
+        moderation=moderation
+        if moderation is not None
+        else fields.text(
+            "moderation",
+            _("モデレーション方式は open / premoderated / first_posts のいずれかです。"),
+        ),
     )
     fields.check()
     return parsed
