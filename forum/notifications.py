@@ -67,6 +67,8 @@ def message(notice: Notification) -> str:
         return _("「{title}」への投稿が承認され、公開されました。").format(title=title)
     if notice.kind is NotificationKind.POST_REJECTED:
         return _("「{title}」への投稿は公開されませんでした。").format(title=title)
+    if notice.kind is NotificationKind.SESSION_LIVE:
+        return _("フォローしているセッション「{title}」が始まりました。").format(title=title)
     return _("「{title}」への投稿について、修正の依頼があります。").format(title=title)
 
 

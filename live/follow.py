@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from tortoise.exceptions import IntegrityError
 
 from forum.models import User
@@ -15,10 +17,9 @@ async def set_following(user: User, session: LiveSession, *, on: bool) -> bool:
     if not on:
         await SessionFollower.filter(session_id=session.id, user_id=user.id).delete()
         return False
-    try:
+    # A double click may race us to the insert: the row is there either way.
+    with suppress(IntegrityError):
         await SessionFollower.get_or_create(session_id=session.id, user_id=user.id)
-    except IntegrityError:
-        pass  # a double click raced us: the row is there either way
     return True
 
 

@@ -14,12 +14,12 @@ from forum import events, outbox
 from forum.errors import Forbidden, NotFound, ValidationFailed
 from forum.gate import OpenGate, Verdict
 from forum.i18n import gettext as _
-from forum.models import Board, PostStatus, Role, Thread, User
+from forum.models import Board, PostStatus, Thread, User
 from forum.permissions import Actor, can_moderate, can_read_board
 from forum.posts import Draft, write_post
 from forum.render import render_markdown
 from forum.resources import iso, thread_resource, user_resource
-from live.models import LiveSession, SessionKind, SessionState, SessionStaff, StaffRole
+from live.models import LiveSession, SessionKind, SessionStaff, SessionState, StaffRole
 
 __all__ = [
     "MAX_SLOW_MODE",
@@ -116,9 +116,8 @@ def _check(data: SessionFields, *, creating: bool, current: LiveSession | None) 
         title = (data.title or "").strip()
         if not 1 <= len(title) <= MAX_TITLE:
             errors["title"] = _("タイトルは1〜120文字で入力してください。")
-    if data.kind is not None or creating:
-        if data.kind not in {k.value for k in SessionKind}:
-            errors["kind"] = _("種別は forum・training・breakout・other のいずれかです。")
+    if (data.kind is not None or creating) and data.kind not in {k.value for k in SessionKind}:
+        errors["kind"] = _("種別は forum・training・breakout・other のいずれかです。")
     if creating and not data.board:
         errors["board"] = _("掲示板を指定してください。")
     _check_text(errors, "description", data.description, MAX_DESCRIPTION)
@@ -140,7 +139,9 @@ def _check(data: SessionFields, *, creating: bool, current: LiveSession | None) 
     return errors
 
 
-async def _users(names: Sequence[str] | None, field_name: str, errors: dict[str, str]) -> list[User]:
+async def _users(
+    names: Sequence[str] | None, field_name: str, errors: dict[str, str]
+) -> list[User]:
     if not names:
         return []
     wanted = list(dict.fromkeys(n.strip().lower() for n in names if n.strip()))
@@ -197,9 +198,7 @@ async def create_session(actor: Actor, data: SessionFields) -> LiveSession:
         await write_post(
             tx, actor, thread, board, draft, Verdict(PostStatus.PUBLISHED), OpenGate(), html=html
         )
-        await Board.filter(id=board.id).using_db(tx.conn).update(
-            thread_count=F("thread_count") + 1
-        )
+        await Board.filter(id=board.id).using_db(tx.conn).update(thread_count=F("thread_count") + 1)
         session = await LiveSession.create(
             title=title,
             kind=SessionKind(data.kind or SessionKind.OTHER.value),
@@ -276,9 +275,8 @@ async def update_session(actor: Actor, session: LiveSession, data: SessionFields
                 moderators if data.moderators is not None else current.moderators,
             )
         if "title" in wanted:
-            await Thread.filter(id=session.thread_id).using_db(tx.conn).update(  # type: ignore[attr-defined]
-                title=wanted["title"]
-            )
+            thread_id = session.thread_id  # type: ignore[attr-defined]
+            await Thread.filter(id=thread_id).using_db(tx.conn).update(title=wanted["title"])
         tx.emit(events.session_updated(session_changed(session)))
     return session
 
@@ -327,8 +325,10 @@ async def list_sessions(actor: Actor, query: SessionFilter) -> list[LiveSession]
     if query.parent is not None:
         base = base.filter(parent_id=query.parent)
     order = ("-starts_at", "-id") if query.newest_first else ("starts_at", "id")
-    return await base.order_by(*order).limit(query.limit).select_related(
-        "board", "thread", "organiser"
+    return (
+        await base.order_by(*order)
+        .limit(query.limit)
+        .select_related("board", "thread", "organiser")
     )
 
 
@@ -363,6 +363,7 @@ async def session_resource(session: LiveSession, *, base_url: str) -> dict[str, 
     """The API's shape; ``session`` has its board, thread and organiser loaded."""
     experts, moderators = await load_staff(session)
     seq = await outbox.head(events.thread_channel(session.thread.id))
+    session_seq = await outbox.head(events.session_channel(session.id))
     return {
         "id": session.id,
         "title": session.title,
@@ -384,5 +385,6 @@ async def session_resource(session: LiveSession, *, base_url: str) -> dict[str, 
         "started_at": iso(session.started_at),
         "ended_at": iso(session.ended_at),
         "thread": thread_resource(session.thread, board_slug=session.board.slug, seq=seq),
+        "seq": session_seq,
         "join_url": f"{base_url.rstrip('/')}/j/{session.join_code}",
     }

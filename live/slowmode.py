@@ -66,7 +66,9 @@ class SlowModeGate:
                 code="slow_mode",
             )
 
-    async def record(self, tx: Tx, actor: Actor, post: Post, board: Board, verdict: Verdict) -> None:
+    async def record(
+        self, tx: Tx, actor: Actor, post: Post, board: Board, verdict: Verdict
+    ) -> None:
         await self.inner.record(tx, actor, post, board, verdict)
 
     async def record_revision(

@@ -19,7 +19,9 @@ log = logging.getLogger("koryu.live")
 TICK_EVERY = 5.0
 
 
-async def run_ticker(stop: asyncio.Event, *, clock: Clock = utcnow, every: float = TICK_EVERY) -> None:
+async def run_ticker(
+    stop: asyncio.Event, *, clock: Clock = utcnow, every: float = TICK_EVERY
+) -> None:
     while True:
         try:
             async with asyncio.timeout(every):

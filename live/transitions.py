@@ -14,11 +14,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from forum import events, outbox
-from forum.errors import Conflict, Forbidden
+from forum.errors import Conflict, Forbidden, NotFound
 from forum.i18n import gettext as _
 from forum.models import Board, ModerationPolicy, Notification, NotificationKind, Thread
+from forum.notifications import notification_resource
 from forum.permissions import Actor
-from live.models import LiveSession, SessionFollower, SessionState, SessionStaff
+from live.models import LiveSession, SessionFollower, SessionStaff, SessionState
 from live.sessions import can_run, session_changed
 
 __all__ = [
@@ -82,14 +83,18 @@ async def move(session_id: int, before: SessionState, now: datetime) -> Moved:
         )
         if not changed:
             return Moved(session_id, before, after, moved=False)
-        session = await LiveSession.get(id=session_id).using_db(tx.conn)
-        thread = await Thread.get(id=session.thread_id).using_db(tx.conn)  # type: ignore[attr-defined]
-        board = await Board.get(id=session.board_id).using_db(tx.conn)  # type: ignore[attr-defined]
-        switches = {k: v for k, v in _thread_switches(session, after).items() if getattr(thread, k) != v}
+        session = await LiveSession.get(id=session_id, using_db=tx.conn)
+        thread = await Thread.get(id=session.thread_id, using_db=tx.conn)  # type: ignore[attr-defined]
+        board = await Board.get(id=session.board_id, using_db=tx.conn)  # type: ignore[attr-defined]
+        switches = {
+            k: v for k, v in _thread_switches(session, after).items() if getattr(thread, k) != v
+        }
         if switches:
             thread.update_from_dict(switches)
             await thread.save(update_fields=list(switches), using_db=tx.conn)
-            shown = {k: (v.value if isinstance(v, ModerationPolicy) else v) for k, v in switches.items()}
+            shown = {
+                k: (v.value if isinstance(v, ModerationPolicy) else v) for k, v in switches.items()
+            }
             tx.emit(*events.thread_updated(thread, board.slug, shown))
         if after is SessionState.LIVE:
             await _notify_followers(tx, session)
@@ -98,8 +103,6 @@ async def move(session_id: int, before: SessionState, now: datetime) -> Moved:
 
 
 async def _notify_followers(tx: outbox.Tx, session: LiveSession) -> None:
-    from forum.notifications import notification_resource
-
     followers = await SessionFollower.filter(session_id=session.id).using_db(tx.conn)
     for follower in followers:
         notice = await Notification.create(
@@ -120,8 +123,6 @@ async def _notify_followers(tx: outbox.Tx, session: LiveSession) -> None:
 async def _run(actor: Actor, session_id: int) -> LiveSession:
     session = await LiveSession.get_or_none(id=session_id)
     if session is None:
-        from forum.errors import NotFound
-
         raise NotFound(_("セッションが見つかりません。"))
     staff = await SessionStaff.filter(session_id=session.id)
     if not can_run(actor, session, staff):
@@ -158,7 +159,10 @@ async def tick(now: datetime) -> list[Moved]:
     """Everything the clock says is due: start, end, archive. Safe in every process at once."""
     moved: list[Moved] = []
     due = [
-        (SessionState.SCHEDULED, LiveSession.filter(state=SessionState.SCHEDULED, starts_at__lte=now)),
+        (
+            SessionState.SCHEDULED,
+            LiveSession.filter(state=SessionState.SCHEDULED, starts_at__lte=now),
+        ),
         (SessionState.LIVE, LiveSession.filter(state=SessionState.LIVE, ends_at__lte=now)),
         (
             SessionState.ENDED,

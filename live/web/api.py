@@ -33,7 +33,9 @@ def session_filter(request: Request) -> sessions.SessionFilter:
         states = tuple(SessionState(s) for s in params.getlist("state") if s)
         kind = SessionKind(params["kind"]) if params.get("kind") else None
     except ValueError:
-        raise BadRequest(_("state または kind の値が正しくありません。"), code="bad_query") from None
+        raise BadRequest(
+            _("state または kind の値が正しくありません。"), code="bad_query"
+        ) from None
     bounds = {}
     for name in ("from", "to"):
         raw = params.get(name)

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from forum.web.openapi import BOOL, INT, STR, TIME, Operation, Part, Schema, list_of, nullable, obj, ref
+from forum.web.openapi import (
+    BOOL,
+    INT,
+    STR,
+    TIME,
+    Operation,
+    Part,
+    Schema,
+    list_of,
+    nullable,
+    obj,
+    ref,
+)
 
 __all__ = ["OPENAPI"]
 
@@ -62,6 +74,7 @@ SCHEMAS: dict[str, Schema] = {
         started_at=nullable(TIME),
         ended_at=nullable(TIME),
         thread=ref("Thread"),
+        seq=INT,
         join_url=STR,
     ),
     "SessionList": list_of("Session"),

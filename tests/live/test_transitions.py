@@ -1,0 +1,96 @@
+"""Sessions move by the clock: exactly once, however many processes tick together."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import httpx2
+import pytest
+
+from forum import events
+from forum.models import Notification, NotificationKind, Thread
+from live import transitions
+from live.models import LiveSession, SessionState
+from tests.conftest import Member
+from tests.live.support import T0, FakeClock, new_session, setup_board
+from tests.moderation.support import event_names
+
+pytestmark = pytest.mark.asyncio
+
+
+async def test_the_clock_takes_a_session_live_ended_and_archived_with_no_manual_step(
+    client: httpx2.AsyncClient, admin: Member
+) -> None:
+    organiser = await setup_board(client, admin)
+    session = await new_session(client, organiser, minutes=60)
+    clock = FakeClock(T0 - timedelta(minutes=1))
+    assert await transitions.tick(clock()) == []
+    moved = await transitions.tick(clock.advance(minutes=1))
+    assert [(m.before, m.after) for m in moved] == [(SessionState.SCHEDULED, SessionState.LIVE)]
+    row = await LiveSession.get(id=session["id"])
+    assert row.state is SessionState.LIVE and row.started_at == T0
+    thread = await Thread.get(id=session["thread"]["id"])
+    assert thread.live and thread.moderation is not None
+    assert await transitions.tick(clock.advance(minutes=59)) == []
+    ended = await transitions.tick(clock.advance(minutes=1))
+    assert [m.after for m in ended] == [SessionState.ENDED]
+    thread = await Thread.get(id=session["thread"]["id"])
+    assert not thread.live and thread.locked
+    archived = await transitions.tick(clock.advance(days=1))
+    assert [m.after for m in archived] == [SessionState.ARCHIVED]
+    names = await event_names(events.session_channel(session["id"]))
+    assert names == ["session.updated"] * 4
+
+
+async def test_a_session_whose_whole_slot_passed_goes_live_and_ends_in_one_tick(
+    client: httpx2.AsyncClient, admin: Member
+) -> None:
+    organiser = await setup_board(client, admin)
+    session = await new_session(client, organiser, minutes=30)
+    moved = await transitions.tick(T0 + timedelta(hours=2))
+    assert [m.after for m in moved] == [SessionState.LIVE, SessionState.ENDED]
+    assert (await LiveSession.get(id=session["id"])).state is SessionState.ENDED
+
+
+async def test_racing_ticks_make_one_transition_and_one_event(
+    client: httpx2.AsyncClient, admin: Member
+) -> None:
+    organiser = await setup_board(client, admin)
+    session = await new_session(client, organiser)
+    results = await asyncio.gather(*(transitions.tick(T0) for _ in range(4)))
+    assert sum(len(r) for r in results) == 1
+    assert await event_names(events.session_channel(session["id"])) == ["session.updated"] * 2
+    thread_events = await event_names(events.thread_channel(session["thread"]["id"]))
+    assert thread_events.count("thread.updated") == 1
+
+
+async def test_a_conditional_move_from_a_stale_state_does_nothing(
+    client: httpx2.AsyncClient, admin: Member
+) -> None:
+    organiser = await setup_board(client, admin)
+    session = await new_session(client, organiser)
+    first = await transitions.move(session["id"], SessionState.SCHEDULED, T0)
+    second = await transitions.move(session["id"], SessionState.SCHEDULED, T0)
+    assert first.moved and not second.moved
+
+
+async def test_followers_get_a_stored_notice_when_the_session_goes_live(
+    client: httpx2.AsyncClient, admin: Member, alice: Member, bob: Member
+) -> None:
+    organiser = await setup_board(client, admin)
+    session = await new_session(client, organiser)
+    path = f"/api/v1/sessions/{session['id']}/follow"
+    assert (await client.put(path, headers=alice.headers)).json()["following"] is True
+    assert (await client.put(path, headers=alice.headers)).json()["following"] is True
+    await client.put(path, headers=bob.headers)
+    assert (await client.delete(path, headers=bob.headers)).json()["following"] is False
+    await transitions.tick(T0)
+    notices = await Notification.filter(kind=NotificationKind.SESSION_LIVE)
+    assert [n.user_id for n in notices] == [alice.user.id]  # type: ignore[attr-defined]
+    listed = (await client.get("/api/v1/notifications", headers=alice.headers)).json()
+    assert listed["items"][0]["message"] == (
+        "フォローしているセッション「分科会A 関係人口と地域の担い手」が始まりました。"
+    )
+    assert listed["items"][0]["url"] == f"/sessions/{session['id']}"
+    assert "notification.created" in await event_names(events.user_channel(alice.user.id))
