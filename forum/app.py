@@ -141,6 +141,7 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
     app.state.settings = settings
     app.state.hub = hub
     app.state.gate = gate or SlowModeGate(ModerationGate())
+    app.state.home_panels = [live_web.home_panel]
     app.state.limiters = {
         "login_ip": RateLimiter(settings.login_attempts_per_minute * 3, 60),
         "login_account": RateLimiter(settings.login_attempts_per_minute, 60),

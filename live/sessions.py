@@ -27,6 +27,9 @@ __all__ = [
     "SessionFilter",
     "board_of_session",
     "can_run",
+    "channel_of",
+    "channel_seq",
+    "check_run",
     "create_session",
     "get_session",
     "list_sessions",
@@ -34,6 +37,7 @@ __all__ = [
     "session_by_code",
     "session_changed",
     "session_resource",
+    "staff_rows",
     "update_session",
 ]
 
@@ -103,6 +107,23 @@ def can_run(actor: Actor, session: LiveSession, staff: Sequence[SessionStaff] = 
         s.user_id == actor.id and s.role is StaffRole.MODERATOR  # type: ignore[attr-defined]
         for s in staff
     )
+
+
+def check_run(actor: Actor, session: LiveSession, staff: Sequence[SessionStaff]) -> None:
+    if not can_run(actor, session, staff):
+        raise Forbidden(_("このセッションを編集する権限がありません。"))
+
+
+async def staff_rows(session: LiveSession) -> list[SessionStaff]:
+    return await SessionStaff.filter(session_id=session.id)
+
+
+def channel_of(session: LiveSession) -> str:
+    return events.session_channel(session.id)
+
+
+async def channel_seq(session: LiveSession) -> int:
+    return await outbox.head(events.session_channel(session.id))
 
 
 def _check_text(errors: dict[str, str], name: str, value: str | None, limit: int) -> None:
@@ -234,9 +255,7 @@ async def _write_staff(
 
 
 async def update_session(actor: Actor, session: LiveSession, data: SessionFields) -> LiveSession:
-    staff = await SessionStaff.filter(session_id=session.id)
-    if not can_run(actor, session, staff):
-        raise Forbidden(_("このセッションを編集する権限がありません。"))
+    check_run(actor, session, await staff_rows(session))
     errors = _check(data, creating=False, current=session)
     if data.board is not None:
         errors["board"] = _("セッションの掲示板は変更できません。")

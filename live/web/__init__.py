@@ -9,7 +9,9 @@ from starlette.routing import BaseRoute
 
 from live.web import api, openapi, pages
 
-__all__ = ["OPENAPI", "api_routes", "page_routes"]
+__all__ = ["OPENAPI", "api_routes", "home_panel", "page_routes"]
+
+home_panel = pages.home_panel
 
 # The sessions' part of /api/openapi.json.
 OPENAPI = openapi.OPENAPI
