@@ -12,6 +12,7 @@ from icalendar import Calendar
 
 from forum.models import Role
 from live import transitions
+from live.calendar import JST
 from live.models import LiveSession, SessionState
 from tests.conftest import Member, make_member
 from tests.forum.support import h1_of, log_in, token_for
@@ -33,7 +34,7 @@ async def test_the_calendar_lists_live_upcoming_and_past_sessions_with_a_month_v
     ended = await new_session(client, organiser, title="分科会C 終了", starts_at=SOON)
     await client.post(f"/api/v1/sessions/{ended['id']}/start", headers=organiser.headers)
     await client.post(f"/api/v1/sessions/{ended['id']}/end", headers=organiser.headers)
-    month = SOON.astimezone(transitions.UTC).strftime("%Y-%m")
+    month = SOON.astimezone(JST).strftime("%Y-%m")
     page = await client.get(f"/sessions?month={month}")
     assert page.status_code == 200
     assert h1_of(page) == "プログラム"
