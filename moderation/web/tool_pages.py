@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute, Route
 from forum.accounts import get_user
 from forum.errors import Forbidden, ValidationFailed
 from forum.i18n import gettext as _
+from forum.threads import ThreadChanges, update_thread
 from forum.web.common import actor_of, require_user
 from forum.web.forms import field, login_redirect, read_form, redirect
 from forum.web.params import path_id
@@ -115,12 +116,16 @@ async def thread_action(request: Request) -> Response:
     try:
         if action == "move":
             await move_thread(actor, thread_id, field(form, "board"), reason=reason)
+        elif action == "policy":
+            thread, board = await moderated_thread(actor, thread_id)
+            changes = ThreadChanges(moderation=field(form, "moderation"))
+            await update_thread(actor, thread, board, changes)
         elif action in THREAD_ACTIONS:
             await set_thread_flag(actor, thread_id, action, reason=reason)
         else:
             raise ValidationFailed(_("操作を選んでください。"))
     except (ValidationFailed, Forbidden) as exc:
-        if isinstance(exc, Forbidden) and action != "move":
+        if isinstance(exc, Forbidden) and action not in ("move", "policy"):
             raise
         message = next(iter(exc.fields.values()), exc.message)
         return await _thread_page(request, error=message, status_code=exc.status)

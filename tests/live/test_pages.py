@@ -10,7 +10,7 @@ import httpx2
 import pytest
 from icalendar import Calendar
 
-from forum.models import Role
+from forum.models import ModerationPolicy, Role, Thread
 from live import transitions
 from live.calendar import JST
 from live.models import LiveSession, SessionState
@@ -335,3 +335,28 @@ async def test_an_ended_session_is_archived_by_the_clock_and_stays_readable(
     assert (await LiveSession.get(id=session["id"])).state is SessionState.ARCHIVED
     assert (await client.get(f"/sessions/{session['id']}")).status_code == 200
     assert (await client.get(f"/t/{session['thread']['id']}")).status_code == 200
+
+
+async def test_a_board_moderator_sets_a_threads_approval_policy_on_the_thread_tools_page(
+    client: httpx2.AsyncClient, admin: Member
+) -> None:
+    organiser = await setup_board(client, admin)
+    session = await new_session(client, organiser)
+    thread_id = session["thread"]["id"]
+    await log_in(client, "org-kankei")
+    page = await client.get(f"/moderation/threads/{thread_id}")
+    assert "このスレッドの承認方式" in page.text
+    token = await token_for(client, f"/moderation/threads/{thread_id}")
+    path = f"/moderation/threads/{thread_id}"
+    saved = await client.post(
+        path, data={"action": "policy", "moderation": "premoderated", "csrf_token": token}
+    )
+    assert saved.status_code == 303
+    assert (await Thread.get(id=thread_id)).moderation is ModerationPolicy.PREMODERATED
+    bad = await client.post(path, data={"action": "policy", "moderation": "x", "csrf_token": token})
+    assert bad.status_code == 422
+    cleared = await client.post(
+        path, data={"action": "policy", "moderation": "", "csrf_token": token}
+    )
+    assert cleared.status_code == 303
+    assert (await Thread.get(id=thread_id)).moderation is None
