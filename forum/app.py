@@ -22,6 +22,7 @@ from forum import accounts, outbox
 from forum import web as forum_web
 from forum.channels import ChannelAccess, ForumHub
 from forum.config import Settings
+from forum.demo import load_demo
 from forum.errors import ForumError, NotFound
 from forum.gate import Gatekeeper
 from forum.i18n import gettext as _
@@ -31,6 +32,7 @@ from forum.web.openapi import openapi_route
 from forum.web.pages import error_page
 from forum.web.responses import JSON, error_response, is_api
 from live import web as live_web
+from live.demo import load_programme
 from live.sessions import board_of_session
 from live.slowmode import SlowModeGate
 from live.ticker import run_ticker
@@ -39,7 +41,7 @@ from moderation.gate import ModerationGate
 from realtime.backends import create_broker
 from realtime.rawsocket import CaptureRawSend
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "load_demo_content"]
 
 log = logging.getLogger("koryu")
 STATIC_DIR = Path(__file__).parent / "static"
@@ -149,6 +151,14 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
         "post": RateLimiter(settings.posts_per_minute, 60),
     }
     return app
+
+
+async def load_demo_content() -> bool:
+    """``koryu demo``: the forum's boards, users and threads, then the programme on them."""
+    created = await load_demo()
+    if created:
+        await load_programme()
+    return created
 
 
 PRUNE_FIRST_AFTER = 60.0  # seconds after start-up: a restart loop should not prune each time
