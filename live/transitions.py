@@ -61,7 +61,8 @@ class Moved:
 
 def _thread_switches(session: LiveSession, target: SessionState) -> dict[str, Any]:
     if target is SessionState.LIVE:
-        policy = ModerationPolicy.PREMODERATED if session.premoderate else None
+        # The thread's own "open" lets live questions through: pre-moderation turned off.
+        policy = ModerationPolicy.PREMODERATED if session.premoderate else ModerationPolicy.OPEN
         return {"live": True, "locked": False, "moderation": policy}
     if target is SessionState.ENDED:
         # Questions close; everything stays readable.

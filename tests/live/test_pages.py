@@ -254,7 +254,6 @@ async def _ended_session_with_questions(
         organiser,
         starts_at=T0 + timedelta(days=3650),
         slow_mode_seconds=0,
-        premoderate=False,
     )
     await client.post(f"/api/v1/sessions/{session['id']}/start", headers=organiser.headers)
     thread_id = session["thread"]["id"]
@@ -272,6 +271,7 @@ async def _ended_session_with_questions(
         asked.append(response.json())
     # Live questions wait for a moderator; approve them through the queue.
     queue = (await client.get("/api/v1/moderation/queue", headers=organiser.headers)).json()
+    assert len(queue["items"]) == 2
     for item in queue["items"]:
         approved = await client.post(
             f"/api/v1/moderation/items/{item['id']}/approve",
@@ -319,6 +319,7 @@ async def test_the_report_counts_questions_answers_and_shows_a_minute_chart_with
     assert h1_of(page).startswith("実施報告")
     assert 'id="figure-questions">2<' in page.text
     assert 'id="figure-answers">1<' in page.text
+    assert 'id="figure-approval">—<' not in page.text  # both questions went through the queue
     assert 'id="figure-participants">3<' in page.text
     assert "<svg" in page.text and "minute-table" in page.text
     assert "bob" not in page.text

@@ -68,3 +68,18 @@ async def test_a_question_outside_a_live_session_is_not_slowed(
     thread_id = session["thread"]["id"]
     for body in ("開始前の質問です。", "開始前の二つ目の質問です。"):
         assert (await _ask(client, alice, thread_id, body)).status_code == 201
+
+
+async def test_with_pre_moderation_off_a_live_question_is_published_at_once(
+    client: httpx2.AsyncClient, admin: Member, alice: Member
+) -> None:
+    organiser = await setup_board(client, admin)
+    session = await new_session(
+        client, organiser, starts_at=T0 + timedelta(days=3650), premoderate=False
+    )
+    started = await client.post(
+        f"/api/v1/sessions/{session['id']}/start", headers=organiser.headers
+    )
+    assert started.json()["thread"]["moderation"] == "open"
+    asked = await _ask(client, alice, session["thread"]["id"], "承認なしで公開されますか？")
+    assert asked.status_code == 201 and asked.json()["status"] == "published"
