@@ -60,7 +60,9 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
             outbox.bind_publisher(hub)
             stop = asyncio.Event()
             pruner = asyncio.create_task(_prune_forever(settings, stop), name="koryu-prune")
-            ticker = asyncio.create_task(run_ticker(stop), name="koryu-sessions")
+            ticker = asyncio.create_task(
+                run_ticker(stop, viewers=hub.viewers), name="koryu-sessions"
+            )
             try:
                 yield
             finally:

@@ -56,6 +56,8 @@ class LiveSession(Model):
     join_code = fields.CharField(max_length=16, unique=True)
     premoderate = fields.BooleanField(default=True)
     slow_mode_seconds = fields.IntField(default=30)
+    # The most viewers its live thread had at once, across processes, sampled by the clock.
+    viewer_peak = fields.IntField(default=0)
     started_at = fields.DatetimeField(null=True)
     ended_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)

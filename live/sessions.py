@@ -401,6 +401,7 @@ async def session_resource(session: LiveSession, *, base_url: str) -> dict[str, 
         "parent": session.parent_id,  # type: ignore[attr-defined]
         "premoderate": session.premoderate,
         "slow_mode_seconds": session.slow_mode_seconds,
+        "viewer_peak": session.viewer_peak,
         "started_at": iso(session.started_at),
         "ended_at": iso(session.ended_at),
         "thread": thread_resource(session.thread, board_slug=session.board.slug, seq=seq),

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
-from live.transitions import Clock, tick, utcnow
+from live.transitions import Clock, record_viewers, tick, utcnow
 
 __all__ = ["TICK_EVERY", "run_ticker"]
 
@@ -20,8 +21,14 @@ TICK_EVERY = 5.0
 
 
 async def run_ticker(
-    stop: asyncio.Event, *, clock: Clock = utcnow, every: float = TICK_EVERY
+    stop: asyncio.Event,
+    *,
+    clock: Clock = utcnow,
+    every: float = TICK_EVERY,
+    viewers: Callable[[str], int] | None = None,
 ) -> None:
+    """Move due sessions every ``every`` seconds; with ``viewers`` (the hub's counts), also
+    raise live sessions' viewer peaks."""
     while True:
         try:
             async with asyncio.timeout(every):
@@ -33,5 +40,7 @@ async def run_ticker(
             moved = await tick(clock())
             for m in moved:
                 log.info("session %d: %s -> %s", m.session_id, m.before.value, m.after.value)
+            if viewers is not None:
+                await record_viewers(viewers)
         except Exception:
             log.warning("moving sessions by the clock failed", exc_info=True)

@@ -29,6 +29,7 @@ __all__ = [
     "archive_due",
     "end_session",
     "move",
+    "record_viewers",
     "start_session",
     "tick",
     "utcnow",
@@ -150,6 +151,21 @@ async def end_session(actor: Actor, session_id: int, *, now: datetime | None = N
     if not moved.moved:
         raise Conflict(_("このセッションは開催中ではありません。"), code="invalid_state")
     return moved
+
+
+async def record_viewers(viewers: Callable[[str], int]) -> int:
+    """Raise each live session's viewer peak to its thread's count now; ``viewers`` is the
+    hub's, which adds the other processes' counts. The update only ever raises the peak,
+    so processes sampling at once cannot lower it. Returns how many sessions rose."""
+    raised = 0
+    rows = await LiveSession.filter(state=SessionState.LIVE).values_list("id", "thread_id")
+    for session_id, thread_id in rows:
+        now = viewers(events.thread_channel(int(thread_id)))  # type: ignore[call-overload]
+        if now > 0:
+            raised += await LiveSession.filter(id=session_id, viewer_peak__lt=now).update(
+                viewer_peak=now
+            )
+    return raised
 
 
 def archive_due(now: datetime) -> datetime:

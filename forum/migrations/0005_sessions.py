@@ -31,6 +31,7 @@ class Migration(migrations.Migration):
                 ('join_code', fields.CharField(unique=True, max_length=16)),
                 ('premoderate', fields.BooleanField(default=True)),
                 ('slow_mode_seconds', fields.IntField(default=30)),
+                ('viewer_peak', fields.IntField(default=0)),
                 ('started_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('ended_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),

@@ -71,6 +71,7 @@ SCHEMAS: dict[str, Schema] = {
         parent=nullable(INT),
         premoderate=BOOL,
         slow_mode_seconds=INT,
+        viewer_peak=INT,
         started_at=nullable(TIME),
         ended_at=nullable(TIME),
         thread=ref("Thread"),

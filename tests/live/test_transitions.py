@@ -12,6 +12,7 @@ from forum import events
 from forum.models import Notification, NotificationKind, Thread
 from live import transitions
 from live.models import LiveSession, SessionState
+from live.ticker import run_ticker
 from tests.conftest import Member
 from tests.live.support import T0, FakeClock, new_session, setup_board
 from tests.moderation.support import event_names
@@ -94,3 +95,43 @@ async def test_followers_get_a_stored_notice_when_the_session_goes_live(
     )
     assert listed["items"][0]["url"] == f"/sessions/{session['id']}"
     assert "notification.created" in await event_names(events.user_channel(alice.user.id))
+
+
+async def test_the_viewer_peak_only_rises_and_only_for_live_sessions(
+    client: httpx2.AsyncClient, admin: Member
+) -> None:
+    organiser = await setup_board(client, admin)
+    live = await new_session(client, organiser)
+    later = await new_session(client, organiser, starts_at=T0 + timedelta(days=1))
+    await transitions.tick(T0)
+    counts = {
+        events.thread_channel(live["thread"]["id"]): 40,
+        events.thread_channel(later["thread"]["id"]): 7,
+    }
+    assert await transitions.record_viewers(lambda channel: counts.get(channel, 0)) == 1
+    counts[events.thread_channel(live["thread"]["id"])] = 25
+    assert await transitions.record_viewers(lambda channel: counts.get(channel, 0)) == 0
+    assert (await LiveSession.get(id=live["id"])).viewer_peak == 40
+    assert (await LiveSession.get(id=later["id"])).viewer_peak == 0
+    await transitions.tick(T0 + timedelta(hours=3))
+    report = await client.get(f"/sessions/{live['id']}/report")
+    assert 'id="figure-viewers">40<' in report.text
+
+
+async def test_the_ticker_moves_a_due_session_and_samples_viewers_until_stopped(
+    client: httpx2.AsyncClient, admin: Member
+) -> None:
+    organiser = await setup_board(client, admin)
+    session = await new_session(client, organiser)
+    clock = FakeClock(T0 + timedelta(minutes=1))
+    stop = asyncio.Event()
+    channel = events.thread_channel(session["thread"]["id"])
+    task = asyncio.create_task(
+        run_ticker(stop, clock=clock, every=0.01, viewers=lambda c: 12 if c == channel else 0)
+    )
+    async with asyncio.timeout(5):
+        while (await LiveSession.get(id=session["id"])).viewer_peak != 12:
+            await asyncio.sleep(0.02)
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    assert (await LiveSession.get(id=session["id"])).state is SessionState.LIVE
