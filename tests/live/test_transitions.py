@@ -125,13 +125,18 @@ async def test_the_ticker_moves_a_due_session_and_samples_viewers_until_stopped(
     session = await new_session(client, organiser)
     clock = FakeClock(T0 + timedelta(minutes=1))
     stop = asyncio.Event()
+    sampled = asyncio.Event()
     channel = events.thread_channel(session["thread"]["id"])
-    task = asyncio.create_task(
-        run_ticker(stop, clock=clock, every=0.01, viewers=lambda c: 12 if c == channel else 0)
-    )
-    async with asyncio.timeout(5):
-        while (await LiveSession.get(id=session["id"])).viewer_peak != 12:
-            await asyncio.sleep(0.02)
+
+    def viewers(name: str) -> int:
+        if name != channel:
+            return 0
+        sampled.set()  # asked only once the session is live
+        return 12
+
+    task = asyncio.create_task(run_ticker(stop, clock=clock, every=0.01, viewers=viewers))
+    await asyncio.wait_for(sampled.wait(), 5)
     stop.set()
-    await asyncio.wait_for(task, 5)
+    await asyncio.wait_for(task, 5)  # the round in progress finishes first
+    assert (await LiveSession.get(id=session["id"])).viewer_peak == 12
     assert (await LiveSession.get(id=session["id"])).state is SessionState.LIVE
