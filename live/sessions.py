@@ -293,9 +293,13 @@ async def update_session(actor: Actor, session: LiveSession, data: SessionFields
                 experts if data.experts is not None else current.experts,
                 moderators if data.moderators is not None else current.moderators,
             )
-        if "title" in wanted:
-            thread_id = session.thread_id  # type: ignore[attr-defined]
-            await Thread.filter(id=thread_id).using_db(tx.conn).update(title=wanted["title"])
+        thread = await Thread.get(id=session.thread_id, using_db=tx.conn)  # type: ignore[attr-defined]
+        if "title" in wanted and thread.title != wanted["title"]:
+            # The live thread carries the session's title; its viewers see the change too.
+            thread.title = wanted["title"]
+            await thread.save(update_fields=["title"], using_db=tx.conn)
+            board = await Board.get(id=session.board_id, using_db=tx.conn)  # type: ignore[attr-defined]
+            tx.emit(*events.thread_updated(thread, board.slug, {"title": thread.title}))
         tx.emit(events.session_updated(session_changed(session)))
     return session
 

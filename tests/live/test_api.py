@@ -102,6 +102,8 @@ async def test_the_organiser_changes_a_session_and_its_channel_hears_of_it(
     assert changed["thread"]["title"] == "分科会A（会場変更）"
     names = await event_names(events.session_channel(session["id"]))
     assert names == ["session.updated", "session.updated"]
+    thread_events = await event_names(events.thread_channel(session["thread"]["id"]))
+    assert thread_events[-1] == "thread.updated"
 
 
 async def test_a_session_cannot_be_moved_to_another_board(
