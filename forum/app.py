@@ -23,6 +23,7 @@ from forum import accounts, outbox
 from forum import web as forum_web
 from forum.channels import ChannelAccess, ForumHub
 from forum.config import Settings
+from forum.demo import load_demo
 from forum.errors import ForumError, NotFound
 from forum.gate import Gatekeeper
 from forum.i18n import gettext as _
@@ -31,12 +32,17 @@ from forum.web.middleware import BodyLimitMiddleware, IdentityMiddleware, Securi
 from forum.web.openapi import openapi_route
 from forum.web.pages import error_page
 from forum.web.responses import JSON, error_response, is_api
+from live import web as live_web
+from live.demo import load_programme
+from live.sessions import board_of_session
+from live.slowmode import SlowModeGate
+from live.ticker import run_ticker
 from moderation import web as moderation_web
 from moderation.gate import ModerationGate
 from realtime.backends import create_broker
 from realtime.rawsocket import CaptureRawSend
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "load_demo_content"]
 
 log = logging.getLogger("koryu")
 STATIC_DIR = Path(__file__).parent / "static"
@@ -46,7 +52,7 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
     settings = settings or Settings.from_env()
     accounts.use_password_hasher(settings.password_hasher)
 
-    access = ChannelAccess()
+    access = ChannelAccess(session_board=board_of_session)
     hub = ForumHub(create_broker(settings.realtime_broker_url), access)
 
     @asynccontextmanager
@@ -55,6 +61,9 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
             outbox.bind_publisher(hub)
             stop = asyncio.Event()
             pruner = asyncio.create_task(_prune_forever(settings, stop), name="koryu-prune")
+            ticker = asyncio.create_task(
+                run_ticker(stop, viewers=hub.viewers), name="koryu-sessions"
+            )
             try:
                 yield
             finally:
@@ -67,6 +76,11 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
                         await pruner
                 except TimeoutError:
                     log.warning("pruning realtime events did not stop in time")
+                try:
+                    async with asyncio.timeout(30):
+                        await ticker
+                except TimeoutError:
+                    log.warning("the sessions' clock did not stop in time")
                 outbox.bind_publisher(None)
 
     async def forum_error(request: Request, exc: Exception) -> Response:
@@ -113,13 +127,24 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
     # The whole route table: each package lists its own routes, composed here.
     app = Starlette(
         routes=[
-            Mount("/api/v1", routes=[*forum_web.api_routes(), *moderation_web.api_routes()]),
+            Mount(
+                "/api/v1",
+                routes=[
+                    *forum_web.api_routes(),
+                    *moderation_web.api_routes(),
+                    *live_web.api_routes(),
+                ],
+            ),
             openapi_route(
-                *forum_web.OPENAPI, moderation_web.OPENAPI, forum_web.settings_part(settings)
+                *forum_web.OPENAPI,
+                moderation_web.OPENAPI,
+                live_web.OPENAPI,
+                forum_web.settings_part(settings),
             ),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
             *forum_web.socket_routes(hub, access, settings),
             *moderation_web.page_routes(),
+            *live_web.page_routes(),
             *forum_web.page_routes(),
         ],
         middleware=[
@@ -138,7 +163,8 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
     )
     app.state.settings = settings
     app.state.hub = hub
-    app.state.gate = gate or ModerationGate()
+    app.state.gate = gate or SlowModeGate(ModerationGate())
+    app.state.home_panels = [live_web.home_panel]
     app.state.limiters = {
         "login_ip": RateLimiter(settings.login_attempts_per_minute * 3, 60),
         "login_account": RateLimiter(settings.login_attempts_per_minute, 60),
@@ -146,6 +172,14 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
         "post": RateLimiter(settings.posts_per_minute, 60),
     }
     return app
+
+
+async def load_demo_content() -> bool:
+    """``koryu demo``: the forum's boards, users and threads, then the programme on them."""
+    created = await load_demo()
+    if created:
+        await load_programme()
+    return created
 
 
 PRUNE_FIRST_AFTER = 60.0  # seconds after start-up: a restart loop should not prune each time

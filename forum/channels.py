@@ -2,7 +2,8 @@
 
 Channels: ``thread:{id}`` and ``board:{slug}`` carry published content;
 ``moderation:{slug}`` a board's queue, for its moderators; ``user:{id}`` one user's own
-notices and pending posts. Frames are encoded once per event with their channel name,
+notices and pending posts; ``session:{id}`` a live session's state, for whoever reads its
+board (the board is looked up through ``session_board``, given by ``forum.app``). Frames are encoded once per event with their channel name,
 so a user's channel is named by its id rather than aliased per connection.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +50,8 @@ class ChannelAccess:
     scopes: dict[str, _Scope] = field(default_factory=dict)
     private_boards: set[int] = field(default_factory=set)
     board_ids: dict[str, int] = field(default_factory=dict)
+    # The board a live session belongs to; without it no session channel can be followed.
+    session_board: Callable[[int], Awaitable[Board | None]] | None = None
 
     def _remember(self, channel: str, board: Board, *, moderation: bool = False) -> None:
         self.scopes[channel] = _Scope(board.id, moderation)
@@ -80,6 +84,12 @@ class ChannelAccess:
             if not (started or can_moderate(actor, thread.board.id)):
                 return False
             self._remember(channel, thread.board)
+            return True
+        if parsed.kind is ChannelKind.SESSION:
+            board = await self.session_board(parsed.id) if self.session_board else None
+            if board is None or not can_read_board(actor, board):
+                return False
+            self._remember(channel, board)
             return True
         return False  # pragma: no cover - every kind is handled above
 

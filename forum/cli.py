@@ -145,9 +145,9 @@ async def _with_db(settings: Settings, work: str, args: argparse.Namespace) -> i
     try:
         if work == "createuser":
             return await _createuser(args)
-        from forum.demo import load_demo
+        from forum.app import load_demo_content
 
-        created = await load_demo()
+        created = await load_demo_content()
         print("demo content loaded" if created else "demo content already present")
         return 0
     finally:

@@ -246,7 +246,7 @@ def tortoise_config(database_url: str) -> dict[str, object]:
         "connections": {"default": database_url},
         "apps": {
             "models": {
-                "models": ["forum.models", "moderation.models"],
+                "models": ["forum.models", "moderation.models", "live.models"],
                 "migrations": "forum.migrations",
                 "default_connection": "default",
             }

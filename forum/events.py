@@ -30,6 +30,7 @@ __all__ = [
     "Name",
     "Outgoing",
     "PostRemoved",
+    "SessionChanged",
     "ThreadChanged",
     "ThreadMoved",
     "UserSanctioned",
@@ -51,6 +52,8 @@ __all__ = [
     "post_pending",
     "post_removed",
     "post_updated",
+    "session_channel",
+    "session_updated",
     "thread_channel",
     "thread_created",
     "thread_move",
@@ -70,6 +73,7 @@ class ChannelKind(StrEnum):
     BOARD = "board"  # threads of one board
     MODERATION = "moderation"  # queue items of one board, for its moderators
     USER = "user"  # one user's own notices and pending posts
+    SESSION = "session"  # the state of one live session of the programme
 
 
 # Ids are database integers, 32-bit on PostgreSQL: a larger key cannot name a row and is
@@ -94,7 +98,7 @@ class Channel:
         return int(self.key)
 
 
-_ID_KINDS = frozenset({ChannelKind.THREAD, ChannelKind.USER})
+_ID_KINDS = frozenset({ChannelKind.THREAD, ChannelKind.USER, ChannelKind.SESSION})
 
 
 def thread_channel(thread_id: int) -> str:
@@ -112,6 +116,11 @@ def moderation_channel(slug: str) -> str:
 
 def user_channel(user_id: int) -> str:
     return f"{ChannelKind.USER.value}:{user_id}"
+
+
+def session_channel(session_id: int) -> str:
+    """A live session's state changes; readable by whoever may read its board."""
+    return f"{ChannelKind.SESSION.value}:{session_id}"
 
 
 def parse_channel(name: str) -> Channel | None:
@@ -152,6 +161,7 @@ class Name(StrEnum):
     NOTIFICATION_CREATED = "notification.created"
     USER_SANCTIONED = "user.sanctioned"
     ACCESS_CHANGED = "access.changed"
+    SESSION_UPDATED = "session.updated"
 
 
 # What a subscriber of each kind of channel can receive: every client handles or
@@ -187,6 +197,7 @@ CHANNEL_EVENTS: Mapping[ChannelKind, frozenset[Name]] = {
             Name.ACCESS_CHANGED,
         }
     ),
+    ChannelKind.SESSION: frozenset({Name.SESSION_UPDATED}),
 }
 
 
@@ -232,6 +243,7 @@ class ThreadChanged(TypedDict, total=False):
     locked: bool
     featured: bool
     live: bool
+    moderation: str | None
 
 
 # "from" is a keyword: the functional form spells it. "to" and "thread" are None in the
@@ -269,6 +281,19 @@ class ItemDecided(TypedDict):
 class ItemMoved(TypedDict):
     id: int
     board: str
+
+
+class SessionChanged(TypedDict):
+    """A live session as its channel's viewers follow it: enough to redraw its state."""
+
+    id: int
+    title: str
+    state: str
+    starts_at: str | None
+    ends_at: str | None
+    thread_id: int
+    premoderate: bool
+    slow_mode_seconds: int
 
 
 class UserSanctioned(TypedDict):
@@ -433,6 +458,14 @@ def item_decided(
 def item_moved(source_slug: str, *, item_id: int, target_slug: str) -> Outgoing:
     payload = ItemMoved(id=item_id, board=target_slug)
     return Outgoing(moderation_channel(source_slug), Name.ITEM_MOVED, payload)
+
+
+# --- session channels -----------------------------------------------------------------------
+
+
+def session_updated(payload: SessionChanged) -> Outgoing:
+    """Any change of a session: its state, times or switches."""
+    return Outgoing(session_channel(payload["id"]), Name.SESSION_UPDATED, payload)
 
 
 # --- user channels --------------------------------------------------------------------------

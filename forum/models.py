@@ -280,6 +280,7 @@ class NotificationKind(StrEnum):
     REVISION_REQUESTED = "revision_requested"
     EDIT_APPROVED = "edit_approved"
     EDIT_REJECTED = "edit_rejected"
+    SESSION_LIVE = "session_live"
 
 
 class Notification(Model):

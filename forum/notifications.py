@@ -71,6 +71,8 @@ def message(notice: Notification) -> str:
         return _("「{title}」への投稿の編集が承認され、反映されました。").format(title=title)
     if notice.kind is NotificationKind.EDIT_REJECTED:
         return _("「{title}」への投稿の編集は反映されませんでした。").format(title=title)
+    if notice.kind is NotificationKind.SESSION_LIVE:
+        return _("フォローしているセッション「{title}」が始まりました。").format(title=title)
     return _("「{title}」への投稿について、修正の依頼があります。").format(title=title)
 
 

@@ -53,6 +53,7 @@ def thread_resource(thread: Thread, *, board_slug: str, seq: int) -> dict[str, A
         "locked": thread.locked,
         "featured": thread.featured,
         "live": thread.live,
+        "moderation": thread.moderation.value if thread.moderation else None,
         "post_count": thread.post_count,
         "seq": seq,
         "created_at": iso(thread.created_at),

@@ -16,7 +16,7 @@ from forum import events, outbox
 from forum.errors import BadRequest, Forbidden, NotFound, ValidationFailed
 from forum.gate import Gatekeeper, Verdict
 from forum.i18n import gettext as _
-from forum.models import Board, PostStatus, Thread
+from forum.models import Board, ModerationPolicy, PostStatus, Thread
 from forum.permissions import Actor, can_moderate, can_read_board, can_retitle, can_start_thread
 from forum.posts import (
     Draft,
@@ -91,10 +91,28 @@ class ThreadChanges:
     locked: bool | None = None
     featured: bool | None = None
     live: bool | None = None
+    # A thread's own moderation policy, overriding its board's; "" hands it back to the board.
+    moderation: str | None = None
 
     def flags(self) -> dict[str, bool]:
         found = {name: getattr(self, name) for name in THREAD_FLAGS}
         return {name: value for name, value in found.items() if value is not None}
+
+
+def _check_policy(value: str) -> ModerationPolicy | None:
+    if value == "":
+        return None
+    try:
+        return ModerationPolicy(value)
+    except ValueError:
+        raise ValidationFailed(
+            _("入力内容を確認してください。"),
+            fields={
+                "moderation": _(
+                    "モデレーション方式は open / premoderated / first_posts のいずれかです。"
+                )
+            },
+        ) from None
 
 
 def _check_title(title: object) -> str:
@@ -281,11 +299,16 @@ async def update_thread(
                     fields={"title": _("語句を言い換えてください。")},
                 )
         wanted["title"] = title
+    if changes.moderation is not None:
+        if not moderator:
+            raise Forbidden(_("この操作はモデレーターだけができます。"))
+        wanted["moderation"] = _check_policy(changes.moderation)
     wanted = {k: v for k, v in wanted.items() if getattr(thread, k) != v}
     if not wanted:
         return thread
     async with outbox.atomic() as tx:
         thread.update_from_dict(wanted)
         await thread.save(update_fields=list(wanted), using_db=tx.conn)
-        tx.emit(*events.thread_updated(thread, board.slug, wanted))
+        shown = {k: v.value if isinstance(v, ModerationPolicy) else v for k, v in wanted.items()}
+        tx.emit(*events.thread_updated(thread, board.slug, shown))
     return thread

@@ -42,8 +42,9 @@ def needs_approval(
 ) -> tuple[str, ...]:
     """The reasons a post must wait for a moderator; empty when it goes out at once.
 
-    A thread's own policy overrides its board's. In a live thread questions always wait,
-    so the moderators pick what reaches the experts; ``kind=None`` (not known) counts as one.
+    A thread's own policy overrides its board's. In a live thread questions wait, so the
+    moderators pick what reaches the experts, unless the thread's own policy is ``open``:
+    an organiser turned pre-moderation off. ``kind=None`` (not known) counts as a question.
     """
     if is_staff(role, board_role):
         return ()
@@ -53,6 +54,7 @@ def needs_approval(
         reasons.append("premoderated")
     elif policy is ModerationPolicy.FIRST_POSTS and published_count < settings.first_posts:
         reasons.append("first_posts")
-    if live and kind in (None, PostKind.QUESTION.value):
+    live_open = thread_policy is ModerationPolicy.OPEN
+    if live and not live_open and kind in (None, PostKind.QUESTION.value):
         reasons.append("live_question")
     return tuple(reasons)

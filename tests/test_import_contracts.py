@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("forum", "realtime", "moderation")
+PACKAGES = ("forum", "realtime", "moderation", "live")
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
@@ -53,8 +53,15 @@ NEW_MODULES = [
     (
         "moderation/newthing.py",
         "from moderation.web import pages\n",
-        "no domain module of forum or moderation reaches a web layer",
+        "no domain module of forum, moderation or live reaches a web layer",
     ),
+    ("live/newthing.py", "from live.web import pages\n", "no domain module of forum"),
+    ("forum/newthing.py", "import live.sessions\n", "forum imports live only"),
+    ("forum/web/newpage.py", "from live import sessions\n", "forum imports live only"),
+    ("moderation/newthing.py", "import live.models\n", "moderation knows nothing of live"),
+    ("live/newthing.py", "import moderation.queue\n", "live uses moderation only through"),
+    ("live/web/newpage.py", "from tortoise import Tortoise\n", "never the ORM"),
+    ("live/newthing.py", "import starlette.requests\n", "import starlette"),
     (
         "forum/web/newpage.py",
         "import moderation.web\n",

@@ -76,7 +76,9 @@ async def logout(request: Request) -> Response:
 
 async def register_form(request: Request) -> Response:
     closed = not _settings(request).registration_open
-    return render(request, "forum/register.html", {"closed": closed})
+    # A join link sends a newcomer here with the live thread as ``next``.
+    form = {"next": safe_next(request.query_params.get("next"))}
+    return render(request, "forum/register.html", {"closed": closed, "form": form})
 
 
 async def register(request: Request) -> Response:
@@ -99,11 +101,12 @@ async def register(request: Request) -> Response:
             "display_name": data.display_name,
             "affiliation": data.affiliation,
             "organisation": data.organisation,
+            "next": safe_next(field(form, "next")),
         }
         context = {"closed": False, "form": kept, "errors": exc.fields}
         return render(request, "forum/register.html", context, status_code=422)
     raw, _session = await accounts.start_session(user, days=_settings(request).session_days)
-    return _signed_in(request, raw, "/")
+    return _signed_in(request, raw, field(form, "next") or "/")
 
 
 # --- language -----------------------------------------------------------------------------

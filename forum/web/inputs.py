@@ -103,7 +103,14 @@ BOARD_PATCH = Body(_BOARD)
 STAFF_INPUT = Body({"role": Choice(values=tuple(r.value for r in BoardRole))})
 ROLE_INPUT = Body({"role": Choice(values=tuple(r.value for r in Role))}, frozenset({"role"}))
 NEW_THREAD = Body({"title": TITLE, "body": BODY}, frozenset({"title", "body"}))
-THREAD_PATCH = Body({"title": TITLE, **{name: Flag() for name in THREAD_FLAGS}})
+THREAD_PATCH = Body(
+    {
+        "title": TITLE,
+        **{name: Flag() for name in THREAD_FLAGS},
+        # null hands the thread back to its board's policy.
+        "moderation": Choice(values=tuple(p.value for p in ModerationPolicy), nullable=True),
+    }
+)
 NEW_POST = Body(
     {
         "body": BODY,
@@ -194,7 +201,9 @@ def new_thread(data: Mapping[str, Any], *, body: str) -> NewThread:
 
 def thread_changes(data: Mapping[str, Any]) -> ThreadChanges:
     fields = Fields(data)
-    fields.only({*THREAD_FLAGS, "title"})
+    fields.only({*THREAD_FLAGS, "title", "moderation"})
+    # null hands the thread back to its board's policy.
+    moderation = "" if "moderation" in data and data["moderation"] is None else None
     title = fields.text("title", _("タイトルは1〜120文字で入力してください。"))
     parsed = ThreadChanges(
         title=title,
@@ -202,6 +211,12 @@ def thread_changes(data: Mapping[str, Any]) -> ThreadChanges:
         locked=fields.flag("locked"),
         featured=fields.flag("featured"),
         live=fields.flag("live"),
+        moderation=moderation
+        if moderation is not None
+        else fields.text(
+            "moderation",
+            _("モデレーション方式は open / premoderated / first_posts のいずれかです。"),
+        ),
     )
     fields.check()
     return parsed

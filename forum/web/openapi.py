@@ -102,6 +102,7 @@ SCHEMAS: dict[str, Schema] = {
         locked=BOOL,
         featured=BOOL,
         live=BOOL,
+        moderation=nullable({"enum": ["open", "premoderated", "first_posts"]}),
         post_count=INT,
         seq=INT,
         created_at=TIME,

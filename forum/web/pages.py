@@ -43,6 +43,9 @@ def error_page(request: Request, exc: ForumError) -> Response:
 
 async def home(request: Request) -> Response:
     actor = actor_of(request)
+    # Other packages' sections of the home page (the programme's live now and next), named
+    # by forum.app: each gives a template to include and its context.
+    panels = [await panel(request) for panel in getattr(request.app.state, "home_panels", ())]
     return render(
         request,
         "forum/home.html",
@@ -50,6 +53,7 @@ async def home(request: Request) -> Response:
             "featured": await threads.featured_threads(actor),
             "recent": await threads.recent_threads(actor),
             "boards": await boards.list_boards(actor),
+            "panels": panels,
         },
     )
 

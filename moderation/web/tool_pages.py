@@ -12,7 +12,8 @@ from starlette.routing import BaseRoute, Route
 from forum.accounts import get_user
 from forum.errors import Forbidden, ValidationFailed
 from forum.i18n import gettext as _
-from forum.web.common import actor_of, require_user
+from forum.threads import ThreadChanges, update_thread
+from forum.web.common import actor_of, gate_of, require_user
 from forum.web.forms import field, form_value, login_redirect, read_form, redirect
 from forum.web.params import SLUG, path_id, path_username, query
 from forum.web.templating import render
@@ -118,12 +119,16 @@ async def thread_action(request: Request) -> Response:
         if action == "move":
             board = form_value(form, "board", SLUG, "")
             await move_thread(actor, thread_id, board, reason=reason)
+        elif action == "policy":
+            thread, board = await moderated_thread(actor, thread_id)
+            changes = ThreadChanges(moderation=field(form, "moderation"))
+            await update_thread(actor, thread, board, changes, gate=gate_of(request))
         elif action in THREAD_ACTIONS:
             await set_thread_flag(actor, thread_id, action, reason=reason)
         else:
             raise ValidationFailed(_("操作を選んでください。"))
     except (ValidationFailed, Forbidden) as exc:
-        if isinstance(exc, Forbidden) and action != "move":
+        if isinstance(exc, Forbidden) and action not in ("move", "policy"):
             raise
         message = next(iter(exc.fields.values()), exc.message)
         return await _thread_page(request, error=message, status_code=exc.status)

@@ -13,7 +13,11 @@ from forum.events import CHANNEL_EVENTS, ChannelKind, Name
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "forum" / "static"
 # Each browser client and the one kind of channel it subscribes to.
-CLIENTS = {"live.js": ChannelKind.THREAD, "moderation.js": ChannelKind.MODERATION}
+CLIENTS = {
+    "live.js": ChannelKind.THREAD,
+    "moderation.js": ChannelKind.MODERATION,
+    "session.js": ChannelKind.SESSION,
+}
 
 
 def _handled(source: str) -> set[str]:
@@ -54,6 +58,7 @@ def test_channel_strings_parse_back_into_their_kind_and_key() -> None:
         events.board_channel("kankei"): (ChannelKind.BOARD, "kankei"),
         events.moderation_channel("kankei"): (ChannelKind.MODERATION, "kankei"),
         events.user_channel(7): (ChannelKind.USER, "7"),
+        events.session_channel(12): (ChannelKind.SESSION, "12"),
     }
     for name, (kind, key) in built.items():
         parsed = events.parse_channel(name)
@@ -75,7 +80,8 @@ def test_channel_strings_parse_back_into_their_kind_and_key() -> None:
         "user:1" + "0" * 18,
         "thread:2147483648",
         "user:9223372036854775808",
-        "session:1",
+        "session:abc",
+        "presenter:1",
         "board:" + "a" * 41,
         ":x",
     ],
@@ -90,7 +96,7 @@ def test_a_slug_keyed_channel_has_no_id() -> None:
 
 
 def _python_sources() -> list[Path]:
-    files = [*(ROOT / "forum").rglob("*.py"), *(ROOT / "moderation").rglob("*.py")]
+    files = [f for p in ("forum", "moderation", "live") for f in (ROOT / p).rglob("*.py")]
     return [p for p in files if p.name != "events.py" and "migrations" not in p.parts]
 
 

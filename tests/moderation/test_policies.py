@@ -91,3 +91,10 @@ def test_board_staff_site_moderators_and_admins_bypass_every_policy(
 def test_a_site_expert_without_a_board_role_is_not_staff_there() -> None:
     assert not is_staff(Role.EXPERT, None)
     assert needs_approval(Role.EXPERT, None, PRE, None, 0, SETTINGS) == ("premoderated",)
+
+
+def test_a_live_thread_whose_own_policy_is_open_lets_questions_through() -> None:
+    reasons = needs_approval(
+        Role.PARTICIPANT, None, PRE, OPEN, 0, SETTINGS, live=True, kind="question"
+    )
+    assert reasons == ()

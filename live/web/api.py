@@ -1,0 +1,112 @@
+"""The sessions API under /api/v1: parse, call an action, return."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute
+
+from forum.errors import BadRequest
+from forum.i18n import gettext as _
+from forum.web.common import actor_of, api_route, read_json, require_user
+from forum.web.params import path_id, query
+from forum.web.responses import JSON
+from live import follow, sessions, transitions
+from live.models import SessionKind, SessionState
+from live.web.inputs import SESSION_QUERY, parse_time, session_fields
+
+__all__ = ["routes", "site_url"]
+
+
+def site_url(request: Request) -> str:
+    return str(request.base_url)
+
+
+async def _resource(request: Request, session_id: int) -> dict[str, object]:
+    session = await sessions.get_session(actor_of(request), session_id)
+    return await sessions.session_resource(session, base_url=site_url(request))
+
+
+def session_filter(request: Request) -> sessions.SessionFilter:
+    spec = SESSION_QUERY
+    state = query(request, "state", spec["state"], None)
+    kind = query(request, "kind", spec["kind"], None)
+    bounds = {}
+    for name in ("from", "to"):
+        raw = query(request, name, spec[name], None)
+        if raw is not None:
+            value = parse_time(raw)
+            if value is None:
+                raise BadRequest(
+                    _("{name} は ISO 8601 形式の日時で指定してください。").format(name=name),
+                    code="bad_query",
+                )
+            bounds[name] = value
+    return sessions.SessionFilter(
+        states=(SessionState(state),) if state else (),
+        kind=SessionKind(kind) if kind else None,
+        board=query(request, "board", spec["board"], None),
+        starts_from=bounds.get("from"),
+        starts_before=bounds.get("to"),
+        limit=query(request, "limit", spec["limit"], 100),
+    )
+
+
+async def list_sessions(request: Request) -> Response:
+    rows = await sessions.list_sessions(actor_of(request), session_filter(request))
+    base = site_url(request)
+    items = [await sessions.session_resource(s, base_url=base) for s in rows]
+    return JSON({"items": items, "next_cursor": None})
+
+
+async def create_session(request: Request) -> Response:
+    require_user(request)
+    data = session_fields(await read_json(request), creating=True)
+    session = await sessions.create_session(actor_of(request), data)
+    return JSON(await _resource(request, session.id), status_code=201)
+
+
+async def get_session(request: Request) -> Response:
+    return JSON(await _resource(request, path_id(request)))
+
+
+async def update_session(request: Request) -> Response:
+    require_user(request)
+    actor = actor_of(request)
+    session = await sessions.get_session(actor, path_id(request))
+    data = session_fields(await read_json(request), creating=False)
+    await sessions.update_session(actor, session, data)
+    return JSON(await _resource(request, session.id))
+
+
+async def start_session(request: Request) -> Response:
+    require_user(request)
+    session = await sessions.get_session(actor_of(request), path_id(request))
+    await transitions.start_session(actor_of(request), session.id)
+    return JSON(await _resource(request, session.id))
+
+
+async def end_session(request: Request) -> Response:
+    require_user(request)
+    session = await sessions.get_session(actor_of(request), path_id(request))
+    await transitions.end_session(actor_of(request), session.id)
+    return JSON(await _resource(request, session.id))
+
+
+async def follow_session(request: Request) -> Response:
+    user = require_user(request)
+    session = await sessions.get_session(actor_of(request), path_id(request))
+    following = await follow.set_following(user, session, on=request.method == "PUT")
+    return JSON({"session": session.id, "following": following})
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        api_route("/sessions", list_sessions, ["GET"]),
+        api_route("/sessions", create_session, ["POST"]),
+        api_route("/sessions/{id}", get_session, ["GET"]),
+        api_route("/sessions/{id}", update_session, ["PATCH"]),
+        api_route("/sessions/{id}/start", start_session, ["POST"]),
+        api_route("/sessions/{id}/end", end_session, ["POST"]),
+        api_route("/sessions/{id}/follow", follow_session, ["PUT", "DELETE"]),
+    ]

@@ -1,0 +1,103 @@
+"""The sessions part of the OpenAPI document; forum.app adds it to the forum's."""
+
+from __future__ import annotations
+
+from forum.web.openapi import (
+    BOOL,
+    INT,
+    STR,
+    TIME,
+    Operation,
+    Part,
+    Schema,
+    list_of,
+    nullable,
+    obj,
+    ref,
+)
+from forum.web.parsers import Spec
+from live.web.inputs import SESSION_QUERY
+
+__all__ = ["OPENAPI"]
+
+KIND = {"enum": ["forum", "training", "breakout", "other"]}
+STATE = {"enum": ["scheduled", "live", "ended", "archived"]}
+USERS = {"type": "array", "items": {"$ref": "#/components/schemas/User"}}
+NAMES = {"type": "array", "items": STR}
+
+_INPUT: dict[str, Schema] = dict(
+    title={"type": "string", "maxLength": 120},
+    kind=KIND,
+    description={"type": "string", "maxLength": 20000},
+    starts_at=TIME,
+    ends_at=TIME,
+    venue={"type": "string", "maxLength": 200},
+    url={"type": "string", "maxLength": 500},
+    parent=nullable(INT),
+    experts=NAMES,
+    moderators=NAMES,
+    premoderate=BOOL,
+    slow_mode_seconds={"type": "integer", "minimum": 0, "maximum": 3600},
+)
+
+SCHEMAS: dict[str, Schema] = {
+    "Session": obj(
+        [
+            "id",
+            "title",
+            "kind",
+            "board",
+            "starts_at",
+            "ends_at",
+            "state",
+            "experts",
+            "moderators",
+            "parent",
+            "thread",
+            "join_url",
+        ],
+        id=INT,
+        title=STR,
+        kind=KIND,
+        description=STR,
+        description_html=STR,
+        board=STR,
+        starts_at=TIME,
+        ends_at=TIME,
+        state=STATE,
+        venue=STR,
+        url=STR,
+        organiser=ref("User"),
+        experts=USERS,
+        moderators=USERS,
+        parent=nullable(INT),
+        premoderate=BOOL,
+        slow_mode_seconds=INT,
+        viewer_peak=INT,
+        started_at=nullable(TIME),
+        ended_at=nullable(TIME),
+        thread=ref("Thread"),
+        seq=INT,
+        join_url=STR,
+    ),
+    "SessionList": list_of("Session"),
+    "SessionInput": obj(["title", "kind", "board", "starts_at", "ends_at"], board=STR, **_INPUT),
+    "SessionPatch": obj([], **_INPUT),
+    "Following": obj(["session", "following"], session=INT, following=BOOL),
+}
+
+RUN = "the organiser, the board's moderators, the session's moderators"
+OPERATIONS: list[Operation] = [
+    ("get", "/sessions", "The programme, by start time", None, 200, "SessionList", "anyone", False),
+    ("post", "/sessions", "Create a session and its live thread", "SessionInput", 201, "Session", "moderators of the board", False),
+    ("get", "/sessions/{id}", "One session", None, 200, "Session", "anyone", False),
+    ("patch", "/sessions/{id}", "Change a session", "SessionPatch", 200, "Session", RUN, False),
+    ("post", "/sessions/{id}/start", "Go live now (409 invalid_state)", None, 200, "Session", RUN, False),
+    ("post", "/sessions/{id}/end", "End now (409 invalid_state)", None, 200, "Session", RUN, False),
+    ("put", "/sessions/{id}/follow", "Get a notice when the session goes live", None, 200, "Following", "user", False),
+    ("delete", "/sessions/{id}/follow", "Stop following", None, 200, "Following", "user", False),
+]  # fmt: skip
+
+QUERY: dict[str, dict[str, Spec]] = {"/sessions": SESSION_QUERY}
+
+OPENAPI = Part(OPERATIONS, SCHEMAS, QUERY)
