@@ -163,7 +163,9 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
     )
     app.state.settings = settings
     app.state.hub = hub
-    app.state.gate = gate or SlowModeGate(ModerationGate())
+    # Typed here so that a gate missing a method of the protocol fails mypy, not a request.
+    default_gate: Gatekeeper = SlowModeGate(ModerationGate())
+    app.state.gate = gate or default_gate
     app.state.home_panels = [live_web.home_panel]
     app.state.limiters = {
         "login_ip": RateLimiter(settings.login_attempts_per_minute * 3, 60),

@@ -78,3 +78,11 @@ class SlowModeGate:
 
     async def record_withdrawal(self, tx: Tx, actor: Actor, post: Post, board: Board) -> None:
         await self.inner.record_withdrawal(tx, actor, post, board)
+
+    async def review_title(self, actor: Actor, board: Board, title: str) -> Verdict:
+        return await self.inner.review_title(actor, board, title)
+
+    async def record_proposal(
+        self, tx: Tx, actor: Actor, post: Post, board: Board, verdict: Verdict
+    ) -> None:
+        await self.inner.record_proposal(tx, actor, post, board, verdict)

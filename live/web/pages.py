@@ -18,12 +18,17 @@ from forum.permissions import can_moderate
 from forum.render import render_markdown
 from forum.web.common import actor_of, require_user
 from forum.web.forms import field, login_redirect, read_form, redirect
-from forum.web.params import path_id
+from forum.web.params import SLUG, path_id, query
+from forum.web.parsers import Text
 from forum.web.templating import render
 from live import archive, calendar, follow, sessions, transitions
 from live.joinlink import qr_svg
 from live.models import SessionKind, SessionState
 from live.web.inputs import JST, parse_time, usernames
+
+KIND = Text(max_length=20)
+MONTH = Text(max_length=7)
+DONE = Text(max_length=20)
 
 __all__ = ["home_panel", "kind_label", "routes", "state_label"]
 
@@ -64,16 +69,17 @@ def _kinds() -> list[tuple[str, str]]:
 
 
 def _filters(request: Request) -> tuple[SessionKind | None, str | None]:
-    raw = request.query_params.get("kind") or ""
+    raw = query(request, "kind", KIND, "")
     try:
         kind = SessionKind(raw) if raw else None
     except ValueError:
         raise BadRequest(_("種別の指定が正しくありません。"), code="bad_query") from None
-    return kind, request.query_params.get("board") or None
+    board: str | None = query(request, "board", SLUG, None)
+    return kind, board
 
 
 def _month(request: Request, now: datetime) -> tuple[int, int]:
-    raw = request.query_params.get("month") or ""
+    raw = query(request, "month", MONTH, "")
     if not raw:
         local = now.astimezone(JST)
         return local.year, local.month
@@ -155,7 +161,7 @@ async def session_page(request: Request) -> Response:
         "following": await follow.is_following(request.state.user, session),
         "qa": await archive.load_qa(session) if over else [],
         "over": over,
-        "done": request.query_params.get("done") or "",
+        "done": query(request, "done", DONE, ""),
         "channel": sessions.channel_of(session),
         "seq": await sessions.channel_seq(session),
         **_labels(),
@@ -335,7 +341,7 @@ async def new_form(request: Request) -> Response:
     form = dict.fromkeys(FORM_FIELDS, "")
     form.update(
         kind="breakout",
-        board=request.query_params.get("board") or "",
+        board=query(request, "board", SLUG, ""),
         starts_at=_local(start),
         ends_at=_local(start + timedelta(minutes=90)),
         premoderate="1",
