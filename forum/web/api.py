@@ -21,6 +21,7 @@ from forum.web.common import (
     api_route,
     client_ip,
     gate_of,
+    limit_registration,
     rate_limit,
     read_json,
     require_user,
@@ -39,7 +40,7 @@ __all__ = ["routes"]
 async def register(request: Request) -> Response:
     if not request.app.state.settings.registration_open:
         raise BadRequest(_("現在、新規登録を受け付けていません。"), code="registration_closed")
-    rate_limit(request, "register", client_ip(request))
+    limit_registration(request)
     data = await read_json(request)
     user = await accounts.register(
         accounts.Registration(
