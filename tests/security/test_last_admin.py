@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import httpx2
 import pytest
 
 from forum import accounts
+from forum.config import Settings
 from forum.errors import Conflict, ForumError
 from forum.models import Role, User
 from forum.permissions import Actor
@@ -54,6 +56,31 @@ async def test_two_admins_demoting_each_other_at_once_leave_exactly_one_admin(db
     refused = [o for o in outcomes if isinstance(o, ForumError)]
     assert len(refused) == 1 and refused[0].code == "last_admin"
     assert await User.filter(role=Role.ADMIN).count() == 1
+
+
+async def test_on_postgresql_a_demotion_waits_for_one_in_flight_and_then_counts_it(
+    db: None, settings: Settings
+) -> None:
+    """Two transactions each see the other admin: without the row locks both would commit."""
+    if not settings.database_url.startswith("postgres"):
+        pytest.skip("SQLite runs one writer at a time; the lock is PostgreSQL's")
+    await make_user(username="admin-sato", role=Role.ADMIN)
+    await make_user(username="admin-kato", role=Role.ADMIN)
+    other = await asyncpg.connect(settings.database_url.replace("postgres://", "postgresql://", 1))
+    try:
+        # What change_role does in another process, held open before its commit.
+        await other.execute("BEGIN")
+        await other.execute("SELECT id FROM users WHERE role = 'admin' FOR UPDATE")
+        await other.execute("UPDATE users SET role = 'participant' WHERE username = 'admin-sato'")
+        second = asyncio.create_task(accounts.change_role("admin-kato", "participant"))
+        await asyncio.sleep(0.5)
+        assert not second.done(), "the second demotion went ahead without waiting"
+        await other.execute("COMMIT")
+        with pytest.raises(Conflict):
+            await second
+    finally:
+        await other.close()
+    assert await User.filter(role=Role.ADMIN).values_list("username", flat=True) == ["admin-kato"]
 
 
 async def test_the_last_admin_cannot_be_suspended_by_a_site_moderator(db: None) -> None:
