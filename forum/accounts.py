@@ -17,7 +17,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Function
 
 from forum import events, outbox
-from forum.errors import NotAuthenticated, NotFound, ValidationFailed
+from forum.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
 from forum.events import AccessReason
 from forum.i18n import LOCALES
 from forum.i18n import gettext as _
@@ -598,12 +598,45 @@ async def change_role(username: str, role: str) -> User:
         raise NotFound(_("ユーザーが見つかりません。"))
     if user.role is new_role:
         return user
-    user.role = new_role
     async with outbox.atomic() as tx:
-        await user.save(update_fields=["role"], using_db=tx.conn)
+        if user.role is Role.ADMIN:
+            await _demote_admin(tx.conn, user, new_role)
+        else:
+            await User.filter(id=user.id).using_db(tx.conn).update(role=new_role)
         await LoginSession.filter(user_id=user.id).using_db(tx.conn).delete()
         access_changed(tx, user.id, AccessReason.ROLE)
+    user.role = new_role
     return user
+
+
+# One statement that demotes an admin only while another admin who is not suspended
+# remains. On PostgreSQL the admins' rows are locked first (FOR UPDATE), so of two admins
+# demoting each other at once the second waits, then counts the first as demoted; on SQLite
+# the write lock serialises the statements.
+_DEMOTE_ADMIN = (
+    "UPDATE users SET role = {p1} WHERE id = {p2} AND role = 'admin' AND EXISTS ("
+    "SELECT 1 FROM users AS other WHERE other.role = 'admin' AND other.id <> {p2}"
+    " AND (other.suspended_until IS NULL OR other.suspended_until <= {p3}))"
+)
+
+
+async def _demote_admin(conn: Any, user: User, new_role: Role) -> None:
+    postgres = conn.capabilities.dialect == "postgres"
+    if postgres:
+        await conn.execute_query("SELECT id FROM users WHERE role = 'admin' FOR UPDATE")
+        query = _DEMOTE_ADMIN.format(p1="$1", p2="$2", p3="$3")
+    else:
+        query = _DEMOTE_ADMIN.format(p1="?", p2="?", p3="?")
+    now = datetime.now(UTC)
+    params: list[Any] = (
+        [new_role.value, user.id, now] if postgres else [new_role.value, user.id, user.id, now]
+    )
+    changed, _rows = await conn.execute_query(query, params)
+    if not changed:
+        raise Conflict(
+            _("最後の管理者の役割は変更できません。先に別の管理者を任命してください。"),
+            code="last_admin",
+        )
 
 
 async def get_user(username: str) -> User:

@@ -170,7 +170,9 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
     app.state.limiters = {
         "login_ip": RateLimiter(settings.login_attempts_per_minute * 3, 60),
         "login_account": RateLimiter(settings.login_attempts_per_minute, 60),
-        "register": RateLimiter(10, 3600),
+        "register": RateLimiter(settings.registrations_per_hour_per_ip, 3600),
+        # Each allowance brings its own limit (RegistrationAllowance.per_hour).
+        "register_allowance": RateLimiter(settings.registrations_per_hour_per_ip, 3600),
         "post": RateLimiter(settings.posts_per_minute, 60),
     }
     return app

@@ -20,9 +20,13 @@ class RateLimiter:
         self.max_keys = max_keys
         self._hits: dict[str, deque[float]] = {}
 
-    def hit(self, key: str, now: float | None = None) -> int | None:
-        """Count one attempt; return the seconds to wait if it goes over the limit."""
+    def hit(self, key: str, now: float | None = None, *, limit: int | None = None) -> int | None:
+        """Count one attempt; return the seconds to wait if it goes over the limit.
+
+        ``limit`` replaces the limiter's own for this key, for keys that carry their own.
+        """
         now = time.monotonic() if now is None else now
+        limit = self.limit if limit is None else limit
         hits = self._hits.get(key)
         if hits is None:
             if len(self._hits) >= self.max_keys:
@@ -30,7 +34,7 @@ class RateLimiter:
             hits = self._hits[key] = deque()
         while hits and hits[0] <= now - self.window:
             hits.popleft()
-        if len(hits) >= self.limit:
+        if len(hits) >= limit:
             return max(1, math.ceil(hits[0] + self.window - now))
         hits.append(now)
         return None

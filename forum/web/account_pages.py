@@ -15,7 +15,7 @@ from forum.config import Settings
 from forum.errors import NotAuthenticated, NotFound, ValidationFailed
 from forum.i18n import gettext as _
 from forum.models import ApiToken, Role, User
-from forum.web.common import client_ip, rate_limit, require_user
+from forum.web.common import client_ip, limit_registration, rate_limit, require_user
 from forum.web.forms import field, login_redirect, read_form, redirect, safe_next
 from forum.web.middleware import SESSION_COOKIE, set_session_cookie
 from forum.web.params import CURSOR, USERNAME, path_id, query
@@ -85,7 +85,7 @@ async def register(request: Request) -> Response:
     form = await read_form(request)
     if not _settings(request).registration_open:
         return render(request, "forum/register.html", {"closed": True}, status_code=403)
-    rate_limit(request, "register", client_ip(request))
+    limit_registration(request)
     data = accounts.Registration(
         username=field(form, "username").strip(),
         password=field(form, "password"),

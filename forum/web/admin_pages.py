@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from forum import accounts, boards
-from forum.errors import Forbidden, NotFound, ValidationFailed
+from forum.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from forum.i18n import gettext as _
 from forum.models import Board, Role
 from forum.permissions import Actor
@@ -65,11 +65,13 @@ async def _overview(
     errors: dict[str, dict[str, str]] | None = None,
     form: dict[str, Any] | None = None,
     status_code: int = 200,
+    confirm_role: bool = False,
 ) -> Response:
     context = {
         "boards": await boards.list_boards(actor),
         "errors": errors or {},
         "form": form or {},
+        "confirm_role": confirm_role,
         "notice": request.query_params.get("done", ""),
     }
     return render(request, "forum/admin.html", context, status_code=status_code)
@@ -101,6 +103,17 @@ async def change_role(request: Request) -> Response:
     username, role = _username(form), field(form, "role")
     expert_field = field(form, "expert_field")
     expert = role == Role.EXPERT.value
+    kept = {"role": {"username": username, "role": role, "expert_field": expert_field}}
+    me = actor.user
+    if (
+        me is not None
+        and username == me.username
+        and role != me.role
+        and field(form, "confirm") != "1"
+    ):
+        # Changing one's own role ends one's session and may end one's access to this very
+        # page: the form asks once more before doing it.
+        return await _overview(request, actor, form=kept, confirm_role=True)
     try:
         # Checked before the role changes, so a refused form changes nothing.
         errors = accounts.ProfileEdit(expert_field=expert_field).check() if expert else {}
@@ -109,10 +122,12 @@ async def change_role(request: Request) -> Response:
         user = await accounts.change_role(username, role)
         if expert:
             await accounts.update_profile(user, expert_field=expert_field)
-    except (ValidationFailed, NotFound) as exc:
+    except (ValidationFailed, NotFound, Conflict) as exc:
         fields = exc.fields or {"username": exc.message}
-        kept = {"role": {"username": username, "role": role, "expert_field": expert_field}}
-        return await _overview(request, actor, errors={"role": fields}, form=kept, status_code=422)
+        status = 409 if isinstance(exc, Conflict) else 422
+        return await _overview(
+            request, actor, errors={"role": fields}, form=kept, status_code=status
+        )
     return redirect("/admin?done=role")
 
 

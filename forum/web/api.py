@@ -21,6 +21,7 @@ from forum.web.common import (
     api_route,
     client_ip,
     gate_of,
+    limit_registration,
     rate_limit,
     read_body,
     require_user,
@@ -48,7 +49,7 @@ QUERY: dict[str, dict[str, Spec]] = {
 async def register(request: Request) -> Response:
     if not request.app.state.settings.registration_open:
         raise BadRequest(_("現在、新規登録を受け付けていません。"), code="registration_closed")
-    rate_limit(request, "register", client_ip(request))
+    limit_registration(request)
     data = await read_body(request, inputs.REGISTRATION)
     user = await accounts.register(
         accounts.Registration(

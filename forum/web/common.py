@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
@@ -23,12 +24,14 @@ from forum.web.parsers import Body
 __all__ = [
     "SAFE_METHODS",
     "Endpoint",
+    "RegistrationAllowance",
     "actor_of",
     "api_route",
     "check_csrf",
     "client_ip",
     "csrf_token",
     "gate_of",
+    "limit_registration",
     "limiter",
     "protect",
     "read_body",
@@ -75,6 +78,34 @@ def rate_limit(request: Request, name: str, key: str) -> None:
     if wait is not None:
         raise RateLimited(
             _("短時間に操作が集中しました。しばらく待ってからもう一度お試しください。"),
+            retry_after=wait,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationAllowance:
+    """Sign-ups counted against a key of their own instead of the client's address.
+
+    A session's join link carries one (``key="session:42"``, ``per_hour`` set by its
+    organiser): a hall of participants behind one NAT'd address registers through the link
+    without raising ``KORYU_REGISTRATIONS_PER_HOUR_PER_IP`` for the whole site.
+    """
+
+    key: str
+    per_hour: int
+
+
+def limit_registration(request: Request, allowance: RegistrationAllowance | None = None) -> None:
+    """Count one sign-up: against ``allowance`` when a join link gives one, else the address."""
+    if allowance is None:
+        rate_limit(request, "register", client_ip(request))
+        return
+    wait = limiter(request, "register_allowance").hit(allowance.key, limit=allowance.per_hour)
+    if wait is not None:
+        raise RateLimited(
+            _(
+                "この参加リンクからの登録が上限に達しました。しばらく待ってからもう一度お試しください。"
+            ),
             retry_after=wait,
         )
 

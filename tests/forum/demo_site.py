@@ -6,7 +6,7 @@ import os
 import socket
 import subprocess
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -36,10 +36,18 @@ def site_env(tmp_path: Path, port: int) -> dict[str, str]:
 
 
 @contextmanager
-def demo_site(koryu: Sequence[str], tmp_path: Path, *, cwd: Path) -> Iterator[str]:
-    """`koryu migrate`, `koryu demo`, then `koryu serve`; yields the base URL until stopped."""
+def demo_site(
+    koryu: Sequence[str],
+    tmp_path: Path,
+    *,
+    cwd: Path,
+    settings: Mapping[str, str] | None = None,
+) -> Iterator[str]:
+    """`koryu migrate`, `koryu demo`, then `koryu serve`; yields the base URL until stopped.
+
+    ``settings`` are more ``KORYU_*`` variables (another database, other limits)."""
     port = free_port()
-    env = site_env(tmp_path, port)
+    env = {**site_env(tmp_path, port), **(settings or {})}
     for command in (["migrate"], ["demo"]):
         done = subprocess.run(
             [*koryu, *command],

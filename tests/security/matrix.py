@@ -1,0 +1,172 @@
+"""Who may do what: every route and every channel kind, for each kind of user, written once.
+
+Columns, in order: anonymous, participant, expert elsewhere (an expert of another board),
+expert here (an expert of the board in question), moderator (of that board), admin,
+suspended. ``y`` allowed: 2xx, 3xx other than to the login page, 409 or 422 on a valid
+request. ``n`` denied: 401, 403, 404, a redirect to the login page, or a form's redirect
+back with a ``notice=not_found`` or ``notice=forbidden`` (the queue page's forms say so).
+
+"Here" is the board ``here`` (public, premoderated), or ``closed`` (private; the expert
+here and the moderator are its staff) where a row says ``@closed``. A row may be given for
+several targets (``@closed``, ``@here``); every route and method needs at least one.
+"""
+
+from __future__ import annotations
+
+ROLES = (
+    "anonymous",
+    "participant",
+    "expert_elsewhere",
+    "expert_here",
+    "moderator",
+    "admin",
+    "suspended",
+)
+
+EVERYONE = "y y y y y y y"
+SIGNED_IN = "n y y y y y n"  # a suspended user's session and tokens are refused
+STAFF_HERE = "n n n y y y n"  # the board's experts and moderators, and admins
+READERS_HERE = "n n n y y y n"  # readers of a private board: its staff, site staff
+MODERATORS = "n n y y y y n"  # staff of any board (an expert moderates their own board)
+ADMINS = "n n n n n y n"
+NOBODY = "n n n n n n n"
+
+# "METHOD /path[ @target]": one mark per role, in the order of ROLES.
+HTTP: dict[str, str] = {
+    # --- API: accounts
+    "POST /api/v1/users": EVERYONE,
+    "GET /api/v1/users/{username}": EVERYONE,
+    "PUT /api/v1/users/{username}/role": ADMINS,
+    "POST /api/v1/tokens": "y y y y y y n",  # a suspended user's password is refused
+    "GET /api/v1/tokens": SIGNED_IN,
+    "DELETE /api/v1/tokens/{id}": SIGNED_IN,
+    "GET /api/v1/me": SIGNED_IN,
+    "POST /api/v1/me/password": SIGNED_IN,
+    # --- API: boards
+    "GET /api/v1/boards": EVERYONE,
+    "POST /api/v1/boards": ADMINS,
+    "GET /api/v1/boards/{slug} @here": EVERYONE,
+    "GET /api/v1/boards/{slug} @closed": READERS_HERE,
+    "PATCH /api/v1/boards/{slug}": ADMINS,
+    "PUT /api/v1/boards/{slug}/moderators/{username}": ADMINS,
+    "DELETE /api/v1/boards/{slug}/moderators/{username}": ADMINS,
+    "GET /api/v1/boards/{slug}/threads @here": EVERYONE,
+    "GET /api/v1/boards/{slug}/threads @closed": READERS_HERE,
+    "POST /api/v1/boards/{slug}/threads @here": SIGNED_IN,
+    "POST /api/v1/boards/{slug}/threads @closed": READERS_HERE,
+    # --- API: threads and posts
+    "GET /api/v1/threads/{id} @here": EVERYONE,
+    "GET /api/v1/threads/{id} @closed": READERS_HERE,
+    "PATCH /api/v1/threads/{id}": STAFF_HERE,  # another user's thread
+    "GET /api/v1/threads/{id}/posts @here": EVERYONE,
+    "GET /api/v1/threads/{id}/posts @closed": READERS_HERE,
+    "POST /api/v1/threads/{id}/posts @here": SIGNED_IN,
+    "POST /api/v1/threads/{id}/posts @closed": READERS_HERE,
+    "GET /api/v1/posts/{id} @here": EVERYONE,
+    "GET /api/v1/posts/{id} @closed": READERS_HERE,
+    "GET /api/v1/posts/{id} @pending": STAFF_HERE,  # held for approval, another's post
+    "PATCH /api/v1/posts/{id}": STAFF_HERE,  # another user's post
+    "DELETE /api/v1/posts/{id}": STAFF_HERE,
+    "PUT /api/v1/posts/{id}/vote": SIGNED_IN,
+    "DELETE /api/v1/posts/{id}/vote": SIGNED_IN,
+    "POST /api/v1/posts/{id}/flags": SIGNED_IN,
+    "POST /api/v1/posts/{id}/resubmit": NOBODY,  # only its author, who is none of these
+    "GET /api/v1/notifications": SIGNED_IN,
+    "POST /api/v1/notifications/read": SIGNED_IN,
+    # --- API: moderation
+    "GET /api/v1/moderation/queue": MODERATORS,
+    "GET /api/v1/moderation/stats": MODERATORS,
+    "GET /api/v1/moderation/items/{id}": STAFF_HERE,
+    "POST /api/v1/moderation/items/{id}/claim": STAFF_HERE,
+    "POST /api/v1/moderation/items/{id}/approve": STAFF_HERE,
+    "POST /api/v1/moderation/items/{id}/reject": STAFF_HERE,
+    "POST /api/v1/moderation/items/{id}/revise": STAFF_HERE,
+    "GET /api/v1/moderation/templates": MODERATORS,
+    "GET /api/v1/moderation/log": MODERATORS,
+    "GET /api/v1/moderation/rules": ADMINS,
+    "PATCH /api/v1/moderation/rules": ADMINS,
+    "POST /api/v1/moderation/rules/words": ADMINS,
+    "DELETE /api/v1/moderation/rules/words/{id}": ADMINS,
+    "POST /api/v1/moderation/rules/templates": ADMINS,
+    "PATCH /api/v1/moderation/rules/templates/{id}": ADMINS,
+    "DELETE /api/v1/moderation/rules/templates/{id}": ADMINS,
+    "POST /api/v1/moderation/users/{username}/sanctions": ADMINS,  # site moderators and admins
+    "POST /api/v1/moderation/threads/{id}/lock": STAFF_HERE,
+    "POST /api/v1/moderation/threads/{id}/unlock": STAFF_HERE,
+    "POST /api/v1/moderation/threads/{id}/pin": STAFF_HERE,
+    "POST /api/v1/moderation/threads/{id}/unpin": STAFF_HERE,
+    "POST /api/v1/moderation/threads/{id}/move": ADMINS,  # needs staff of both boards
+    # --- documents, health, static files
+    "GET /api/openapi.json": EVERYONE,
+    "GET /healthz": EVERYONE,
+    "GET /static": EVERYONE,
+    # --- pages
+    "GET /": EVERYONE,
+    "GET /boards": EVERYONE,
+    "GET /b/{slug} @here": EVERYONE,
+    "GET /b/{slug} @closed": READERS_HERE,
+    "GET /b/{slug}/new": SIGNED_IN,
+    "POST /b/{slug}/new": SIGNED_IN,
+    "GET /t/{id} @here": EVERYONE,
+    "GET /t/{id} @closed": READERS_HERE,
+    "POST /t/{id}/reply": SIGNED_IN,
+    "POST /t/{id}/posts/{post_id}/vote": SIGNED_IN,
+    "GET /u/{username}": EVERYONE,
+    "GET /login": EVERYONE,
+    "POST /login": "y y y y y y n",
+    "POST /logout": EVERYONE,
+    "GET /register": EVERYONE,
+    "POST /register": EVERYONE,
+    "POST /lang": EVERYONE,
+    "GET /settings": SIGNED_IN,
+    "POST /settings": SIGNED_IN,
+    "POST /settings/tokens": SIGNED_IN,
+    "POST /settings/tokens/{id}/revoke": SIGNED_IN,
+    "POST /settings/password": SIGNED_IN,
+    "GET /notifications": SIGNED_IN,
+    "POST /notifications/read": SIGNED_IN,
+    "GET /admin": ADMINS,
+    "POST /admin/boards": ADMINS,
+    "POST /admin/users/role": ADMINS,
+    "GET /admin/boards/{slug}": ADMINS,
+    "POST /admin/boards/{slug}": ADMINS,
+    "POST /admin/boards/{slug}/staff": ADMINS,
+    "POST /admin/boards/{slug}/staff/remove": ADMINS,
+    "GET /moderation": MODERATORS,
+    "POST /moderation/items/{id}/claim": STAFF_HERE,
+    "POST /moderation/items/{id}/approve": STAFF_HERE,
+    "POST /moderation/items/{id}/reject": STAFF_HERE,
+    "POST /moderation/items/{id}/revise": STAFF_HERE,
+    "GET /moderation/rules": ADMINS,
+    "POST /moderation/rules": ADMINS,
+    "POST /moderation/rules/words": ADMINS,
+    "POST /moderation/rules/words/{id}/delete": ADMINS,
+    "POST /moderation/rules/templates": ADMINS,
+    "POST /moderation/rules/templates/{id}": ADMINS,
+    "GET /moderation/posts/{id}/flag": SIGNED_IN,
+    "POST /moderation/posts/{id}/flag": SIGNED_IN,
+    "GET /moderation/posts/{id}/revise": NOBODY,  # only its author
+    "POST /moderation/posts/{id}/revise": NOBODY,
+    "GET /moderation/log": MODERATORS,
+    "GET /moderation/users/{username}": ADMINS,
+    "POST /moderation/users/{username}": ADMINS,
+    "GET /moderation/threads/{id}": STAFF_HERE,
+    "POST /moderation/threads/{id}": STAFF_HERE,
+}
+
+# "kind[ @target]": subscribing to a channel of that kind over /ws.
+CHANNELS: dict[str, str] = {
+    "thread @here": EVERYONE,
+    "thread @closed": READERS_HERE,
+    "board @here": EVERYONE,
+    "board @closed": READERS_HERE,
+    "moderation @here": STAFF_HERE,
+    "user @own": SIGNED_IN,
+    "user @participant": "n y n n n n n",  # nobody else reads a user's channel, admins neither
+}
+
+
+def expected(row: str) -> dict[str, bool]:
+    marks = row.split()
+    assert len(marks) == len(ROLES) and set(marks) <= {"y", "n"}, row
+    return {role: mark == "y" for role, mark in zip(ROLES, marks, strict=True)}

@@ -1,0 +1,196 @@
+"""A small realistic site for the authorization matrix: boards, staff, threads, posts, a
+queue, and one user of each kind, each with a bearer token and a browser session."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx2
+
+from forum import accounts
+from forum.models import Role, User
+from forum.permissions import Actor
+from moderation import ruleset
+from moderation.models import QueueItem
+from tests.conftest import PASSWORD, Member, make_member
+
+ANON_CSRF = "matrix-anonymous-csrf-token"
+
+
+@dataclass
+class Person:
+    """One kind of user: None for the anonymous visitor."""
+
+    role: str
+    member: Member | None
+    session: str = ""
+    csrf: str = ANON_CSRF
+
+    @property
+    def username(self) -> str:
+        return self.member.user.username if self.member else ""
+
+    def api_headers(self) -> dict[str, str]:
+        return self.member.headers if self.member else {}
+
+    def page_headers(self) -> dict[str, str]:
+        cookie = f"koryu_csrf={ANON_CSRF}"
+        if self.session:
+            cookie += f"; koryu_session={self.session}"
+        return {"Cookie": cookie}
+
+
+@dataclass
+class Site:
+    client: httpx2.AsyncClient
+    admin: Member
+    author: Member  # writes the posts and threads others act on; a member of `closed`
+    target: Member  # a participant whom roles and sanctions are tried on
+    people: dict[str, Person] = field(default_factory=dict)
+    ids: dict[str, int] = field(default_factory=dict)
+    counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def unique(self, prefix: str) -> str:
+        return f"{prefix}{next(self.counter)}"
+
+    async def api(self, method: str, path: str, who: Member, **body: Any) -> dict[str, Any]:
+        response = await self.client.request(
+            method, f"/api/v1{path}", json=body or None, headers=who.headers
+        )
+        assert response.status_code in {200, 201}, (path, response.text)
+        data: dict[str, Any] = response.json()
+        return data
+
+    async def staff(self, slug: str, username: str, role: str) -> None:
+        await self.api("PUT", f"/boards/{slug}/moderators/{username}", self.admin, role=role)
+
+    async def person(self, role: str, name: str | None = None) -> Person:
+        """A user of the given kind; a fresh one for requests that use up their session."""
+        if role == "anonymous":
+            return Person(role, None)
+        # Names without protected words ("moderator", "admin"), which only staff may take.
+        name = name or self.unique("kind-")
+        site_role = {"expert_elsewhere": Role.EXPERT, "expert_here": Role.EXPERT}.get(
+            role, Role.ADMIN if role == "admin" else Role.PARTICIPANT
+        )
+        member = await make_member(username=name, role=site_role)
+        if role == "expert_elsewhere":
+            await self.staff("elsewhere", name, "expert")
+        if role in {"expert_here", "moderator"}:
+            board_role = "expert" if role == "expert_here" else "moderator"
+            await self.staff("here", name, board_role)
+            await self.staff("closed", name, board_role)
+        raw, session = await accounts.start_session(member.user, days=1)
+        if role == "suspended":
+            until = datetime.now(UTC) + timedelta(days=1)
+            await User.filter(id=member.user.id).update(suspended_until=until)
+            # Their session is refused, so their pages carry a visitor's CSRF token.
+            return Person(role, member, session=raw)
+        return Person(role, member, session=raw, csrf=session.csrf_token)
+
+    # --- fresh objects for requests that change or use up what they act on -------------
+
+    async def post(self, slug: str = "here", *, kind: str = "post") -> int:
+        thread = self.ids[f"thread_{slug}"]
+        body = {"body": self.unique("返信 "), "kind": kind}
+        who = self.admin if slug == "here" else self.author
+        return int((await self.api("POST", f"/threads/{thread}/posts", who, **body))["id"])
+
+    async def authored_post(self) -> int:
+        """A published post by the author on `open`, where the author posts unmoderated."""
+        thread = self.ids["thread_open"]
+        body = {"body": self.unique("投稿 ")}
+        return int((await self.api("POST", f"/threads/{thread}/posts", self.author, **body))["id"])
+
+    async def here_post_by_author(self) -> int:
+        """A post by the author on `here`, published by the admin's approval."""
+        item, version = await self.pending_item()
+        await self.api("POST", f"/moderation/items/{item}/approve", self.admin, version=version)
+        return int((await QueueItem.get(id=item)).post_id)  # type: ignore[attr-defined]
+
+    async def thread_on(self, slug: str) -> int:
+        body = {"title": self.unique("話題 "), "body": "本文"}
+        created = await self.api("POST", f"/boards/{slug}/threads", self.admin, **body)
+        return int(created["thread"]["id"])
+
+    async def pending_item(self) -> tuple[int, int]:
+        """A post held on the premoderated board `here`: its queue item's id and version."""
+        thread = self.ids["thread_here"]
+        body = {"body": self.unique("承認待ち ")}
+        post = await self.api("POST", f"/threads/{thread}/posts", self.author, **body)
+        assert post["status"] == "pending", post
+        item = await QueueItem.get(post_id=post["id"])
+        return item.id, item.version
+
+    async def token_of(self, person: Person) -> int:
+        if person.member is None:
+            return self.ids["author_token"]
+        issued = await accounts.issue_token(person.member.user, days=1, max_days=90)
+        return issued.token.id
+
+    async def word(self) -> int:
+        row = await ruleset.add_word(Actor(user=self.admin.user), self.unique("禁止語"), "hold")
+        return row.id
+
+    async def template(self) -> int:
+        row = await ruleset.add_template(Actor(user=self.admin.user), self.unique("定型文 "))
+        return row.id
+
+    async def staff_member(self) -> str:
+        name = self.unique("tanto-")
+        await make_member(username=name)
+        await self.staff("here", name, "expert")
+        return name
+
+
+async def build_site(client: httpx2.AsyncClient) -> Site:
+    admin = await make_member(username="admin-sato", role=Role.ADMIN)
+    author = await make_member(username="author-ito")
+    target = await make_member(username="target-kimura")
+    site = Site(client, admin, author, target)
+    boards: dict[str, dict[str, Any]] = {
+        "here": {"moderation": "premoderated"},
+        "elsewhere": {},
+        "closed": {"private": True},
+        "open": {},
+    }
+    for slug, extra in boards.items():
+        await site.api(
+            "POST", "/boards", admin, slug=slug, title=f"掲示板 {slug}", description="説明", **extra
+        )
+    await site.api("PUT", "/boards/closed/moderators/author-ito", admin, role="member")
+    await site.api("PUT", "/boards/open/moderators/author-ito", admin, role="expert")
+    for slug, who in (("here", admin), ("closed", author), ("open", author)):
+        created = await site.api(
+            "POST", f"/boards/{slug}/threads", who, title=f"{slug} のスレッド", body="はじめに"
+        )
+        site.ids[f"thread_{slug}"] = created["thread"]["id"]
+        site.ids[f"post_{slug}"] = created["post"]["id"]
+    site.ids["question_here"] = await site.post("here", kind="question")
+    item, _version = await site.pending_item()
+    site.ids["pending_post"] = (await QueueItem.get(id=item)).post_id  # type: ignore[attr-defined]
+    site.ids["item"] = item
+    # A post sent back to its author for revision: only the author may resubmit it.
+    revise_item, version = await site.pending_item()
+    await site.api("POST", f"/moderation/items/{revise_item}/revise", admin, version=version)
+    site.ids["revision_post"] = (await QueueItem.get(id=revise_item)).post_id  # type: ignore[attr-defined]
+    site.ids["author_token"] = (
+        await accounts.issue_token(author.user, days=1, max_days=90)
+    ).token.id
+    for role in (
+        "anonymous",
+        "participant",
+        "expert_elsewhere",
+        "expert_here",
+        "moderator",
+        "admin",
+        "suspended",
+    ):
+        site.people[role] = await site.person(role)
+    return site
+
+
+__all__ = ["PASSWORD", "Person", "Site", "build_site"]
