@@ -1,0 +1,160 @@
+"""Search: the /search page and GET /api/v1/search. Parse the query string, call forum.search."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from forum import boards, search
+from forum.errors import BadRequest, ValidationFailed
+from forum.i18n import gettext as _
+from forum.resources import iso, user_resource
+from forum.search_text import snippet_html
+from forum.web.common import actor_of, api_route
+from forum.web.openapi import INT, STR, TIME, Operation, Part, nullable, obj, ref
+from forum.web.params import int_query
+from forum.web.responses import JSON
+from forum.web.templating import render
+
+__all__ = ["OPENAPI", "api_routes", "page_routes"]
+
+_COUNTS = {"type": "object", "additionalProperties": INT}
+SCHEMAS: dict[str, Any] = {
+    "SearchHit": obj(
+        ["kind", "thread_id", "post_id", "title", "board", "author", "snippet", "url"],
+        kind={"enum": list(search.KINDS)},
+        thread_id=INT,
+        post_id=nullable(INT),
+        title=STR,
+        board=STR,
+        author=nullable(ref("User")),
+        created_at=TIME,
+        snippet={"type": "string", "description": "HTML: escaped text, hits in <mark>"},
+        url=STR,
+    ),
+    "SearchResults": obj(
+        ["items", "next_cursor", "total", "facets"],
+        items={"type": "array", "items": ref("SearchHit")},
+        next_cursor=nullable(STR),
+        total=INT,
+        facets=obj(["board", "kind"], board=_COUNTS, kind=_COUNTS),
+    ),
+}
+OPERATIONS: list[Operation] = [
+    ("get", "/search", "Search thread titles and published posts", None, 200, "SearchResults", "all", False),
+]  # fmt: skip
+QUERY = {
+    "/search": [
+        ("q", STR),
+        ("board", STR),
+        ("author", STR),
+        ("kind", {"enum": list(search.KINDS)}),
+        ("from", {"type": "string", "format": "date"}),
+        ("to", {"type": "string", "format": "date"}),
+        ("cursor", STR),
+        ("limit", INT),
+    ]
+}
+OPENAPI = Part(OPERATIONS, SCHEMAS, QUERY)
+
+
+def _date(request: Request, name: str) -> date | None:
+    raw = request.query_params.get(name) or ""
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise BadRequest(
+            _("{name} は YYYY-MM-DD の形式で指定してください。").format(name=name),
+            code="bad_query",
+        ) from None
+
+
+def _text(request: Request, name: str) -> str | None:
+    return request.query_params.get(name, "").strip() or None
+
+
+async def _query(request: Request) -> search.Query:
+    board_slug = _text(request, "board")
+    return search.Query(
+        text=request.query_params.get("q", ""),
+        board=await boards.get_board(actor_of(request), board_slug) if board_slug else None,
+        author=_text(request, "author"),
+        kind=_text(request, "kind"),
+        date_from=_date(request, "from"),
+        date_to=_date(request, "to"),
+        cursor=_text(request, "cursor"),
+        limit=int_query(request, "limit", search.PAGE, low=1, high=50),
+    )
+
+
+def hit_url(hit: search.Hit) -> str:
+    anchor = f"#post-{hit.post_id}" if hit.post_id is not None else ""
+    return f"/t/{hit.thread_id}{anchor}"
+
+
+def _hit_json(hit: search.Hit) -> dict[str, Any]:
+    return {
+        "kind": hit.kind,
+        "thread_id": hit.thread_id,
+        "post_id": hit.post_id,
+        "title": hit.thread_title,
+        "board": hit.board.slug,
+        "author": user_resource(hit.author) if hit.author else None,
+        "created_at": iso(hit.created_at),
+        "snippet": snippet_html(hit.snippet),
+        "url": hit_url(hit),
+    }
+
+
+async def search_api(request: Request) -> Response:
+    results = await search.search(actor_of(request), await _query(request))
+    return JSON(
+        {
+            "items": [_hit_json(hit) for hit in results.hits],
+            "next_cursor": results.next_cursor,
+            "total": results.total,
+            "facets": results.facets,
+        }
+    )
+
+
+async def search_page(request: Request) -> Response:
+    query = await _query(request)
+    results, problem = None, None
+    if query.text.strip():
+        try:
+            results = await search.search(actor_of(request), query)
+        except ValidationFailed as exc:
+            problem = exc.message
+    params = {k: v for k, v in request.query_params.items() if k != "cursor" and v}
+    return render(
+        request,
+        "forum/search.html",
+        {
+            "q": query.text,
+            "query": query,
+            "results": results,
+            "problem": problem,
+            "params": params,
+            "hit_url": hit_url,
+            "kinds": {
+                "thread": _("スレッド"),
+                "post": _("投稿"),
+                "question": _("質問"),
+            },
+        },
+    )
+
+
+def api_routes() -> list[BaseRoute]:
+    return [api_route("/search", search_api, ["GET"])]
+
+
+def page_routes() -> list[BaseRoute]:
+    return [Route("/search", search_page, methods=["GET"], name="search")]
