@@ -1,22 +1,17 @@
-"""Japanese-aware search over thread titles and published posts, on SQLite and PostgreSQL.
+"""Japanese-aware search over thread titles, published posts and practice cases, on SQLite
+FTS5 and PostgreSQL.
 
-``search_docs`` holds one row per searchable thing (a thread's title, a published post) with
-what a reader may filter on; the text index holds its tokens (see ``forum.search_text``):
-an FTS5 table keyed by the row's id on SQLite, two tsvector columns with GIN indexes on
-PostgreSQL. Only what anyone may read once the board allows is ever in the table, so
-nothing pending, rejected or deleted can be found; boards are checked per query, and an
-anonymous question's row has no author, so no filter can reach its author.
-
-The index moves inside the transaction that changes a post (``forum.lifecycle``) or a
-title (``forum.threads``): it is never ahead of or behind what it describes.
+What is in the index is public once its board allows (``forum.search_index`` keeps it so);
+a query adds the reader's boards, the filters, the ranking and the facets. Ranking: hits of
+every word in a title first, then hits of the whole query as one phrase, then relevance
+(bm25 on SQLite, ts_rank on PostgreSQL, titles weighted above bodies).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import html
-import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -28,186 +23,18 @@ from tortoise.connection import get_connection
 
 from forum.errors import BadRequest, ValidationFailed
 from forum.i18n import gettext as _
-from forum.models import Board, Post, PostStatus, Thread, User
+from forum.models import Board, PracticeCase, Thread, User
 from forum.permissions import Actor
-from forum.search_text import Analysed, Clause, Segment, analyse, parse_query, snippet
+from forum.search_index import is_postgres, stamp, to_dialect
+from forum.search_text import Clause, Segment, parse_query, snippet
 
-__all__ = [
-    "KINDS",
-    "Hit",
-    "Query",
-    "Results",
-    "drop_thread",
-    "index_post",
-    "index_thread",
-    "plain_text",
-    "retitle",
-    "search",
-    "unindex_post",
-]
+__all__ = ["KINDS", "PAGE", "Hit", "Query", "Results", "search"]
 
-KINDS = ("thread", "post", "question")
+KINDS = ("thread", "post", "question", "case")
 MAX_QUERY = 200
 MAX_CLAUSES = 12
 PAGE = 20
-_TAGS = re.compile(r"<[^>]+>")
-_PG_MAX_POSITION = 16383
 _TITLE_WEIGHT = 10.0
-
-
-def _pg(conn: BaseDBAsyncClient) -> bool:
-    return bool(conn.capabilities.dialect == "postgres")
-
-
-def _sql(conn: BaseDBAsyncClient, query: str) -> str:
-    """Queries are written with ``?``; PostgreSQL numbers its placeholders."""
-    if not _pg(conn):
-        return query
-    parts = query.split("?")
-    return "".join(p + (f"${i + 1}" if i < len(parts) - 1 else "") for i, p in enumerate(parts))
-
-
-def _stamp(conn: BaseDBAsyncClient, value: datetime) -> Any:
-    """SQLite keeps the stamp as sortable UTC text; PostgreSQL as timestamptz."""
-    value = value.astimezone(UTC)
-    return value if _pg(conn) else value.isoformat()
-
-
-def _tsvector(title: Analysed, body: Analysed, which: str) -> str:
-    """A tsvector literal, so PostgreSQL's parser never re-splits the tokens: title tokens
-    weighted A, body tokens D, a gap between them so no phrase spans the two."""
-    positions: dict[str, list[str]] = {}
-    at = 1
-    for tokens, weight in ((getattr(title, which), "A"), (getattr(body, which), "D")):
-        for token in tokens:
-            positions.setdefault(token, []).append(f"{min(at, _PG_MAX_POSITION)}{weight}")
-            at += 1
-        at += 1
-    return " ".join(f"'{t}':{','.join(p)}" for t, p in positions.items())
-
-
-# --- keeping the index in step --------------------------------------------------------------
-
-
-async def _drop(conn: BaseDBAsyncClient, key: str) -> None:
-    if not _pg(conn):
-        await conn.execute_query(
-            "DELETE FROM search_fts WHERE rowid IN (SELECT id FROM search_docs WHERE doc_key = ?)",
-            [key],
-        )
-    await conn.execute_query(_sql(conn, "DELETE FROM search_docs WHERE doc_key = ?"), [key])
-
-
-async def _put(
-    conn: BaseDBAsyncClient,
-    key: str,
-    *,
-    kind: str,
-    thread_id: int,
-    post_id: int | None,
-    board_id: int,
-    author_id: int | None,
-    title: str,
-    body: str,
-    created_at: datetime,
-) -> None:
-    await _drop(conn, key)
-    row = [key, kind, thread_id, post_id, board_id, author_id, title, body]
-    row.append(_stamp(conn, created_at))
-    tokens_title, tokens_body = analyse(title), analyse(body)
-    if _pg(conn):
-        await conn.execute_query(
-            "INSERT INTO search_docs (doc_key, kind, thread_id, post_id, board_id, author_id, "
-            "title, body, created_at, grams, unis) VALUES "
-            "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::tsvector, $11::tsvector)",
-            [
-                *row,
-                _tsvector(tokens_title, tokens_body, "grams"),
-                _tsvector(tokens_title, tokens_body, "unis"),
-            ],
-        )
-        return
-    _, rows = await conn.execute_query(
-        "INSERT INTO search_docs (doc_key, kind, thread_id, post_id, board_id, author_id, "
-        "title, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        row,
-    )
-    await conn.execute_query(
-        "INSERT INTO search_fts (rowid, tg, bg, tu, bu) VALUES (?, ?, ?, ?, ?)",
-        [
-            rows[0][0],
-            " ".join(tokens_title.grams),
-            " ".join(tokens_body.grams),
-            " ".join(tokens_title.unis),
-            " ".join(tokens_body.unis),
-        ],
-    )
-
-
-def plain_text(rendered: str) -> str:
-    """The words of a post as a reader sees them: its sanitised HTML without the tags."""
-    return " ".join(html.unescape(_TAGS.sub(" ", rendered)).split())
-
-
-async def index_thread(conn: BaseDBAsyncClient, thread: Thread) -> None:
-    """A thread's title, findable while the thread has a published post."""
-    await _put(
-        conn,
-        f"t:{thread.id}",
-        kind="thread",
-        thread_id=thread.id,
-        post_id=None,
-        board_id=thread.board_id,  # type: ignore[attr-defined]
-        author_id=thread.author_id,  # type: ignore[attr-defined]
-        title=thread.title,
-        body="",
-        created_at=thread.created_at,
-    )
-
-
-async def drop_thread(conn: BaseDBAsyncClient, thread: Thread) -> None:
-    await _drop(conn, f"t:{thread.id}")
-
-
-async def index_post(conn: BaseDBAsyncClient, post: Post, thread: Thread | None = None) -> None:
-    """A published post as it is now, and its thread's title when this is the thread's first
-    published post (``thread`` given, its counter already moved)."""
-    if post.status is not PostStatus.PUBLISHED:
-        await _drop(conn, f"p:{post.id}")
-        return
-    if thread is None:
-        thread_id: int = post.thread_id  # type: ignore[attr-defined]
-        thread = await Thread.filter(id=thread_id).using_db(conn).get()
-    elif thread.post_count == 1:
-        await index_thread(conn, thread)
-    await _put(
-        conn,
-        f"p:{post.id}",
-        kind=post.kind.value,
-        thread_id=thread.id,
-        post_id=post.id,
-        board_id=thread.board_id,  # type: ignore[attr-defined]
-        author_id=None if post.anonymous else post.author_id,  # type: ignore[attr-defined]
-        title="",
-        body=plain_text(post.html),
-        created_at=post.created_at,
-    )
-
-
-async def unindex_post(conn: BaseDBAsyncClient, post: Post, thread: Thread) -> None:
-    """A post out of view; its thread's title too once no published post is left."""
-    await _drop(conn, f"p:{post.id}")
-    if thread.post_count <= 0:
-        await drop_thread(conn, thread)
-
-
-async def retitle(conn: BaseDBAsyncClient, thread: Thread) -> None:
-    """A new title replaces the old one, if the thread is findable at all."""
-    if thread.post_count > 0:
-        await index_thread(conn, thread)
-
-
-# --- searching ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +45,8 @@ class Query:
     board: Board | None = None
     author: str | None = None
     kind: str | None = None
+    prefecture: int | None = None
+    theme: int | None = None
     date_from: date | None = None
     date_to: date | None = None
     cursor: str | None = None
@@ -226,11 +55,14 @@ class Query:
 
 @dataclass(frozen=True, slots=True)
 class Hit:
+    """A thread's title, a post (``thread_id`` and ``post_id``) or a case (``case_id``)."""
+
     kind: str
-    thread_id: int
+    thread_id: int | None
     post_id: int | None
-    thread_title: str
-    board: Board
+    case_id: int | None
+    title: str
+    board: Board | None
     author: User | None
     created_at: datetime
     snippet: list[Segment]
@@ -289,7 +121,7 @@ class _Sql:
         self.args.extend(args)
 
     def text(self, query: str) -> str:
-        return _sql(self.conn, query)
+        return to_dialect(self.conn, query)
 
 
 def _fts_phrase(grams: Sequence[str]) -> str:
@@ -328,7 +160,7 @@ def _match(sql: _Sql, clauses: list[Clause]) -> tuple[str, str, list[Any]]:
     """The FROM clause, the ORDER BY clause and the ORDER BY's arguments."""
     whole = [g for c in clauses for g in c.grams] if all(c.uni is None for c in clauses) else []
     phrase = [Clause(grams=tuple(whole))] if len(clauses) > 1 and whole else []
-    if _pg(sql.conn):
+    if is_postgres(sql.conn):
         grams, unis = _tsquery(clauses, unis=False), _tsquery(clauses, unis=True)
         if grams:
             sql.add("d.grams @@ ?::tsquery", grams)
@@ -372,19 +204,23 @@ def _match(sql: _Sql, clauses: list[Clause]) -> tuple[str, str, list[Any]]:
 
 
 def _day_start(conn: BaseDBAsyncClient, day: date) -> Any:
-    return _stamp(conn, datetime.combine(day, time.min, tzinfo=UTC))
+    return stamp(conn, datetime.combine(day, time.min, tzinfo=UTC))
 
 
 async def _filters(sql: _Sql, actor: Actor, query: Query) -> None:
     readable = await _readable_boards(actor)
     if readable is not None:
         marks = ", ".join("?" * len(readable)) or "NULL"
-        sql.add(f"d.board_id IN ({marks})", *readable)
+        sql.add(f"(d.board_id IS NULL OR d.board_id IN ({marks}))", *readable)
     if query.author is not None:
         user = await User.get_or_none(username=query.author)
         sql.add("d.author_id = ?", user.id if user else 0)
     if query.kind is not None:
         sql.add("d.kind = ?", query.kind)
+    if query.prefecture is not None:
+        sql.add("d.prefecture = ?", query.prefecture)
+    if query.theme is not None:
+        sql.add("d.themes LIKE ?", f"% {query.theme} %")
     if query.date_from is not None:
         sql.add("d.created_at >= ?", _day_start(sql.conn, query.date_from))
     if query.date_to is not None:
@@ -392,81 +228,106 @@ async def _filters(sql: _Sql, actor: Actor, query: Query) -> None:
 
 
 async def search(actor: Actor, query: Query) -> Results:
-    """One page of hits, best first, with counts per board and per kind over all hits."""
+    """One page of hits, best first, with facet counts over every filter but ``board``."""
     clauses = _clauses(query.text)
     offset = _decode_cursor(query.cursor) if query.cursor else 0
     if query.kind is not None and query.kind not in KINDS:
         raise ValidationFailed(
-            _("種類は thread / post / question のいずれかです。"), code="bad_query"
+            _("種類は thread / post / question / case のいずれかです。"), code="bad_query"
         )
     conn = get_connection("default")
     sql = _Sql(conn)
     source, order, order_args = _match(sql, clauses)
     await _filters(sql, actor, query)
-    where = " AND ".join(sql.where)
     # Every fragment is a constant of this module; values go as bound arguments.
     facet_rows = await conn.execute_query_dict(
         sql.text(
-            f"SELECT d.board_id AS board_id, d.kind AS kind, COUNT(*) AS n FROM {source} "  # noqa: S608
-            f"WHERE {where} GROUP BY d.board_id, d.kind"
+            "SELECT d.board_id AS board_id, d.kind AS kind, d.prefecture AS prefecture, "  # noqa: S608
+            f"d.themes AS themes, COUNT(*) AS n FROM {source} WHERE {' AND '.join(sql.where)} "
+            "GROUP BY d.board_id, d.kind, d.prefecture, d.themes"
         ),
         sql.args,
     )
-    by_board: dict[int, int] = {}
-    by_kind: dict[str, int] = {}
-    for row in facet_rows:
-        by_board[int(row["board_id"])] = by_board.get(int(row["board_id"]), 0) + int(row["n"])
-        by_kind[str(row["kind"])] = by_kind.get(str(row["kind"]), 0) + int(row["n"])
-    board_filter = query.board.id if query.board is not None else None
-    if board_filter is not None:
-        sql.add("d.board_id = ?", board_filter)
-        where = " AND ".join(sql.where)
+    if query.board is not None:
+        sql.add("d.board_id = ?", query.board.id)
     rows = await conn.execute_query_dict(
         sql.text(
             "SELECT d.kind AS kind, d.thread_id AS thread_id, d.post_id AS post_id, "  # noqa: S608
-            "d.board_id AS board_id, d.author_id AS author_id, d.title AS title, "
-            f"d.body AS body, d.created_at AS created_at FROM {source} WHERE {where} "
-            f"ORDER BY {order} LIMIT ? OFFSET ?"
+            "d.case_id AS case_id, d.board_id AS board_id, d.author_id AS author_id, "
+            "d.title AS title, d.body AS body, d.created_at AS created_at "
+            f"FROM {source} WHERE {' AND '.join(sql.where)} ORDER BY {order} LIMIT ? OFFSET ?"
         ),
         [*sql.args, *order_args, query.limit + 1, offset],
     )
     more = len(rows) > query.limit
-    hits = await _hits(rows[: query.limit], clauses)
-    boards = {b.id: b.slug for b in await Board.filter(id__in=list(by_board))}
-    total = by_board.get(board_filter, 0) if board_filter is not None else sum(by_board.values())
+    facets, total = await _facets(facet_rows, query.board)
     return Results(
-        hits=hits,
+        hits=await _hits(rows[: query.limit], clauses),
         total=total,
         next_cursor=_encode_cursor(offset + query.limit) if more else None,
-        facets={
-            "board": {boards[b]: n for b, n in sorted(by_board.items()) if b in boards},
-            "kind": dict(sorted(by_kind.items())),
-        },
+        facets=facets,
     )
 
 
+async def _facets(
+    rows: list[dict[str, Any]], board: Board | None
+) -> tuple[dict[str, dict[str, int]], int]:
+    """Counts per board (by slug), kind, prefecture (by code) and theme (by id); and the total
+    the page's filters, ``board`` included, leave."""
+    by_board: Counter[int] = Counter()
+    by_kind: Counter[str] = Counter()
+    by_prefecture: Counter[str] = Counter()
+    by_theme: Counter[str] = Counter()
+    for row in rows:
+        n = int(row["n"])
+        by_kind[str(row["kind"])] += n
+        if row["board_id"] is not None:
+            by_board[int(row["board_id"])] += n
+        if row["prefecture"] is not None:
+            by_prefecture[str(row["prefecture"])] += n
+        for theme in str(row["themes"]).split():
+            by_theme[theme] += n
+    slugs = {b.id: b.slug for b in await Board.filter(id__in=list(by_board))}
+    total = by_board[board.id] if board is not None else sum(by_kind.values())
+    facets = {
+        "board": {slugs[b]: n for b, n in sorted(by_board.items()) if b in slugs},
+        "kind": dict(sorted(by_kind.items())),
+        "prefecture": dict(sorted(by_prefecture.items(), key=lambda item: int(item[0]))),
+        "theme": dict(sorted(by_theme.items(), key=lambda item: int(item[0]))),
+    }
+    return facets, total
+
+
+def _ids(rows: list[dict[str, Any]], column: str) -> set[int]:
+    return {int(row[column]) for row in rows if row[column] is not None}
+
+
 async def _hits(rows: list[dict[str, Any]], clauses: list[Clause]) -> list[Hit]:
-    threads = {t.id: t for t in await Thread.filter(id__in={int(r["thread_id"]) for r in rows})}
-    boards = {b.id: b for b in await Board.filter(id__in={int(r["board_id"]) for r in rows})}
-    author_ids = {int(r["author_id"]) for r in rows if r["author_id"] is not None}
-    authors = {u.id: u for u in await User.filter(id__in=author_ids)}
+    threads = {t.id: t for t in await Thread.filter(id__in=_ids(rows, "thread_id"))}
+    cases = {c.id: c for c in await PracticeCase.filter(id__in=_ids(rows, "case_id"))}
+    boards = {b.id: b for b in await Board.filter(id__in=_ids(rows, "board_id"))}
+    authors = {u.id: u for u in await User.filter(id__in=_ids(rows, "author_id"))}
     hits = []
     for row in rows:
-        thread = threads[int(row["thread_id"])]
-        text = row["title"] if row["kind"] == "thread" else row["body"]
+        thread = threads.get(int(row["thread_id"] or 0))
+        case = cases.get(int(row["case_id"] or 0))
+        title = thread.title if thread else case.title if case else str(row["title"])
         created = row["created_at"]
         if isinstance(created, str):
             created = datetime.fromisoformat(created)
         hits.append(
             Hit(
                 kind=str(row["kind"]),
-                thread_id=thread.id,
+                thread_id=thread.id if thread else None,
                 post_id=int(row["post_id"]) if row["post_id"] is not None else None,
-                thread_title=thread.title,
-                board=boards[int(row["board_id"])],
-                author=authors.get(int(row["author_id"])) if row["author_id"] else None,
+                case_id=case.id if case else None,
+                title=title,
+                board=boards.get(int(row["board_id"] or 0)),
+                author=authors.get(int(row["author_id"] or 0)),
                 created_at=created,
-                snippet=snippet(str(text), clauses),
+                snippet=snippet(
+                    str(row["title"] if row["kind"] == "thread" else row["body"]), clauses
+                ),
             )
         )
     return hits

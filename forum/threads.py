@@ -12,7 +12,7 @@ import orjson
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 
-from forum import events, outbox, search
+from forum import events, outbox, search_index
 from forum.errors import BadRequest, Forbidden, NotFound, ValidationFailed
 from forum.gate import Gatekeeper
 from forum.i18n import gettext as _
@@ -266,6 +266,6 @@ async def update_thread(
         thread.update_from_dict(wanted)
         await thread.save(update_fields=list(wanted), using_db=tx.conn)
         if "title" in wanted:
-            await search.retitle(tx.conn, thread)
+            await search_index.retitle(tx.conn, thread)
         tx.emit(*events.thread_updated(thread, board.slug, wanted))
     return thread

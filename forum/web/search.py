@@ -25,12 +25,13 @@ __all__ = ["OPENAPI", "api_routes", "page_routes"]
 _COUNTS = {"type": "object", "additionalProperties": INT}
 SCHEMAS: dict[str, Any] = {
     "SearchHit": obj(
-        ["kind", "thread_id", "post_id", "title", "board", "author", "snippet", "url"],
+        ["kind", "thread_id", "post_id", "case_id", "title", "board", "author", "snippet", "url"],
         kind={"enum": list(search.KINDS)},
-        thread_id=INT,
+        thread_id=nullable(INT),
         post_id=nullable(INT),
+        case_id=nullable(INT),
         title=STR,
-        board=STR,
+        board=nullable(STR),
         author=nullable(ref("User")),
         created_at=TIME,
         snippet={"type": "string", "description": "HTML: escaped text, hits in <mark>"},
@@ -41,11 +42,17 @@ SCHEMAS: dict[str, Any] = {
         items={"type": "array", "items": ref("SearchHit")},
         next_cursor=nullable(STR),
         total=INT,
-        facets=obj(["board", "kind"], board=_COUNTS, kind=_COUNTS),
+        facets=obj(
+            ["board", "kind", "prefecture", "theme"],
+            board=_COUNTS,
+            kind=_COUNTS,
+            prefecture=_COUNTS,
+            theme=_COUNTS,
+        ),
     ),
 }
 OPERATIONS: list[Operation] = [
-    ("get", "/search", "Search thread titles and published posts", None, 200, "SearchResults", "all", False),
+    ("get", "/search", "Search thread titles, published posts and practice cases", None, 200, "SearchResults", "all", False),
 ]  # fmt: skip
 QUERY = {
     "/search": [
@@ -53,6 +60,8 @@ QUERY = {
         ("board", STR),
         ("author", STR),
         ("kind", {"enum": list(search.KINDS)}),
+        ("prefecture", {"type": "integer", "minimum": 1, "maximum": 47}),
+        ("theme", INT),
         ("from", {"type": "string", "format": "date"}),
         ("to", {"type": "string", "format": "date"}),
         ("cursor", STR),
@@ -75,6 +84,11 @@ def _date(request: Request, name: str) -> date | None:
         ) from None
 
 
+def _optional_int(request: Request, name: str, *, high: int) -> int | None:
+    value = int_query(request, name, 0, low=0, high=high)
+    return value or None
+
+
 def _text(request: Request, name: str) -> str | None:
     return request.query_params.get(name, "").strip() or None
 
@@ -86,6 +100,8 @@ async def _query(request: Request) -> search.Query:
         board=await boards.get_board(actor_of(request), board_slug) if board_slug else None,
         author=_text(request, "author"),
         kind=_text(request, "kind"),
+        prefecture=_optional_int(request, "prefecture", high=47),
+        theme=_optional_int(request, "theme", high=2**31 - 1),
         date_from=_date(request, "from"),
         date_to=_date(request, "to"),
         cursor=_text(request, "cursor"),
@@ -94,6 +110,8 @@ async def _query(request: Request) -> search.Query:
 
 
 def hit_url(hit: search.Hit) -> str:
+    if hit.case_id is not None:
+        return f"/cases/{hit.case_id}"
     anchor = f"#post-{hit.post_id}" if hit.post_id is not None else ""
     return f"/t/{hit.thread_id}{anchor}"
 
@@ -103,8 +121,9 @@ def _hit_json(hit: search.Hit) -> dict[str, Any]:
         "kind": hit.kind,
         "thread_id": hit.thread_id,
         "post_id": hit.post_id,
-        "title": hit.thread_title,
-        "board": hit.board.slug,
+        "case_id": hit.case_id,
+        "title": hit.title,
+        "board": hit.board.slug if hit.board else None,
         "author": user_resource(hit.author) if hit.author else None,
         "created_at": iso(hit.created_at),
         "snippet": snippet_html(hit.snippet),
@@ -147,6 +166,7 @@ async def search_page(request: Request) -> Response:
                 "thread": _("スレッド"),
                 "post": _("投稿"),
                 "question": _("質問"),
+                "case": _("実践事例"),
             },
         },
     )

@@ -73,7 +73,12 @@ async def test_title_hits_come_before_body_hits(
     kinds = [hit["kind"] for hit in result["items"]]
     assert kinds == ["thread", "post"]
     assert result["total"] == 2
-    assert result["facets"] == {"board": {"kankei": 2}, "kind": {"post": 1, "thread": 1}}
+    assert result["facets"] == {
+        "board": {"kankei": 2},
+        "kind": {"post": 1, "thread": 1},
+        "prefecture": {},
+        "theme": {},
+    }
 
 
 async def test_an_exact_phrase_ranks_above_the_same_words_apart(
@@ -202,7 +207,7 @@ async def test_results_page_by_cursor_without_repeats(
         ({"q": "、。"}, "empty_query"),
         ({"q": "あ" * 201}, "query_too_long"),
         ({"q": "移住", "cursor": "!!"}, "invalid_cursor"),
-        ({"q": "移住", "kind": "case"}, "bad_query"),
+        ({"q": "移住", "kind": "board"}, "bad_query"),
         ({"q": "移住", "from": "昨日"}, "bad_query"),
         ({"q": "移住", "limit": "0"}, "bad_query"),
         ({"q": "移住", "board": "nowhere"}, "not_found"),
