@@ -14,6 +14,7 @@ from forum.web import (
     account_pages,
     admin_pages,
     api,
+    case_pages,
     notifications_api,
     openapi,
     pages,
@@ -38,6 +39,7 @@ def page_routes() -> list[BaseRoute]:
         *account_pages.routes(),
         *admin_pages.routes(),
         *search.page_routes(),
+        *case_pages.routes(),
     ]
 
 
