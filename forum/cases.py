@@ -26,6 +26,7 @@ __all__ = [
     "add_theme",
     "can_edit_case",
     "can_write_cases",
+    "case_doc",
     "create_case",
     "delete_case",
     "get_case",
@@ -141,7 +142,7 @@ class CaseView:
         return population_label(self.case.population_band)
 
 
-def _doc(case: PracticeCase, themes: tuple[int, ...]) -> search_index.Doc:
+def case_doc(case: PracticeCase, themes: tuple[int, ...]) -> search_index.Doc:
     body = "\n".join(
         [case.municipality, case.organisation, case.period]
         + [getattr(case, name) for name in SECTIONS]
@@ -169,7 +170,7 @@ async def create_case(actor: Actor, data: CaseFields) -> PracticeCase:
         await CaseThemeLink.bulk_create(
             [CaseThemeLink(case_id=case.id, theme_id=t) for t in themes], using_db=conn
         )
-        await search_index.put(conn, _doc(case, themes))
+        await search_index.put(conn, case_doc(case, themes))
     return case
 
 
@@ -185,7 +186,7 @@ async def update_case(actor: Actor, case: PracticeCase, data: CaseFields) -> Pra
         await CaseThemeLink.bulk_create(
             [CaseThemeLink(case_id=case.id, theme_id=t) for t in themes], using_db=conn
         )
-        await search_index.put(conn, _doc(case, themes))
+        await search_index.put(conn, case_doc(case, themes))
     return case
 
 
@@ -304,5 +305,5 @@ async def remove_theme(actor: Actor, theme_id: int) -> bool:
         for case in await PracticeCase.filter(id__in=list(case_ids)).using_db(conn):
             links = await CaseThemeLink.filter(case_id=case.id).using_db(conn).values("theme_id")
             themes = tuple(int(link["theme_id"]) for link in links)
-            await search_index.put(conn, _doc(case, themes))
+            await search_index.put(conn, case_doc(case, themes))
     return removed

@@ -34,9 +34,11 @@ __all__ = [
     "index_thread",
     "is_postgres",
     "plain_text",
+    "post_doc",
     "put",
     "retitle",
     "stamp",
+    "thread_doc",
     "to_dialect",
     "unindex_post",
 ]
@@ -159,7 +161,11 @@ def plain_text(rendered: str) -> str:
 
 async def index_thread(conn: BaseDBAsyncClient, thread: Thread) -> None:
     """A thread's title, findable while the thread has a published post."""
-    doc = Doc(
+    await put(conn, thread_doc(thread))
+
+
+def thread_doc(thread: Thread) -> Doc:
+    return Doc(
         key=f"t:{thread.id}",
         kind="thread",
         title=thread.title,
@@ -169,7 +175,6 @@ async def index_thread(conn: BaseDBAsyncClient, thread: Thread) -> None:
         board_id=thread.board_id,  # type: ignore[attr-defined]
         author_id=thread.author_id,  # type: ignore[attr-defined]
     )
-    await put(conn, doc)
 
 
 async def drop_thread(conn: BaseDBAsyncClient, thread: Thread) -> None:
@@ -187,7 +192,11 @@ async def index_post(conn: BaseDBAsyncClient, post: Post, thread: Thread | None 
         thread = await Thread.filter(id=thread_id).using_db(conn).get()
     elif thread.post_count == 1:
         await index_thread(conn, thread)
-    doc = Doc(
+    await put(conn, post_doc(post, thread))
+
+
+def post_doc(post: Post, thread: Thread) -> Doc:
+    return Doc(
         key=f"p:{post.id}",
         kind=post.kind.value,
         title="",
@@ -198,7 +207,6 @@ async def index_post(conn: BaseDBAsyncClient, post: Post, thread: Thread | None 
         board_id=thread.board_id,  # type: ignore[attr-defined]
         author_id=None if post.anonymous else post.author_id,  # type: ignore[attr-defined]
     )
-    await put(conn, doc)
 
 
 async def unindex_post(conn: BaseDBAsyncClient, post: Post, thread: Thread) -> None:

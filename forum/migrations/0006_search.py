@@ -30,6 +30,8 @@ _SQLITE = [
     "created_at TEXT NOT NULL)",
     "CREATE INDEX search_docs_board ON search_docs (board_id, created_at)",
     "CREATE VIRTUAL TABLE search_fts USING fts5(tg, bg, tu, bu, tokenize = 'ascii')",
+    "CREATE TABLE search_reindex (id INT PRIMARY KEY, phase VARCHAR(16) NOT NULL, "
+    "last_id INT NOT NULL)",
 ]
 _POSTGRES = [
     "CREATE TABLE search_docs ("
@@ -51,10 +53,12 @@ _POSTGRES = [
     "CREATE INDEX search_docs_board ON search_docs (board_id, created_at)",
     "CREATE INDEX search_docs_grams ON search_docs USING GIN (grams)",
     "CREATE INDEX search_docs_unis ON search_docs USING GIN (unis)",
+    "CREATE TABLE search_reindex (id INT PRIMARY KEY, phase VARCHAR(16) NOT NULL, "
+    "last_id INT NOT NULL)",
 ]
 _DROP = {
-    "sqlite": ["DROP TABLE search_fts", "DROP TABLE search_docs"],
-    "postgres": ["DROP TABLE search_docs"],
+    "sqlite": ["DROP TABLE search_reindex", "DROP TABLE search_fts", "DROP TABLE search_docs"],
+    "postgres": ["DROP TABLE search_reindex", "DROP TABLE search_docs"],
 }
 
 
