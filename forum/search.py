@@ -23,7 +23,7 @@ from tortoise.connection import get_connection
 
 from forum.errors import BadRequest, ValidationFailed
 from forum.i18n import gettext as _
-from forum.models import Board, PracticeCase, Thread, User
+from forum.models import Board, User
 from forum.permissions import Actor
 from forum.search_index import is_postgres, stamp, to_dialect
 from forum.search_text import Clause, Segment, parse_query, snippet
@@ -62,7 +62,8 @@ class Hit:
     post_id: int | None
     case_id: int | None
     title: str
-    board: Board | None
+    board_slug: str | None
+    board_title: str | None
     author: User | None
     created_at: datetime
     snippet: list[Segment]
@@ -98,14 +99,6 @@ def _clauses(text: str) -> list[Clause]:
     if not clauses:
         raise ValidationFailed(_("検索語を入力してください。"), code="empty_query")
     return clauses[:MAX_CLAUSES]
-
-
-async def _readable_boards(actor: Actor) -> list[int] | None:
-    """The boards the actor may read; None for all of them (site moderators)."""
-    if actor.is_site_moderator:
-        return None
-    public = await Board.filter(private=False).only("id")
-    return sorted({b.id for b in public} | set(actor.board_roles))
 
 
 @dataclass
@@ -208,13 +201,18 @@ def _day_start(conn: BaseDBAsyncClient, day: date) -> Any:
 
 
 async def _filters(sql: _Sql, actor: Actor, query: Query) -> None:
-    readable = await _readable_boards(actor)
-    if readable is not None:
-        marks = ", ".join("?" * len(readable)) or "NULL"
-        sql.add(f"(d.board_id IS NULL OR d.board_id IN ({marks}))", *readable)
+    if not actor.is_site_moderator:
+        # Decided in the statement, not from a list read before it: a board made private
+        # drops out of the very next search.
+        own = sorted(actor.board_roles)
+        mine = f" OR d.board_id IN ({', '.join('?' * len(own))})" if own else ""
+        sql.add(
+            "(d.board_id IS NULL OR d.board_id IN (SELECT id FROM boards WHERE NOT private)"  # noqa: S608
+            f"{mine})",
+            *own,
+        )
     if query.author is not None:
-        user = await User.get_or_none(username=query.author)
-        sql.add("d.author_id = ?", user.id if user else 0)
+        sql.add("d.author_id = (SELECT id FROM users WHERE username = ?)", query.author)
     if query.kind is not None:
         sql.add("d.kind = ?", query.kind)
     if query.prefecture is not None:
@@ -242,9 +240,11 @@ async def search(actor: Actor, query: Query) -> Results:
     # Every fragment is a constant of this module; values go as bound arguments.
     facet_rows = await conn.execute_query_dict(
         sql.text(
-            "SELECT d.board_id AS board_id, d.kind AS kind, d.prefecture AS prefecture, "  # noqa: S608
-            f"d.themes AS themes, COUNT(*) AS n FROM {source} WHERE {' AND '.join(sql.where)} "
-            "GROUP BY d.board_id, d.kind, d.prefecture, d.themes"
+            "SELECT d.board_id AS board_id, b.slug AS slug, d.kind AS kind, "  # noqa: S608
+            f"d.prefecture AS prefecture, d.themes AS themes, COUNT(*) AS n FROM {source} "
+            "LEFT JOIN boards b ON b.id = d.board_id "
+            f"WHERE {' AND '.join(sql.where)} "
+            "GROUP BY d.board_id, b.slug, d.kind, d.prefecture, d.themes"
         ),
         sql.args,
     )
@@ -253,14 +253,16 @@ async def search(actor: Actor, query: Query) -> Results:
     rows = await conn.execute_query_dict(
         sql.text(
             "SELECT d.kind AS kind, d.thread_id AS thread_id, d.post_id AS post_id, "  # noqa: S608
-            "d.case_id AS case_id, d.board_id AS board_id, d.author_id AS author_id, "
-            "d.title AS title, d.body AS body, d.created_at AS created_at "
-            f"FROM {source} WHERE {' AND '.join(sql.where)} ORDER BY {order} LIMIT ? OFFSET ?"
+            "d.case_id AS case_id, d.author_id AS author_id, d.title AS title, d.body AS body, "
+            "d.created_at AS created_at, t.title AS thread_title, b.slug AS board_slug, "
+            f"b.title AS board_title FROM {source} "
+            "LEFT JOIN threads t ON t.id = d.thread_id LEFT JOIN boards b ON b.id = d.board_id "
+            f"WHERE {' AND '.join(sql.where)} ORDER BY {order} LIMIT ? OFFSET ?"
         ),
         [*sql.args, *order_args, query.limit + 1, offset],
     )
     more = len(rows) > query.limit
-    facets, total = await _facets(facet_rows, query.board)
+    facets, total = _facets(facet_rows, query.board)
     return Results(
         hits=await _hits(rows[: query.limit], clauses),
         total=total,
@@ -269,12 +271,13 @@ async def search(actor: Actor, query: Query) -> Results:
     )
 
 
-async def _facets(
+def _facets(
     rows: list[dict[str, Any]], board: Board | None
 ) -> tuple[dict[str, dict[str, int]], int]:
     """Counts per board (by slug), kind, prefecture (by code) and theme (by id); and the total
     the page's filters, ``board`` included, leave."""
     by_board: Counter[int] = Counter()
+    slugs: dict[int, str] = {}
     by_kind: Counter[str] = Counter()
     by_prefecture: Counter[str] = Counter()
     by_theme: Counter[str] = Counter()
@@ -283,11 +286,11 @@ async def _facets(
         by_kind[str(row["kind"])] += n
         if row["board_id"] is not None:
             by_board[int(row["board_id"])] += n
+            slugs[int(row["board_id"])] = str(row["slug"])
         if row["prefecture"] is not None:
             by_prefecture[str(row["prefecture"])] += n
         for theme in str(row["themes"]).split():
             by_theme[theme] += n
-    slugs = {b.id: b.slug for b in await Board.filter(id__in=list(by_board))}
     total = by_board[board.id] if board is not None else sum(by_kind.values())
     facets = {
         "board": {slugs[b]: n for b, n in sorted(by_board.items()) if b in slugs},
@@ -303,31 +306,30 @@ def _ids(rows: list[dict[str, Any]], column: str) -> set[int]:
 
 
 async def _hits(rows: list[dict[str, Any]], clauses: list[Clause]) -> list[Hit]:
-    threads = {t.id: t for t in await Thread.filter(id__in=_ids(rows, "thread_id"))}
-    cases = {c.id: c for c in await PracticeCase.filter(id__in=_ids(rows, "case_id"))}
-    boards = {b.id: b for b in await Board.filter(id__in=_ids(rows, "board_id"))}
-    authors = {u.id: u for u in await User.filter(id__in=_ids(rows, "author_id"))}
+    author_ids = _ids(rows, "author_id")
+    authors = {u.id: u for u in await User.filter(id__in=author_ids)} if author_ids else {}
     hits = []
     for row in rows:
-        thread = threads.get(int(row["thread_id"] or 0))
-        case = cases.get(int(row["case_id"] or 0))
-        title = thread.title if thread else case.title if case else str(row["title"])
         created = row["created_at"]
         if isinstance(created, str):
             created = datetime.fromisoformat(created)
+        text = row["title"] if row["kind"] == "thread" else row["body"]
         hits.append(
             Hit(
                 kind=str(row["kind"]),
-                thread_id=thread.id if thread else None,
-                post_id=int(row["post_id"]) if row["post_id"] is not None else None,
-                case_id=case.id if case else None,
-                title=title,
-                board=boards.get(int(row["board_id"] or 0)),
+                thread_id=_optional(row["thread_id"]),
+                post_id=_optional(row["post_id"]),
+                case_id=_optional(row["case_id"]),
+                title=str(row["thread_title"] or row["title"]),
+                board_slug=row["board_slug"],
+                board_title=row["board_title"],
                 author=authors.get(int(row["author_id"] or 0)),
                 created_at=created,
-                snippet=snippet(
-                    str(row["title"] if row["kind"] == "thread" else row["body"]), clauses
-                ),
+                snippet=snippet(str(text), clauses),
             )
         )
     return hits
+
+
+def _optional(value: Any) -> int | None:
+    return int(value) if value is not None else None

@@ -109,16 +109,22 @@ _COLUMNS = (
     "INSERT INTO search_docs (doc_key, kind, thread_id, post_id, case_id, board_id, author_id, "
     "prefecture, themes, title, body, created_at"
 )
-_PG_INSERT = (
+# One statement on PostgreSQL: the row of a key is replaced in place.
+_PG_UPSERT = (
     _COLUMNS + ", grams, unis) VALUES "
-    "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::tsvector, $14::tsvector)"
+    "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::tsvector, $14::tsvector) "
+    "ON CONFLICT (doc_key) DO UPDATE SET kind = EXCLUDED.kind, "
+    "thread_id = EXCLUDED.thread_id, post_id = EXCLUDED.post_id, case_id = EXCLUDED.case_id, "
+    "board_id = EXCLUDED.board_id, author_id = EXCLUDED.author_id, "
+    "prefecture = EXCLUDED.prefecture, themes = EXCLUDED.themes, title = EXCLUDED.title, "
+    "body = EXCLUDED.body, created_at = EXCLUDED.created_at, grams = EXCLUDED.grams, "
+    "unis = EXCLUDED.unis"
 )
 _SQLITE_INSERT = _COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
 
 
 async def put(conn: BaseDBAsyncClient, doc: Doc) -> None:
     """Replace the row of ``doc.key`` (if any) with ``doc``."""
-    await _drop(conn, doc.key)
     themes = f" {' '.join(str(t) for t in sorted(doc.themes))} " if doc.themes else ""
     row = [doc.key, doc.kind, doc.thread_id, doc.post_id, doc.case_id, doc.board_id]
     row += [doc.author_id, doc.prefecture, themes, doc.title, doc.body]
@@ -126,7 +132,7 @@ async def put(conn: BaseDBAsyncClient, doc: Doc) -> None:
     tokens_title, tokens_body = analyse(doc.title), analyse(doc.body)
     if is_postgres(conn):
         await conn.execute_query(
-            _PG_INSERT,
+            _PG_UPSERT,
             [
                 *row,
                 _tsvector(tokens_title, tokens_body, "grams"),
@@ -134,6 +140,7 @@ async def put(conn: BaseDBAsyncClient, doc: Doc) -> None:
             ],
         )
         return
+    await _drop(conn, doc.key)
     _, rows = await conn.execute_query(
         _SQLITE_INSERT,
         row,

@@ -14,6 +14,7 @@ import html
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = [
     "Analysed",
@@ -148,12 +149,17 @@ class Segment:
     hit: bool
 
 
+@lru_cache(maxsize=8192)
+def _fold_char(ch: str) -> str:
+    return fold(ch)
+
+
 def _folded_with_map(text: str) -> tuple[str, list[int]]:
     """The folded text and, for each of its characters, the index of its source character."""
     out: list[str] = []
     where: list[int] = []
     for i, ch in enumerate(text):
-        folded = fold(ch)
+        folded = _fold_char(ch)
         out.append(folded)
         where.extend([i] * len(folded))
     return "".join(out), where

@@ -123,7 +123,7 @@ def _hit_json(hit: search.Hit) -> dict[str, Any]:
         "post_id": hit.post_id,
         "case_id": hit.case_id,
         "title": hit.title,
-        "board": hit.board.slug if hit.board else None,
+        "board": hit.board_slug,
         "author": user_resource(hit.author) if hit.author else None,
         "created_at": iso(hit.created_at),
         "snippet": snippet_html(hit.snippet),
