@@ -29,6 +29,7 @@ from forum.search_text import Analysed, analyse
 __all__ = [
     "Doc",
     "drop",
+    "drop_many",
     "drop_thread",
     "index_post",
     "index_thread",
@@ -36,6 +37,7 @@ __all__ = [
     "plain_text",
     "post_doc",
     "put",
+    "put_many",
     "retitle",
     "stamp",
     "thread_doc",
@@ -120,45 +122,103 @@ _PG_UPSERT = (
     "body = EXCLUDED.body, created_at = EXCLUDED.created_at, grams = EXCLUDED.grams, "
     "unis = EXCLUDED.unis"
 )
-_SQLITE_INSERT = _COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+_SQLITE_INSERT = (
+    "INSERT OR REPLACE"  # noqa: S608
+    + _COLUMNS.removeprefix("INSERT")
+    + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+)
+_SQLITE_FTS = "INSERT INTO search_fts (rowid, tg, bg, tu, bu) VALUES (?, ?, ?, ?, ?)"
+_SQLITE_CHUNK = 60  # rows per statement: 12 values each, under SQLite's 999 parameters
 
 
-async def put(conn: BaseDBAsyncClient, doc: Doc) -> None:
-    """Replace the row of ``doc.key`` (if any) with ``doc``."""
+def _row(conn: BaseDBAsyncClient, doc: Doc) -> list[Any]:
     themes = f" {' '.join(str(t) for t in sorted(doc.themes))} " if doc.themes else ""
-    row = [doc.key, doc.kind, doc.thread_id, doc.post_id, doc.case_id, doc.board_id]
+    row: list[Any] = [doc.key, doc.kind, doc.thread_id, doc.post_id, doc.case_id, doc.board_id]
     row += [doc.author_id, doc.prefecture, themes, doc.title, doc.body]
     row.append(stamp(conn, doc.created_at))
-    tokens_title, tokens_body = analyse(doc.title), analyse(doc.body)
+    return row
+
+
+def _fts_row(doc_id: int, doc: Doc) -> list[Any]:
+    title, body = analyse(doc.title), analyse(doc.body)
+    return [
+        doc_id,
+        " ".join(title.grams),
+        " ".join(body.grams),
+        " ".join(title.unis),
+        " ".join(body.unis),
+    ]
+
+
+async def put(conn: BaseDBAsyncClient, doc: Doc, *, new: bool = False) -> None:
+    """Replace the row of ``doc.key`` (if any) with ``doc``.
+
+    ``new``: the caller knows there is no row for the key (a post just published: only
+    published posts have rows). SQLite then skips the two deletes; should a row be there
+    after all, it is still replaced, and its stale FTS row, matched by no document, goes
+    at the next ``koryu reindex``.
+    """
     if is_postgres(conn):
-        await conn.execute_query(
-            _PG_UPSERT,
-            [
-                *row,
-                _tsvector(tokens_title, tokens_body, "grams"),
-                _tsvector(tokens_title, tokens_body, "unis"),
-            ],
-        )
+        title, body = analyse(doc.title), analyse(doc.body)
+        grams, unis = _tsvector(title, body, "grams"), _tsvector(title, body, "unis")
+        await conn.execute_query(_PG_UPSERT, [*_row(conn, doc), grams, unis])
         return
-    await _drop(conn, doc.key)
-    _, rows = await conn.execute_query(
-        _SQLITE_INSERT,
-        row,
-    )
-    await conn.execute_query(
-        "INSERT INTO search_fts (rowid, tg, bg, tu, bu) VALUES (?, ?, ?, ?, ?)",
-        [
-            rows[0][0],
-            " ".join(tokens_title.grams),
-            " ".join(tokens_body.grams),
-            " ".join(tokens_title.unis),
-            " ".join(tokens_body.unis),
-        ],
-    )
+    if not new:
+        await _drop(conn, doc.key)
+    _, rows = await conn.execute_query(_SQLITE_INSERT, _row(conn, doc))
+    await conn.execute_query(_SQLITE_FTS, _fts_row(rows[0][0], doc))
+
+
+async def put_many(conn: BaseDBAsyncClient, docs: list[Doc]) -> None:
+    """``put`` for a batch, in a few statements whatever its size (``koryu reindex``)."""
+    if is_postgres(conn):
+        for doc in docs:
+            await put(conn, doc)
+        return
+    for start in range(0, len(docs), _SQLITE_CHUNK):
+        chunk = docs[start : start + _SQLITE_CHUNK]
+        keys = [doc.key for doc in chunk]
+        marks = ", ".join("?" * len(keys))
+        await conn.execute_query(
+            "DELETE FROM search_fts WHERE rowid IN "  # noqa: S608
+            f"(SELECT id FROM search_docs WHERE doc_key IN ({marks}))",
+            keys,
+        )
+        await conn.execute_query(f"DELETE FROM search_docs WHERE doc_key IN ({marks})", keys)  # noqa: S608
+        values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
+        await conn.execute_query(
+            _COLUMNS + f") VALUES {values}", [v for doc in chunk for v in _row(conn, doc)]
+        )
+        rows = await conn.execute_query_dict(
+            f"SELECT id, doc_key FROM search_docs WHERE doc_key IN ({marks})",  # noqa: S608
+            keys,
+        )
+        ids = {str(row["doc_key"]): int(row["id"]) for row in rows}
+        fts = ", ".join(["(?, ?, ?, ?, ?)"] * len(chunk))
+        await conn.execute_query(
+            f"INSERT INTO search_fts (rowid, tg, bg, tu, bu) VALUES {fts}",  # noqa: S608
+            [v for doc in chunk for v in _fts_row(ids[doc.key], doc)],
+        )
 
 
 async def drop(conn: BaseDBAsyncClient, key: str) -> None:
     await _drop(conn, key)
+
+
+async def drop_many(conn: BaseDBAsyncClient, keys: list[str]) -> None:
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        marks = ", ".join("?" * len(chunk))
+        if not is_postgres(conn):
+            await conn.execute_query(
+                "DELETE FROM search_fts WHERE rowid IN "  # noqa: S608
+                f"(SELECT id FROM search_docs WHERE doc_key IN ({marks}))",
+                chunk,
+            )
+        await conn.execute_query(
+            to_dialect(conn, f"DELETE FROM search_docs WHERE doc_key IN ({marks})"),  # noqa: S608
+            chunk,
+        )
 
 
 def plain_text(rendered: str) -> str:
@@ -194,12 +254,14 @@ async def index_post(conn: BaseDBAsyncClient, post: Post, thread: Thread | None 
     if post.status is not PostStatus.PUBLISHED:
         await _drop(conn, f"p:{post.id}")
         return
+    # Given the thread, this is publish(): only published posts have rows, so none is there.
+    new = thread is not None
     if thread is None:
         thread_id: int = post.thread_id  # type: ignore[attr-defined]
         thread = await Thread.filter(id=thread_id).using_db(conn).get()
     elif thread.post_count == 1:
-        await index_thread(conn, thread)
-    await put(conn, post_doc(post, thread))
+        await put(conn, thread_doc(thread), new=True)
+    await put(conn, post_doc(post, thread), new=new)
 
 
 def post_doc(post: Post, thread: Thread) -> Doc:

@@ -77,11 +77,10 @@ async def _done_before(phase: str, last_id: int) -> int:
 async def _threads(conn: BaseDBAsyncClient, after: int, size: int) -> list[int]:
     query = Thread.filter(id__gt=after).using_db(conn).order_by("id").limit(size)
     rows = await query.select_for_update()
-    for thread in rows:
-        if thread.post_count > 0 and not thread.deleted:
-            await search_index.put(conn, search_index.thread_doc(thread))
-        else:
-            await search_index.drop_thread(conn, thread)
+    shown = [t for t in rows if t.post_count > 0 and not t.deleted]
+    await search_index.put_many(conn, [search_index.thread_doc(t) for t in shown])
+    hidden = {t.id for t in rows} - {t.id for t in shown}
+    await search_index.drop_many(conn, [f"t:{i}" for i in sorted(hidden)])
     return [t.id for t in rows]
 
 
@@ -90,12 +89,11 @@ async def _posts(conn: BaseDBAsyncClient, after: int, size: int) -> list[int]:
     rows = await query.select_for_update()
     thread_ids = {p.thread_id for p in rows}  # type: ignore[attr-defined]
     threads = {t.id: t for t in await Thread.filter(id__in=thread_ids).using_db(conn)}
-    for post in rows:
-        if post.status is PostStatus.PUBLISHED:
-            thread = threads[post.thread_id]  # type: ignore[attr-defined]
-            await search_index.put(conn, search_index.post_doc(post, thread))
-        else:
-            await search_index.drop(conn, f"p:{post.id}")
+    published = [p for p in rows if p.status is PostStatus.PUBLISHED]
+    docs = [search_index.post_doc(p, threads[p.thread_id]) for p in published]  # type: ignore[attr-defined]
+    await search_index.put_many(conn, docs)
+    others = [f"p:{p.id}" for p in rows if p.status is not PostStatus.PUBLISHED]
+    await search_index.drop_many(conn, others)
     return [p.id for p in rows]
 
 
@@ -106,8 +104,8 @@ async def _cases(conn: BaseDBAsyncClient, after: int, size: int) -> list[int]:
     themes: dict[int, list[int]] = {}
     for link in links:
         themes.setdefault(link.case_id, []).append(link.theme_id)  # type: ignore[attr-defined]
-    for case in rows:
-        await search_index.put(conn, case_doc(case, tuple(sorted(themes.get(case.id, [])))))
+    docs = [case_doc(case, tuple(sorted(themes.get(case.id, [])))) for case in rows]
+    await search_index.put_many(conn, docs)
     return [c.id for c in rows]
 
 
