@@ -32,6 +32,7 @@ from forum.gate import OpenGate
 from forum.models import Board, Post, Thread, User
 from forum.permissions import ANONYMOUS
 from forum.search_reindex import reindex
+from forum.search_text import parse_query
 
 QUERIES = [
     ("1 char", "町"),
@@ -83,7 +84,7 @@ def _bare(text: str) -> Callable[[], Awaitable[Any]]:
     """The ranked index query alone, as ``search.search`` sends it (no facets, no rows)."""
     conn = get_connection("default")
     sql = search._Sql(conn)
-    source, order, order_args = search._match(sql, search.parse_query(text))
+    source, order, order_args = search._match(sql, parse_query(text))
     statement = sql.text(
         f"SELECT d.id FROM {source} WHERE {' AND '.join(sql.where)} "  # noqa: S608
         f"ORDER BY {order} LIMIT ?"

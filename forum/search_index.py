@@ -81,11 +81,6 @@ def _tsvector(title: Analysed, body: Analysed, which: str) -> str:
 
 
 async def _drop(conn: BaseDBAsyncClient, key: str) -> None:
-    if not is_postgres(conn):
-        await conn.execute_query(
-            "DELETE FROM search_fts WHERE rowid IN (SELECT id FROM search_docs WHERE doc_key = ?)",
-            [key],
-        )
     await conn.execute_query(to_dialect(conn, "DELETE FROM search_docs WHERE doc_key = ?"), [key])
 
 
@@ -111,24 +106,29 @@ _COLUMNS = (
     "INSERT INTO search_docs (doc_key, kind, thread_id, post_id, case_id, board_id, author_id, "
     "prefecture, themes, title, body, created_at"
 )
-# One statement on PostgreSQL: the row of a key is replaced in place.
+_REPLACE = (
+    " ON CONFLICT (doc_key) DO UPDATE SET kind = excluded.kind, "
+    "thread_id = excluded.thread_id, post_id = excluded.post_id, case_id = excluded.case_id, "
+    "board_id = excluded.board_id, author_id = excluded.author_id, "
+    "prefecture = excluded.prefecture, themes = excluded.themes, title = excluded.title, "
+    "body = excluded.body, created_at = excluded.created_at, "
+)
+# One statement on either database: the row of a key is replaced in place. On SQLite the
+# row carries its tokens and triggers move them into the FTS index (migration 0006).
 _PG_UPSERT = (
     _COLUMNS + ", grams, unis) VALUES "
-    "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::tsvector, $14::tsvector) "
-    "ON CONFLICT (doc_key) DO UPDATE SET kind = EXCLUDED.kind, "
-    "thread_id = EXCLUDED.thread_id, post_id = EXCLUDED.post_id, case_id = EXCLUDED.case_id, "
-    "board_id = EXCLUDED.board_id, author_id = EXCLUDED.author_id, "
-    "prefecture = EXCLUDED.prefecture, themes = EXCLUDED.themes, title = EXCLUDED.title, "
-    "body = EXCLUDED.body, created_at = EXCLUDED.created_at, grams = EXCLUDED.grams, "
-    "unis = EXCLUDED.unis"
+    "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::tsvector, $14::tsvector)"
+    + _REPLACE
+    + "grams = excluded.grams, unis = excluded.unis"
 )
-_SQLITE_INSERT = (
-    "INSERT OR REPLACE"  # noqa: S608
-    + _COLUMNS.removeprefix("INSERT")
-    + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+_SQLITE_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_SQLITE_UPSERT = (
+    _COLUMNS
+    + ", tg, bg, tu, bu) VALUES {rows}"
+    + _REPLACE
+    + "tg = excluded.tg, bg = excluded.bg, tu = excluded.tu, bu = excluded.bu"
 )
-_SQLITE_FTS = "INSERT INTO search_fts (rowid, tg, bg, tu, bu) VALUES (?, ?, ?, ?, ?)"
-_SQLITE_CHUNK = 60  # rows per statement: 12 values each, under SQLite's 999 parameters
+_SQLITE_CHUNK = 60  # rows per statement: 16 values each, under SQLite's 999 parameters
 
 
 def _row(conn: BaseDBAsyncClient, doc: Doc) -> list[Any]:
@@ -139,65 +139,29 @@ def _row(conn: BaseDBAsyncClient, doc: Doc) -> list[Any]:
     return row
 
 
-def _fts_row(doc_id: int, doc: Doc) -> list[Any]:
+def _tokens(doc: Doc) -> list[str]:
     title, body = analyse(doc.title), analyse(doc.body)
-    return [
-        doc_id,
-        " ".join(title.grams),
-        " ".join(body.grams),
-        " ".join(title.unis),
-        " ".join(body.unis),
-    ]
+    return [" ".join(title.grams), " ".join(body.grams), " ".join(title.unis), " ".join(body.unis)]
 
 
-async def put(conn: BaseDBAsyncClient, doc: Doc, *, new: bool = False) -> None:
-    """Replace the row of ``doc.key`` (if any) with ``doc``.
-
-    ``new``: the caller knows there is no row for the key (a post just published: only
-    published posts have rows). SQLite then skips the two deletes; should a row be there
-    after all, it is still replaced, and its stale FTS row, matched by no document, goes
-    at the next ``koryu reindex``.
-    """
-    if is_postgres(conn):
-        title, body = analyse(doc.title), analyse(doc.body)
-        grams, unis = _tsvector(title, body, "grams"), _tsvector(title, body, "unis")
-        await conn.execute_query(_PG_UPSERT, [*_row(conn, doc), grams, unis])
-        return
-    if not new:
-        await _drop(conn, doc.key)
-    _, rows = await conn.execute_query(_SQLITE_INSERT, _row(conn, doc))
-    await conn.execute_query(_SQLITE_FTS, _fts_row(rows[0][0], doc))
+async def put(conn: BaseDBAsyncClient, doc: Doc) -> None:
+    """Put ``doc`` in the index, in place of the row of its key if there is one."""
+    await put_many(conn, [doc])
 
 
 async def put_many(conn: BaseDBAsyncClient, docs: list[Doc]) -> None:
-    """``put`` for a batch, in a few statements whatever its size (``koryu reindex``)."""
+    """``put`` for a batch: one statement per row on PostgreSQL, per 60 rows on SQLite."""
     if is_postgres(conn):
         for doc in docs:
-            await put(conn, doc)
+            title, body = analyse(doc.title), analyse(doc.body)
+            grams, unis = _tsvector(title, body, "grams"), _tsvector(title, body, "unis")
+            await conn.execute_query(_PG_UPSERT, [*_row(conn, doc), grams, unis])
         return
     for start in range(0, len(docs), _SQLITE_CHUNK):
         chunk = docs[start : start + _SQLITE_CHUNK]
-        keys = [doc.key for doc in chunk]
-        marks = ", ".join("?" * len(keys))
         await conn.execute_query(
-            "DELETE FROM search_fts WHERE rowid IN "  # noqa: S608
-            f"(SELECT id FROM search_docs WHERE doc_key IN ({marks}))",
-            keys,
-        )
-        await conn.execute_query(f"DELETE FROM search_docs WHERE doc_key IN ({marks})", keys)  # noqa: S608
-        values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
-        await conn.execute_query(
-            _COLUMNS + f") VALUES {values}", [v for doc in chunk for v in _row(conn, doc)]
-        )
-        rows = await conn.execute_query_dict(
-            f"SELECT id, doc_key FROM search_docs WHERE doc_key IN ({marks})",  # noqa: S608
-            keys,
-        )
-        ids = {str(row["doc_key"]): int(row["id"]) for row in rows}
-        fts = ", ".join(["(?, ?, ?, ?, ?)"] * len(chunk))
-        await conn.execute_query(
-            f"INSERT INTO search_fts (rowid, tg, bg, tu, bu) VALUES {fts}",  # noqa: S608
-            [v for doc in chunk for v in _fts_row(ids[doc.key], doc)],
+            _SQLITE_UPSERT.format(rows=", ".join([_SQLITE_ROW] * len(chunk))),
+            [v for doc in chunk for v in [*_row(conn, doc), *_tokens(doc)]],
         )
 
 
@@ -209,12 +173,6 @@ async def drop_many(conn: BaseDBAsyncClient, keys: list[str]) -> None:
     for start in range(0, len(keys), 500):
         chunk = keys[start : start + 500]
         marks = ", ".join("?" * len(chunk))
-        if not is_postgres(conn):
-            await conn.execute_query(
-                "DELETE FROM search_fts WHERE rowid IN "  # noqa: S608
-                f"(SELECT id FROM search_docs WHERE doc_key IN ({marks}))",
-                chunk,
-            )
         await conn.execute_query(
             to_dialect(conn, f"DELETE FROM search_docs WHERE doc_key IN ({marks})"),  # noqa: S608
             chunk,
@@ -254,14 +212,12 @@ async def index_post(conn: BaseDBAsyncClient, post: Post, thread: Thread | None 
     if post.status is not PostStatus.PUBLISHED:
         await _drop(conn, f"p:{post.id}")
         return
-    # Given the thread, this is publish(): only published posts have rows, so none is there.
-    new = thread is not None
     if thread is None:
         thread_id: int = post.thread_id  # type: ignore[attr-defined]
         thread = await Thread.filter(id=thread_id).using_db(conn).get()
     elif thread.post_count == 1:
-        await put(conn, thread_doc(thread), new=True)
-    await put(conn, post_doc(post, thread), new=new)
+        await put(conn, thread_doc(thread))
+    await put(conn, post_doc(post, thread))
 
 
 def post_doc(post: Post, thread: Thread) -> Doc:

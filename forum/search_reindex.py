@@ -113,11 +113,8 @@ _STEPS = {"threads": _threads, "posts": _posts, "cases": _cases}
 
 
 async def _cleanup(conn: BaseDBAsyncClient) -> None:
-    """Rows whose source is gone: SQLite's FTS table has no foreign key to cascade on."""
-    if not search_index.is_postgres(conn):
-        await conn.execute_query(
-            "DELETE FROM search_fts WHERE rowid NOT IN (SELECT id FROM search_docs)"
-        )
+    """Rows whose source is gone, should a foreign key not have cascaded (SQLite without
+    ``PRAGMA foreign_keys``); the delete trigger takes their FTS entries along."""
     for column, table in (("post_id", "posts"), ("case_id", "practice_cases")):
         await conn.execute_query(
             f"DELETE FROM search_docs WHERE {column} IS NOT NULL "  # noqa: S608

@@ -27,9 +27,27 @@ _SQLITE = [
     "author_id INT REFERENCES users (id) ON DELETE SET NULL, "
     "title TEXT NOT NULL, "
     "body TEXT NOT NULL, "
-    "created_at TEXT NOT NULL)",
+    "created_at TEXT NOT NULL, "
+    "tg TEXT NOT NULL DEFAULT '', "
+    "bg TEXT NOT NULL DEFAULT '', "
+    "tu TEXT NOT NULL DEFAULT '', "
+    "bu TEXT NOT NULL DEFAULT '')",
     "CREATE INDEX search_docs_board ON search_docs (board_id, created_at)",
-    "CREATE VIRTUAL TABLE search_fts USING fts5(tg, bg, tu, bu, tokenize = 'ascii')",
+    # The FTS index reads its text from search_docs (external content); the triggers keep
+    # it in step, so one statement writes a row and its index entries.
+    "CREATE VIRTUAL TABLE search_fts USING fts5(tg, bg, tu, bu, content = 'search_docs', "
+    "content_rowid = 'id', tokenize = 'ascii')",
+    "CREATE TRIGGER search_docs_ai AFTER INSERT ON search_docs BEGIN "
+    "INSERT INTO search_fts (rowid, tg, bg, tu, bu) "
+    "VALUES (new.id, new.tg, new.bg, new.tu, new.bu); END",
+    "CREATE TRIGGER search_docs_ad AFTER DELETE ON search_docs BEGIN "
+    "INSERT INTO search_fts (search_fts, rowid, tg, bg, tu, bu) "
+    "VALUES ('delete', old.id, old.tg, old.bg, old.tu, old.bu); END",
+    "CREATE TRIGGER search_docs_au AFTER UPDATE ON search_docs BEGIN "
+    "INSERT INTO search_fts (search_fts, rowid, tg, bg, tu, bu) "
+    "VALUES ('delete', old.id, old.tg, old.bg, old.tu, old.bu); "
+    "INSERT INTO search_fts (rowid, tg, bg, tu, bu) "
+    "VALUES (new.id, new.tg, new.bg, new.tu, new.bu); END",
     "CREATE TABLE search_reindex (id INT PRIMARY KEY, phase VARCHAR(16) NOT NULL, "
     "last_id INT NOT NULL)",
 ]
