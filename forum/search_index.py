@@ -2,9 +2,10 @@
 transaction.
 
 ``search_docs`` holds one row per searchable thing (a thread's title, a published post, a
-practice case) with what a reader may filter on; the text index holds its tokens (see
-``forum.search_text``): an FTS5 table keyed by the row's id on SQLite, two tsvector columns
-with GIN indexes on PostgreSQL. Only what is public once its board allows is ever in the
+practice case) with what a reader may filter on, and its tokens (see ``forum.search_text``):
+on SQLite as text columns that an external-content FTS5 table indexes (triggers keep it in
+step), on PostgreSQL as two tsvector columns with GIN indexes. Either way one upsert writes
+a row and its index entries. Only what is public once its board allows is ever in the
 table, so nothing pending, rejected or deleted can be found; an anonymous question's row
 has no author, so no filter can reach its author.
 
