@@ -9,9 +9,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from forum import boards, search
+from forum import boards, cases, search
 from forum.errors import BadRequest, ValidationFailed
 from forum.i18n import gettext as _
+from forum.prefectures import prefecture_names
 from forum.resources import iso, user_resource
 from forum.search_text import snippet_html
 from forum.web.common import actor_of, api_route
@@ -162,6 +163,8 @@ async def search_page(request: Request) -> Response:
             "problem": problem,
             "params": params,
             "hit_url": hit_url,
+            "prefectures": {str(code): name for code, name in prefecture_names().items()},
+            "themes": {str(t.id): t.name for t in await cases.list_themes()} if results else {},
             "kinds": {
                 "thread": _("スレッド"),
                 "post": _("投稿"),

@@ -221,3 +221,17 @@ async def test_the_demo_brings_cases_of_fictional_places_to_the_map(
     assert f"合計{len(demo.CASES)}件" in page.text
     result = await search(client, "空き家バンク", kind="case")
     assert len(result["items"]) == 1
+
+
+async def test_the_search_page_offers_prefecture_and_theme_facets_of_cases(
+    client: httpx2.AsyncClient, admin: Member
+) -> None:
+    dx = await theme_id("DX")
+    await new_case(admin, title="窓口のDX", prefecture=20, themes=(dx,))
+    page = await client.get("/search", params={"q": "DX"})
+    assert page.status_code == 200
+    assert 'href="/search?q=DX&amp;prefecture=20"' in page.text
+    assert "長野県 (1)" in page.text
+    assert f'href="/search?q=DX&amp;theme={dx}"' in page.text and "DX (1)" in page.text
+    narrowed = await client.get("/search", params={"q": "DX", "prefecture": "20"})
+    assert 'aria-current="page">長野県 (1)' in narrowed.text
