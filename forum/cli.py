@@ -1,4 +1,4 @@
-"""The ``koryu`` command: serve, migrate, createuser, demo."""
+"""The ``koryu`` command: serve, migrate, createuser, demo, reindex."""
 
 from __future__ import annotations
 
@@ -145,6 +145,8 @@ async def _with_db(settings: Settings, work: str, args: argparse.Namespace) -> i
     try:
         if work == "createuser":
             return await _createuser(args)
+        if work == "reindex":
+            return await _reindex(args)
         from forum.app import load_demo_content
 
         created = await load_demo_content()
@@ -187,6 +189,55 @@ async def _createuser(args: argparse.Namespace) -> int:
     return 0
 
 
+class ProgressBar:
+    """One line on stderr, redrawn: a bar, rows done of all, rows per second and the ETA."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: Any = None, clock: Any = None) -> None:
+        import time
+
+        self.stream = stream or sys.stderr
+        self.clock = clock or time.monotonic
+        self.started = self.clock()
+        self.first: int | None = None
+
+    def line(self, done: int, total: int, phase: str) -> str:
+        if self.first is None:
+            self.first = done  # a resumed run's rate counts only this run's rows
+        elapsed = max(self.clock() - self.started, 1e-9)
+        rate = (done - self.first) / elapsed
+        filled = self.WIDTH * done // total if total else self.WIDTH
+        eta = "--:--" if rate <= 0 else _clock_text((total - done) / rate)
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        return f"[{bar}] {done}/{total} {phase} {rate:.0f}/s ETA {eta}"
+
+    def __call__(self, progress: Any) -> None:
+        text = self.line(progress.done, progress.total, progress.phase)
+        self.stream.write("\r" + text)
+        self.stream.flush()
+
+
+def _clock_text(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+async def _reindex(args: argparse.Namespace) -> int:
+    import time
+
+    from forum.search_reindex import reindex
+
+    started = time.monotonic()
+    bar = ProgressBar()
+    written = await reindex(fresh=args.fresh, batch=args.batch, report=bar)
+    seconds = time.monotonic() - started
+    print(file=sys.stderr)
+    print(f"reindexed {written} rows in {seconds:.1f} s ({written / max(seconds, 1e-9):.0f}/s)")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="koryu", description="koryu exchange board")
     commands = root.add_subparsers(dest="command", required=True)
@@ -205,6 +256,12 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--affiliation", default="other")
     create.add_argument("--organisation", default="")
     commands.add_parser("demo", help="load Japanese demo content (once)")
+    rebuild = commands.add_parser(
+        "reindex",
+        help="rebuild the search index (resumes an interrupted run; safe while serving)",
+    )
+    rebuild.add_argument("--fresh", action="store_true", help="start over, not from the bookmark")
+    rebuild.add_argument("--batch", type=int, default=500, help="rows per transaction")
     return root
 
 

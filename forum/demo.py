@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from forum import accounts, boards, posts, threads
+from forum import accounts, boards, cases, posts, threads
 from forum.gate import OpenGate
-from forum.models import Board, ModerationPolicy, Role, Thread, User
+from forum.models import Board, CaseTheme, ModerationPolicy, Role, Thread, User
 
 __all__ = ["DEMO_PASSWORD", "load_demo"]
 
@@ -197,4 +197,74 @@ async def load_demo() -> bool:
             )
     await Thread.filter(title__startswith="【実践事例】").update(featured=True)
     await Thread.filter(board__slug="forum-live").update(live=True, pinned=True)
+    await load_demo_cases(users)
     return True
+
+
+# Practice cases of FICTIONAL municipalities: every place name here is made up.
+CASES = [
+    (
+        "expert-suzuki",
+        "納税通知書に空き家バンクの案内を同封し、登録数を2年で3倍に",
+        20,
+        "ひなた町（架空）",
+        "5k_20k",
+        "ひなた町 企画課",
+        "2022年度〜2024年度",
+        ("移住・定住",),
+        "空き家は年々増えているのに、空き家バンクへの登録は年に数件でした。所有者の多くは町外に住んでおり、制度そのものを知りませんでした。",
+        "固定資産税の納税通知書に空き家バンクの案内を同封しました。あわせて司法書士会と相続相談会を共催し、登録前の片付け費用を一部補助しました。",
+        "登録数は2年で約3倍になり、うち半数が成約しました。同封にかかる費用はほとんどありません。",
+        "相続登記が済んでいない物件への対応が残っています。",
+    ),
+    (
+        "expert-yamamoto",
+        "ふるさと納税の寄附者を「応援人口」として迎えるオンライン交流会",
+        32,
+        "かざみ市（架空）",
+        "20k_50k",
+        "かざみ市 政策推進課",
+        "2023年度〜",
+        ("関係人口", "DX"),
+        "寄附者は年間3,000人ほどいるものの、返礼品を送って関係が終わっていました。",
+        "寄附者向けのオンライン交流会を年2回開き、生産者が近況を話す時間を設けました。返礼品に交流会の案内をQRコードで同封しています。",
+        "交流会の参加者のうち1割ほどが実際に市を訪れ、2世帯が二地域居住を始めました。",
+        "地域側の受け手（つなぎ役）が足りず、協力隊OB・OGへの謝金の仕組みを検討中です。",
+    ),
+    (
+        "expert-suzuki",
+        "漁港の空き倉庫を使ったワーケーション拠点",
+        47,
+        "しおさい村（架空）",
+        "under_5k",
+        "一般社団法人 しおさい村観光協会（架空）",
+        "2021年度〜2023年度",
+        ("観光", "二地域居住", "農林水産"),
+        "漁業の担い手が減り、漁港の倉庫が使われなくなっていました。",
+        "倉庫を改修してコワーキングスペースにし、漁業体験と組み合わせた滞在プログラムを作りました。",
+        "3年で延べ800人が滞在し、うち5人が村へ移住しました。",
+        "通信環境の維持費と、繁忙期の宿泊先不足が課題です。",
+    ),
+]
+
+
+async def load_demo_cases(users: dict[str, User]) -> None:
+    theme_ids = {t.name: t.id for t in await CaseTheme.all()}
+    for author, title, prefecture, place, band, organisation, period, themes, *sections in CASES:
+        background, actions, results, challenges = sections
+        await cases.create_case(
+            await boards.load_actor(users[author]),
+            cases.CaseFields(
+                title=title,
+                prefecture=prefecture,
+                municipality=place,
+                population_band=band,
+                organisation=organisation,
+                period=period,
+                background=background,
+                actions=actions,
+                results=results,
+                challenges=challenges,
+                themes=tuple(theme_ids[name] for name in themes if name in theme_ids),
+            ),
+        )

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from tortoise.expressions import F
 
-from forum import events, outbox
+from forum import events, outbox, search_index
 from forum.errors import ValidationFailed
 from forum.events import Withdrawal
 from forum.gate import Gatekeeper, Verdict
@@ -105,6 +105,7 @@ async def publish(
     first = thread.post_count == 0
     thread.post_count += 1
     thread.last_post_at = now
+    await search_index.index_post(tx.conn, post, thread)
     tx.emit(events.post_created(post))
     if first:
         # Until now only the thread's author and moderators could see the thread.
@@ -131,6 +132,7 @@ async def withdraw(tx: outbox.Tx, post: Post, thread: Thread, reason: Withdrawal
     if was_published:
         await Thread.filter(id=thread.id).using_db(tx.conn).update(post_count=F("post_count") - 1)
         thread.post_count -= 1
+        await search_index.unindex_post(tx.conn, post, thread)
         tx.emit(events.post_removed(post, reason))
     if status is PostStatus.PENDING:
         # Hidden or sent back, it waits again: its author's channel carries the status of
@@ -175,6 +177,7 @@ async def revise(
     post.body, post.html, post.edited_at = revision.body, revision.html, now or datetime.now(UTC)
     await post.save(update_fields=["body", "html", "edited_at"], using_db=tx.conn)
     if post.status is PostStatus.PUBLISHED:
+        await search_index.index_post(tx.conn, post)
         tx.emit(events.post_updated(post))
     return True
 

@@ -301,3 +301,62 @@ class Notification(Model):
     class Meta:
         table = "notifications"
         indexes = (("user_id", "read_at", "id"),)
+
+
+class PopulationBand(StrEnum):
+    UNDER_5K = "under_5k"
+    FROM_5K = "5k_20k"
+    FROM_20K = "20k_50k"
+    FROM_50K = "50k_100k"
+    FROM_100K = "100k_300k"
+    OVER_300K = "over_300k"
+
+
+class CaseTheme(Model):
+    """A theme practice cases are filed under, in a list administrators keep."""
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=40, unique=True)
+    position = fields.IntField(default=0)
+
+    class Meta:
+        table = "case_themes"
+
+
+class PracticeCase(Model):
+    """A practice case (実践事例): where, who, when, and what was done, learnt and left."""
+
+    id = fields.IntField(primary_key=True)
+    author: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="cases", on_delete=fields.RESTRICT
+    )
+    title = fields.CharField(max_length=120)
+    prefecture = fields.IntField()  # JIS X 0401 code, 1 (北海道) to 47 (沖縄県)
+    municipality = fields.CharField(max_length=60)
+    population_band = fields.CharEnumField(PopulationBand, max_length=16)
+    organisation = fields.CharField(max_length=100, default="")
+    period = fields.CharField(max_length=60, default="")
+    background = fields.TextField()
+    actions = fields.TextField()
+    results = fields.TextField()
+    challenges = fields.TextField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "practice_cases"
+        indexes = (("prefecture", "id"),)
+
+
+class CaseThemeLink(Model):
+    id = fields.IntField(primary_key=True)
+    case: fields.ForeignKeyRelation[PracticeCase] = fields.ForeignKeyField(
+        "models.PracticeCase", related_name="theme_links", on_delete=fields.CASCADE
+    )
+    theme: fields.ForeignKeyRelation[CaseTheme] = fields.ForeignKeyField(
+        "models.CaseTheme", related_name="case_links", on_delete=fields.CASCADE
+    )
+
+    class Meta:
+        table = "case_theme_links"
+        unique_together = (("case", "theme"),)

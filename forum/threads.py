@@ -12,7 +12,7 @@ import orjson
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 
-from forum import events, outbox
+from forum import events, outbox, search_index
 from forum.errors import BadRequest, Forbidden, NotFound, ValidationFailed
 from forum.gate import Gatekeeper, Verdict
 from forum.i18n import gettext as _
@@ -309,6 +309,8 @@ async def update_thread(
     async with outbox.atomic() as tx:
         thread.update_from_dict(wanted)
         await thread.save(update_fields=list(wanted), using_db=tx.conn)
+        if "title" in wanted:
+            await search_index.retitle(tx.conn, thread)
         shown = {k: v.value if isinstance(v, ModerationPolicy) else v for k, v in wanted.items()}
         tx.emit(*events.thread_updated(thread, board.slug, shown))
     return thread

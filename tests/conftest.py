@@ -20,6 +20,7 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from forum import accounts
 from forum.app import create_app
+from forum.cases import SEEDED_THEMES
 from forum.config import Settings
 from forum.db import migrate
 from forum.models import Role, User
@@ -62,7 +63,10 @@ async def _emptying_script(conn: asyncpg.Connection) -> str:
         "FROM pg_sequences WHERE schemaname = 'public' AND sequencename NOT LIKE 'tortoise%' "
         "AND last_value IS NOT NULL"
     )
-    return "; ".join([*deletes, restart])
+    # Migration 0006 seeds the case themes; every test starts from them, as on SQLite.
+    themes = ", ".join(f"('{name}', {i})" for i, name in enumerate(SEEDED_THEMES))
+    seed = f"INSERT INTO case_themes (name, position) VALUES {themes}"  # noqa: S608
+    return "; ".join([*deletes, restart, seed])
 
 
 _EMPTYING_SCRIPTS: dict[str, str] = {}

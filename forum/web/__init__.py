@@ -14,17 +14,19 @@ from forum.web import (
     account_pages,
     admin_pages,
     api,
+    case_pages,
     inputs,
     notifications_api,
     openapi,
     pages,
+    search,
     socket,
 )
 
 __all__ = ["OPENAPI", "api_routes", "page_routes", "settings_part", "socket_routes"]
 
 # The forum's part of /api/openapi.json.
-OPENAPI = (openapi.FORUM, notifications_api.OPENAPI)
+OPENAPI = (openapi.FORUM, notifications_api.OPENAPI, search.OPENAPI)
 
 
 def settings_part(settings: Settings) -> openapi.Part:
@@ -35,11 +37,17 @@ def settings_part(settings: Settings) -> openapi.Part:
 
 def api_routes() -> list[BaseRoute]:
     """Mounted under /api/v1."""
-    return [*api.routes(), *notifications_api.routes()]
+    return [*api.routes(), *notifications_api.routes(), *search.api_routes()]
 
 
 def page_routes() -> list[BaseRoute]:
-    return [*pages.routes(), *account_pages.routes(), *admin_pages.routes()]
+    return [
+        *pages.routes(),
+        *account_pages.routes(),
+        *admin_pages.routes(),
+        *search.page_routes(),
+        *case_pages.routes(),
+    ]
 
 
 def socket_routes(hub: ForumHub, access: ChannelAccess, settings: Settings) -> list[BaseRoute]:

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from forum import accounts, boards, events, i18n, outbox, posts, threads
+from forum import accounts, boards, cases, events, i18n, outbox, posts, threads
 from forum.errors import Forbidden, ForumError, NotFound, RateLimited, ValidationFailed
 from forum.i18n import gettext as _
 from forum.models import Board, Post, PostStatus, Thread, User
@@ -51,6 +51,7 @@ async def home(request: Request) -> Response:
         "forum/home.html",
         {
             "featured": await threads.featured_threads(actor),
+            "cases": await cases.recent_cases(),
             "recent": await threads.recent_threads(actor),
             "boards": await boards.list_boards(actor),
             "panels": panels,
