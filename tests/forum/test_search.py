@@ -116,7 +116,7 @@ async def test_pending_rejected_deleted_and_private_posts_are_never_found(
     assert await titles(client, "移住", admin) == {"内部の移住相談"}
 
 
-async def test_approval_and_edits_move_the_index_with_them(
+async def test_approval_and_approved_edits_move_the_index_with_them(
     client: httpx2.AsyncClient, admin: Member, alice: Member
 ) -> None:
     await new_board(client, admin, moderation="premoderated")
@@ -130,6 +130,11 @@ async def test_approval_and_edits_move_the_index_with_them(
         f"/api/v1/posts/{post['id']}", json={"body": "段々畑の保全について"}, headers=alice.headers
     )
     assert edited.status_code == 200
+    # On a premoderated board the edit waits for approval: the published text stays found.
+    assert await titles(client, "棚田") == {"交流"}
+    assert await titles(client, "段々畑") == set()
+    [proposal] = await queue(client, admin)
+    assert (await decide(client, admin, proposal, "approve")).status_code == 200
     assert await titles(client, "棚田") == set()
     assert await titles(client, "段々畑") == {"交流"}
 
