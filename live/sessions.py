@@ -22,7 +22,11 @@ from forum.resources import iso, thread_resource, user_resource
 from live.models import LiveSession, SessionKind, SessionStaff, SessionState, StaffRole
 
 __all__ = [
+    "MAX_DESCRIPTION",
     "MAX_SLOW_MODE",
+    "MAX_TITLE",
+    "MAX_URL",
+    "MAX_VENUE",
     "SessionFields",
     "SessionFilter",
     "board_of_session",

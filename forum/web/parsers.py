@@ -29,6 +29,7 @@ __all__ = [
     "Invalid",
     "Spec",
     "Text",
+    "TextList",
 ]
 
 MAX_ID = 2**31 - 1
@@ -188,6 +189,28 @@ class IdList:
 
     def schema(self) -> dict[str, Any]:
         return {"type": "array", "items": ID.schema(), "maxItems": self.max_items}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TextList:
+    """A JSON array of strings (usernames, say), each read by ``item``."""
+
+    item: Text
+    max_items: int
+    nullable: bool = False
+
+    def parse(self, value: object) -> list[str]:
+        if not isinstance(value, list) or len(value) > self.max_items:
+            raise Invalid(
+                _("{high}個までの文字列の配列で指定してください。").format(high=self.max_items)
+            )
+        return [self.item.parse(item) for item in value]
+
+    def from_string(self, raw: str) -> list[str]:
+        return [self.item.from_string(part) for part in raw.split(",")]
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "array", "items": self.item.schema(), "maxItems": self.max_items}
 
 
 @dataclass(frozen=True, slots=True)

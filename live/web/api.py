@@ -8,12 +8,18 @@ from starlette.routing import BaseRoute
 
 from forum.errors import BadRequest
 from forum.i18n import gettext as _
-from forum.web.common import actor_of, api_route, read_json, require_user
+from forum.web.common import actor_of, api_route, read_body, require_user
 from forum.web.params import path_id, query
 from forum.web.responses import JSON
 from live import follow, sessions, transitions
 from live.models import SessionKind, SessionState
-from live.web.inputs import SESSION_QUERY, parse_time, session_fields
+from live.web.inputs import (
+    SESSION_INPUT,
+    SESSION_PATCH,
+    SESSION_QUERY,
+    parse_time,
+    session_fields,
+)
 
 __all__ = ["routes", "site_url"]
 
@@ -61,7 +67,7 @@ async def list_sessions(request: Request) -> Response:
 
 async def create_session(request: Request) -> Response:
     require_user(request)
-    data = session_fields(await read_json(request), creating=True)
+    data = session_fields(await read_body(request, SESSION_INPUT))
     session = await sessions.create_session(actor_of(request), data)
     return JSON(await _resource(request, session.id), status_code=201)
 
@@ -74,7 +80,7 @@ async def update_session(request: Request) -> Response:
     require_user(request)
     actor = actor_of(request)
     session = await sessions.get_session(actor, path_id(request))
-    data = session_fields(await read_json(request), creating=False)
+    data = session_fields(await read_body(request, SESSION_PATCH))
     await sessions.update_session(actor, session, data)
     return JSON(await _resource(request, session.id))
 

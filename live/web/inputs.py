@@ -13,30 +13,57 @@ from zoneinfo import ZoneInfo
 
 from forum.errors import ValidationFailed
 from forum.i18n import gettext as _
-from forum.web.inputs import Fields
-from forum.web.params import SLUG
-from forum.web.parsers import Choice, Integer, Spec, Text
+from forum.web.params import SLUG, USERNAME
+from forum.web.parsers import MAX_ID, Body, Choice, Flag, Integer, Spec, Text, TextList
 from live.models import SessionKind, SessionState
-from live.sessions import SessionFields
+from live.sessions import (
+    MAX_DESCRIPTION,
+    MAX_SLOW_MODE,
+    MAX_TITLE,
+    MAX_URL,
+    MAX_VENUE,
+    SessionFields,
+)
 
-__all__ = ["JST", "parse_time", "session_fields", "usernames"]
+__all__ = [
+    "JST",
+    "SESSION_INPUT",
+    "SESSION_PATCH",
+    "SESSION_QUERY",
+    "TIME",
+    "parse_time",
+    "session_fields",
+    "usernames",
+]
 
 JST = ZoneInfo("Asia/Tokyo")
-ALLOWED = {
-    "title",
-    "kind",
-    "description",
-    "board",
-    "starts_at",
-    "ends_at",
-    "venue",
-    "url",
-    "parent",
-    "experts",
-    "moderators",
-    "premoderate",
-    "slow_mode_seconds",
+# An ISO 8601 time as text; ``parse_time`` reads it once the parser has bounded it.
+TIME = Text(min_length=1, max_length=40)
+MAX_STAFF = 50
+KIND = Choice(values=tuple(k.value for k in SessionKind))
+SLOW_MODE = Integer(minimum=0, maximum=MAX_SLOW_MODE)
+PARENT = Integer(minimum=1, maximum=MAX_ID, nullable=True)
+
+# The fields bound length and type only; sessions.py checks what they mean (times in order,
+# the title not blank, the usernames existing) and names every wrong field at once.
+_FIELDS: dict[str, Spec] = {
+    "title": Text(max_length=MAX_TITLE),
+    "kind": KIND,
+    "description": Text(max_length=MAX_DESCRIPTION),
+    "starts_at": TIME,
+    "ends_at": TIME,
+    "venue": Text(max_length=MAX_VENUE),
+    "url": Text(max_length=MAX_URL),
+    "parent": PARENT,
+    "experts": TextList(item=USERNAME, max_items=MAX_STAFF),
+    "moderators": TextList(item=USERNAME, max_items=MAX_STAFF),
+    "premoderate": Flag(),
+    "slow_mode_seconds": SLOW_MODE,
 }
+SESSION_INPUT = Body(
+    {"board": SLUG, **_FIELDS}, frozenset({"title", "kind", "board", "starts_at", "ends_at"})
+)
+SESSION_PATCH = Body(_FIELDS)
 
 
 def parse_time(raw: str) -> datetime | None:
@@ -53,52 +80,33 @@ def usernames(raw: str) -> list[str]:
     return [name for name in raw.replace(",", " ").replace("、", " ").split() if name]
 
 
-def _names(fields: Fields, name: str) -> list[str] | None:
-    value = fields.data.get(name)
-    if value is None:
-        return None
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return list(value)
-    fields.errors[name] = _("利用者名の配列で指定してください。")
-    return None
-
-
-def _time(fields: Fields, name: str) -> datetime | None:
-    raw = fields.text(name, _("日時は ISO 8601 形式の文字列で指定してください。"))
-    if raw is None:
-        return None
-    value = parse_time(raw)
-    if value is None:
-        fields.errors[name] = _("日時は ISO 8601 形式の文字列で指定してください。")
-    return value
-
-
-def session_fields(data: Mapping[str, Any], *, creating: bool) -> SessionFields:
-    fields = Fields(data)
-    fields.only(ALLOWED if creating else ALLOWED - {"board"})
-    parent = fields.integer("parent")
-    parsed = SessionFields(
-        title=fields.text("title"),
-        kind=fields.text("kind"),
-        description=fields.text("description"),
-        board=fields.text("board"),
-        starts_at=_time(fields, "starts_at"),
-        ends_at=_time(fields, "ends_at"),
-        venue=fields.text("venue"),
-        url=fields.text("url"),
-        parent=parent,
-        experts=_names(fields, "experts"),
-        moderators=_names(fields, "moderators"),
-        premoderate=fields.flag("premoderate"),
-        slow_mode_seconds=fields.integer("slow_mode_seconds"),
-        clear_parent="parent" in data and data["parent"] is None,
+def session_fields(parsed: Mapping[str, Any]) -> SessionFields:
+    """A body read by SESSION_INPUT or SESSION_PATCH, its times read as times."""
+    times: dict[str, datetime | None] = {}
+    errors: dict[str, str] = {}
+    for name in ("starts_at", "ends_at"):
+        raw = parsed.get(name)
+        times[name] = parse_time(raw) if raw is not None else None
+        if raw is not None and times[name] is None:
+            errors[name] = _("日時は ISO 8601 形式の文字列で指定してください。")
+    if errors:
+        raise ValidationFailed(_("入力内容を確認してください。"), fields=errors)
+    return SessionFields(
+        title=parsed.get("title"),
+        kind=parsed.get("kind"),
+        description=parsed.get("description"),
+        board=parsed.get("board"),
+        starts_at=times["starts_at"],
+        ends_at=times["ends_at"],
+        venue=parsed.get("venue"),
+        url=parsed.get("url"),
+        parent=parsed.get("parent"),
+        experts=parsed.get("experts"),
+        moderators=parsed.get("moderators"),
+        premoderate=parsed.get("premoderate"),
+        slow_mode_seconds=parsed.get("slow_mode_seconds"),
+        clear_parent="parent" in parsed and parsed["parent"] is None,
     )
-    fields.check()
-    return parsed
-
-
-def invalid(name: str, message: str) -> ValidationFailed:
-    return ValidationFailed(_("入力内容を確認してください。"), fields={name: message})
 
 
 # The programme's filters, read by these specs and stated by them in the OpenAPI document.

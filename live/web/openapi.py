@@ -16,29 +16,13 @@ from forum.web.openapi import (
     ref,
 )
 from forum.web.parsers import Spec
-from live.web.inputs import SESSION_QUERY
+from live.web.inputs import SESSION_INPUT, SESSION_PATCH, SESSION_QUERY
 
 __all__ = ["OPENAPI"]
 
 KIND = {"enum": ["forum", "training", "breakout", "other"]}
 STATE = {"enum": ["scheduled", "live", "ended", "archived"]}
 USERS = {"type": "array", "items": {"$ref": "#/components/schemas/User"}}
-NAMES = {"type": "array", "items": STR}
-
-_INPUT: dict[str, Schema] = dict(
-    title={"type": "string", "maxLength": 120},
-    kind=KIND,
-    description={"type": "string", "maxLength": 20000},
-    starts_at=TIME,
-    ends_at=TIME,
-    venue={"type": "string", "maxLength": 200},
-    url={"type": "string", "maxLength": 500},
-    parent=nullable(INT),
-    experts=NAMES,
-    moderators=NAMES,
-    premoderate=BOOL,
-    slow_mode_seconds={"type": "integer", "minimum": 0, "maximum": 3600},
-)
 
 SCHEMAS: dict[str, Schema] = {
     "Session": obj(
@@ -81,8 +65,8 @@ SCHEMAS: dict[str, Schema] = {
         join_url=STR,
     ),
     "SessionList": list_of("Session"),
-    "SessionInput": obj(["title", "kind", "board", "starts_at", "ends_at"], board=STR, **_INPUT),
-    "SessionPatch": obj([], **_INPUT),
+    "SessionInput": SESSION_INPUT.schema(),
+    "SessionPatch": SESSION_PATCH.schema(),
     "Following": obj(["session", "following"], session=INT, following=BOOL),
 }
 

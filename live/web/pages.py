@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -17,14 +18,24 @@ from forum.i18n import gettext as _
 from forum.permissions import can_moderate
 from forum.render import render_markdown
 from forum.web.common import actor_of, require_user
-from forum.web.forms import field, login_redirect, read_form, redirect
+from forum.web.forms import field, form_value, login_redirect, read_form, redirect
 from forum.web.params import SLUG, path_id, query
-from forum.web.parsers import Text
+from forum.web.parsers import Flag, Invalid, Spec, Text
 from forum.web.templating import render
 from live import archive, calendar, follow, sessions, transitions
 from live.joinlink import qr_svg
 from live.models import SessionKind, SessionState
-from live.web.inputs import JST, parse_time, usernames
+from live.sessions import MAX_DESCRIPTION, MAX_TITLE, MAX_URL, MAX_VENUE
+from live.web import inputs
+from live.web.inputs import (
+    JST,
+    MAX_STAFF,
+    PARENT,
+    SLOW_MODE,
+    TIME,
+    parse_time,
+    usernames,
+)
 
 KIND = Text(max_length=20)
 MONTH = Text(max_length=7)
@@ -268,6 +279,28 @@ FORM_FIELDS = (
 )
 
 
+# What each field may hold. A form the page renders stays within these; a longer value or an
+# unknown kind comes from a crafted request and is refused before anything reaches the database.
+# The numbers are read as text here and as numbers in ``_form_fields``, where a wrong one is
+# shown on the form again.
+_NAMES = Text(max_length=MAX_STAFF * 40)
+_NUMBER = Text(max_length=12)
+FORM_SPECS: dict[str, Spec] = {
+    "title": Text(max_length=MAX_TITLE),
+    "kind": inputs.KIND,
+    "board": SLUG,
+    "description": Text(max_length=MAX_DESCRIPTION),
+    "starts_at": TIME,
+    "ends_at": TIME,
+    "venue": Text(max_length=MAX_VENUE),
+    "url": Text(max_length=MAX_URL),
+    "parent": _NUMBER,
+    "experts": _NAMES,
+    "moderators": _NAMES,
+    "slow_mode_seconds": _NUMBER,
+}
+
+
 def _local(value: datetime | None) -> str:
     return value.astimezone(JST).strftime("%Y-%m-%dT%H:%M") if value else ""
 
@@ -279,11 +312,17 @@ def _form_fields(form: dict[str, str], *, creating: bool) -> sessions.SessionFie
         times[name] = parse_time(form[name]) if form[name] else None
         if form[name] and times[name] is None:
             errors[name] = _("日時の形式が正しくありません。")
-    parent = form["parent"]
-    seconds = form["slow_mode_seconds"]
-    if parent and not (parent.isdigit() and len(parent) <= 18):
+    parent: int | None = None
+    seconds = 0
+    try:
+        parent = PARENT.from_string(form["parent"]) if form["parent"] else None
+    except Invalid:
         errors["parent"] = _("親のセッションが見つかりません。")
-    if seconds and not (seconds.isdigit() and len(seconds) <= 6):
+    try:
+        seconds = (
+            SLOW_MODE.from_string(form["slow_mode_seconds"]) if form["slow_mode_seconds"] else 0
+        )
+    except Invalid:
         errors["slow_mode_seconds"] = _("0〜3600秒で指定してください。")
     if errors:
         raise ValidationFailed(_("入力内容を確認してください。"), fields=errors)
@@ -296,12 +335,12 @@ def _form_fields(form: dict[str, str], *, creating: bool) -> sessions.SessionFie
         ends_at=times["ends_at"],
         venue=form["venue"],
         url=form["url"],
-        parent=int(parent) if parent else None,
-        clear_parent=not parent,
+        parent=parent,
+        clear_parent=parent is None,
         experts=usernames(form["experts"]),
         moderators=usernames(form["moderators"]),
         premoderate=form["premoderate"] == "1",
-        slow_mode_seconds=int(seconds) if seconds else 0,
+        slow_mode_seconds=seconds,
     )
 
 
@@ -350,9 +389,10 @@ async def new_form(request: Request) -> Response:
     return await _editor(request, form=form, session_id=None)
 
 
-def _kept(form: Any) -> dict[str, str]:
-    kept = {name: field(form, name) for name in FORM_FIELDS}
-    kept["premoderate"] = field(form, "premoderate")
+def _kept(form: FormData) -> dict[str, str]:
+    """The form's fields, each within its bounds (400 ``bad_form`` if not), to parse or show again."""
+    kept = {name: form_value(form, name, FORM_SPECS[name], "") for name in FORM_FIELDS}
+    kept["premoderate"] = "1" if form_value(form, "premoderate", Flag(), False) else ""
     return kept
 
 

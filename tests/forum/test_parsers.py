@@ -11,11 +11,13 @@ from hypothesis import strategies as st
 from forum import web as forum_web
 from forum.web import api, inputs, notifications_api
 from forum.web.openapi import document
-from forum.web.parsers import ID, MAX_ID, Body, Flag, Invalid, Spec, Text
+from forum.web.parsers import ID, MAX_ID, Body, Flag, Invalid, Spec, Text, TextList
+from live import web as live_web
+from live.web import inputs as live_inputs
 from moderation import web as moderation_web
 from moderation.web import inputs as moderation_inputs
 
-DOCUMENT = document(*forum_web.OPENAPI, moderation_web.OPENAPI)
+DOCUMENT = document(*forum_web.OPENAPI, moderation_web.OPENAPI, live_web.OPENAPI)
 SCHEMAS = DOCUMENT["components"]["schemas"]
 
 # Every request body the API reads, by the name the document gives its schema.
@@ -40,11 +42,14 @@ BODIES: dict[str, Body] = {
     "ThreadActionInput": moderation_inputs.THREAD_ACTION,
     "ThreadMoveInput": moderation_inputs.THREAD_MOVE,
     "FlagInput": moderation_inputs.FLAG,
+    "SessionInput": live_inputs.SESSION_INPUT,
+    "SessionPatch": live_inputs.SESSION_PATCH,
 }
 QUERIES: dict[str, dict[str, Spec]] = {
     **api.QUERY,
     **notifications_api.QUERY,
     **moderation_inputs.QUERY,
+    "/sessions": live_inputs.SESSION_QUERY,
 }
 
 
@@ -88,6 +93,10 @@ def edges(schema: dict[str, Any]) -> tuple[list[Any], list[Any]]:
     if schema["type"] == "boolean":
         return [True, False], [1, 0, "true", 1.175494351e-38]
     assert schema["type"] == "array"
+    if schema["items"]["type"] == "string":
+        high = schema["items"]["maxLength"]
+        too_many = ["a"] * (schema["maxItems"] + 1)
+        return [["a", "b"], []], [too_many, [1], ["a" * (high + 1)], ["a\x00"], "a"]
     return [[1, 2]], [list(range(1, schema["maxItems"] + 2)), ["1"], [0], 1]
 
 
@@ -171,3 +180,18 @@ def test_a_boolean_field_takes_only_json_booleans(value: object) -> None:
         assert not isinstance(value, bool)
     else:
         assert parsed is value
+
+
+@given(st.lists(st.one_of(st.text(max_size=40), st.integers()), max_size=6))
+def test_a_text_list_returns_bounded_strings_or_refuses_the_whole_array(
+    value: list[object],
+) -> None:
+    spec = TextList(item=Text(min_length=1, max_length=32), max_items=4)
+    try:
+        parsed = spec.parse(value)
+    except Invalid:
+        assert len(value) > 4 or not all(
+            isinstance(item, str) and "\x00" not in item and 1 <= len(item) <= 32 for item in value
+        )
+    else:
+        assert parsed == value and len(parsed) <= 4

@@ -9,6 +9,7 @@ import pytest
 
 from forum import events
 from forum.models import Role
+from live.models import LiveSession
 from tests.conftest import Member, make_member
 from tests.live.support import T0, new_session, setup_board
 from tests.moderation.support import error_code, event_names
@@ -63,11 +64,56 @@ async def test_bad_session_input_is_a_422_naming_each_field(
     }
     response = await client.post("/api/v1/sessions", json=body, headers=organiser.headers)
     assert response.status_code == 422
-    assert set(response.json()["error"]["fields"]) >= {"starts_at"}
+    assert set(response.json()["error"]["fields"]) == {"kind"}
+    body["kind"] = "training"
+    response = await client.post("/api/v1/sessions", json=body, headers=organiser.headers)
+    assert response.status_code == 422
+    assert set(response.json()["error"]["fields"]) == {"starts_at"}
     body["starts_at"] = (T0 + timedelta(hours=2)).isoformat()
     response = await client.post("/api/v1/sessions", json=body, headers=organiser.headers)
     assert response.status_code == 422
-    assert set(response.json()["error"]["fields"]) == {"title", "kind", "ends_at", "experts"}
+    assert set(response.json()["error"]["fields"]) == {"title", "ends_at", "experts"}
+
+
+async def test_over_long_or_mistyped_session_fields_are_a_422_before_the_database(
+    client: httpx2.AsyncClient, admin: Member
+) -> None:
+    organiser = await setup_board(client, admin)
+    session = await new_session(client, organiser)
+    good = {
+        "title": "研修会",
+        "kind": "training",
+        "board": "kankei",
+        "starts_at": "2026-12-01T13:00",
+        "ends_at": "2026-12-01T15:00",
+    }
+    hostile = {
+        "board": "b" * 20_001,
+        "title": "題" * 121,
+        "description": "x" * 20_001,
+        "url": "u" * 501,
+        "starts_at": "2" * 41,
+        "experts": "expert-ito",
+        "moderators": ["m" * 33],
+        "parent": 2**31,
+        "slow_mode_seconds": 3601,
+        "premoderate": "yes",
+        "venue": "a\x00b",
+    }
+    for name, value in hostile.items():
+        created = await client.post(
+            "/api/v1/sessions", json={**good, name: value}, headers=organiser.headers
+        )
+        assert created.status_code == 422, (name, created.text)
+        assert set(created.json()["error"]["fields"]) == {name}
+        if name == "board":
+            continue
+        changed = await client.patch(
+            f"/api/v1/sessions/{session['id']}", json={name: value}, headers=organiser.headers
+        )
+        assert changed.status_code == 422, (name, changed.text)
+        assert set(changed.json()["error"]["fields"]) == {name}
+    assert await LiveSession.filter(title="研修会").count() == 0
 
 
 async def test_times_without_an_offset_are_read_as_japan_time(

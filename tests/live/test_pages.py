@@ -213,6 +213,69 @@ async def test_an_organiser_creates_edits_starts_and_ends_a_session_with_forms(
         assert (await LiveSession.get(id=session.id)).state is state
 
 
+async def test_an_over_long_or_nul_bearing_organiser_form_field_is_refused_before_the_database(
+    client: httpx2.AsyncClient, admin: Member
+) -> None:
+    organiser = await setup_board(client, admin)
+    session = await new_session(client, organiser)
+    await log_in(client, "org-kankei")
+    token = await token_for(client, "/sessions/new")
+    fields = {
+        "title": "研修会",
+        "kind": "training",
+        "board": "kankei",
+        "starts_at": "2030-01-10T13:00",
+        "ends_at": "2030-01-10T15:00",
+        "csrf_token": token,
+    }
+    hostile = [
+        ("title", "題" * 121),
+        ("board", "b" * 41),
+        ("description", "x" * 20_001),
+        ("venue", "会" * 201),
+        ("venue", "a\x00b"),
+        ("url", "https://" + "u" * 500),
+        ("starts_at", "2" * 41),
+        ("experts", "a " * 1001),
+        ("slow_mode_seconds", "9" * 30),
+        ("kind", "party"),
+    ]
+    for name, value in hostile:
+        for path in ("/sessions/new", f"/sessions/{session['id']}/edit"):
+            response = await client.post(path, data={**fields, name: value})
+            assert response.status_code == 400, (path, name, response.status_code)
+    assert await LiveSession.filter(title="研修会").count() == 0
+    unchanged = await LiveSession.get(id=session["id"])
+    assert unchanged.title == session["title"] and unchanged.venue == ""
+
+
+async def test_an_organiser_form_number_out_of_range_is_shown_on_the_form(
+    client: httpx2.AsyncClient, admin: Member
+) -> None:
+    await setup_board(client, admin)
+    await log_in(client, "org-kankei")
+    token = await token_for(client, "/sessions/new")
+    fields = {
+        "title": "研修会",
+        "kind": "training",
+        "board": "kankei",
+        "starts_at": "2030-01-10T13:00",
+        "ends_at": "2030-01-10T15:00",
+        "csrf_token": token,
+    }
+    for name, value, message in (
+        ("slow_mode_seconds", "3601", "0〜3600秒で指定してください。"),
+        ("slow_mode_seconds", "-1", "0〜3600秒で指定してください。"),
+        ("parent", str(2**31), "親のセッションが見つかりません。"),
+    ):
+        response = await client.post("/sessions/new", data={**fields, name: value})
+        assert response.status_code == 422, (name, value)
+        assert message in response.text
+    created = await client.post("/sessions/new", data={**fields, "slow_mode_seconds": "3600"})
+    assert created.status_code == 303
+    assert (await LiveSession.get(title="研修会")).slow_mode_seconds == 3600
+
+
 async def test_a_participant_cannot_open_the_organiser_forms(
     client: httpx2.AsyncClient, admin: Member, alice: Member
 ) -> None:
