@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from forum import web as forum_web
 from forum.web import api, inputs, notifications_api
+from forum.web import search as search_web
 from forum.web.openapi import document
 from forum.web.parsers import ID, MAX_ID, Body, Flag, Invalid, Spec, Text, TextList
 from live import web as live_web
@@ -50,6 +51,7 @@ QUERIES: dict[str, dict[str, Spec]] = {
     **notifications_api.QUERY,
     **moderation_inputs.QUERY,
     "/sessions": live_inputs.SESSION_QUERY,
+    **search_web.QUERY,
 }
 
 
