@@ -34,7 +34,7 @@ from forum.web.pages import error_page
 from forum.web.responses import JSON, error_response, is_api
 from live import web as live_web
 from live.demo import load_programme
-from live.sessions import board_of_session
+from live.sessions import board_of_session, join_allowance_key
 from live.slowmode import SlowModeGate
 from live.ticker import run_ticker
 from moderation import web as moderation_web
@@ -167,6 +167,8 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
     default_gate: Gatekeeper = SlowModeGate(ModerationGate())
     app.state.gate = gate or default_gate
     app.state.home_panels = [live_web.home_panel]
+    # A session's join link counts its sign-ups against the link, not the hall's one address.
+    app.state.join_allowance = join_allowance_key
     app.state.limiters = {
         "login_ip": RateLimiter(settings.login_attempts_per_minute * 3, 60),
         "login_account": RateLimiter(settings.login_attempts_per_minute, 60),

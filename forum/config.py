@@ -134,6 +134,7 @@ class Settings:
     # Sign-ups from one address in an hour. A venue where everyone registers through one
     # NAT'd address needs more; each step up lets a spammer make that many accounts too.
     registrations_per_hour_per_ip: int = 10
+    join_registrations_per_hour: int = 500
     posts_per_minute: int = 10
     event_retention_days: int = 30
     secure_cookies: bool = False
@@ -183,6 +184,7 @@ class Settings:
             token_days=_positive(env, "KORYU_TOKEN_DAYS", 90),
             login_attempts_per_minute=_int(env, "KORYU_LOGIN_ATTEMPTS_PER_MINUTE", 10),
             registrations_per_hour_per_ip=_positive(env, "KORYU_REGISTRATIONS_PER_HOUR_PER_IP", 10),
+            join_registrations_per_hour=_positive(env, "KORYU_JOIN_REGISTRATIONS_PER_HOUR", 500),
             posts_per_minute=_int(env, "KORYU_POSTS_PER_MINUTE", 10),
             event_retention_days=_int(env, "KORYU_EVENT_RETENTION_DAYS", 30),
             secure_cookies=_bool(env, "KORYU_SECURE_COOKIES", site_url.startswith("https:")),

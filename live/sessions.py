@@ -36,6 +36,7 @@ __all__ = [
     "check_run",
     "create_session",
     "get_session",
+    "join_allowance_key",
     "list_sessions",
     "load_staff",
     "session_by_code",
@@ -416,3 +417,14 @@ async def session_resource(session: LiveSession, *, base_url: str) -> dict[str, 
         "seq": session_seq,
         "join_url": f"{base_url.rstrip('/')}/j/{session.join_code}",
     }
+
+
+async def join_allowance_key(code: str) -> str | None:
+    """The sign-up allowance a join link carries: its session's key, while the session is
+    not over (an old link brings no allowance of its own)."""
+    if not (code.isascii() and code.isalnum() and len(code) <= 16):
+        return None
+    session = await LiveSession.get_or_none(join_code=code.lower())
+    if session is None or session.state in {SessionState.ENDED, SessionState.ARCHIVED}:
+        return None
+    return f"session:{session.id}"

@@ -15,10 +15,17 @@ from forum.config import Settings
 from forum.errors import NotAuthenticated, NotFound, ValidationFailed
 from forum.i18n import gettext as _
 from forum.models import ApiToken, Role, User
-from forum.web.common import client_ip, limit_registration, rate_limit, require_user
+from forum.web.common import (
+    RegistrationAllowance,
+    client_ip,
+    limit_registration,
+    rate_limit,
+    require_user,
+)
 from forum.web.forms import field, login_redirect, read_form, redirect, safe_next
 from forum.web.middleware import SESSION_COOKIE, set_session_cookie
 from forum.web.params import CURSOR, USERNAME, path_id, query
+from forum.web.parsers import Text
 from forum.web.templating import render
 
 __all__ = ["LANG_COOKIE", "routes"]
@@ -77,15 +84,31 @@ async def logout(request: Request) -> Response:
 async def register_form(request: Request) -> Response:
     closed = not _settings(request).registration_open
     # A join link sends a newcomer here with the live thread as ``next``.
-    form = {"next": safe_next(request.query_params.get("next"))}
+    form = {
+        "next": safe_next(request.query_params.get("next")),
+        "join": query(request, "join", JOIN_CODE, ""),
+    }
     return render(request, "forum/register.html", {"closed": closed, "form": form})
+
+
+JOIN_CODE = Text(max_length=16)
+
+
+async def _join_allowance(request: Request, code: str) -> RegistrationAllowance | None:
+    """The allowance of the join link a newcomer came through, if it is a live one."""
+    if not code or len(code) > JOIN_CODE.max_length:
+        return None
+    key = await request.app.state.join_allowance(code)
+    if key is None:
+        return None
+    return RegistrationAllowance(key=key, per_hour=_settings(request).join_registrations_per_hour)
 
 
 async def register(request: Request) -> Response:
     form = await read_form(request)
     if not _settings(request).registration_open:
         return render(request, "forum/register.html", {"closed": True}, status_code=403)
-    limit_registration(request)
+    limit_registration(request, await _join_allowance(request, field(form, "join")))
     data = accounts.Registration(
         username=field(form, "username").strip(),
         password=field(form, "password"),
@@ -102,6 +125,7 @@ async def register(request: Request) -> Response:
             "affiliation": data.affiliation,
             "organisation": data.organisation,
             "next": safe_next(field(form, "next")),
+            "join": field(form, "join")[: JOIN_CODE.max_length],
         }
         context = {"closed": False, "form": kept, "errors": exc.fields}
         return render(request, "forum/register.html", context, status_code=422)

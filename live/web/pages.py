@@ -195,7 +195,10 @@ async def join(request: Request) -> Response:
     context = {
         "session": session,
         "login_url": "/login?next=" + quote(thread_path, safe="/"),
-        "register_url": "/register?next=" + quote(thread_path, safe="/"),
+        "register_url": "/register?next="
+        + quote(thread_path, safe="/")
+        + "&join="
+        + quote(session.join_code),
         **_labels(),
     }
     return render(request, "live/join.html", context)

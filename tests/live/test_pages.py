@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import httpx2
 import pytest
 from icalendar import Calendar
 
+from forum.app import create_app
+from forum.config import Settings
 from forum.models import ModerationPolicy, Role, Thread
 from live import transitions
 from live.calendar import JST
@@ -131,10 +135,11 @@ async def test_a_logged_out_participant_joins_through_registration_and_lands_on_
     thread_path = f"/t/{session['thread']['id']}"
     join = await client.get(f"/j/{code}")
     assert join.status_code == 200
-    assert f'href="/register?next={thread_path}"' in join.text
+    assert f'href="/register?next={thread_path}&amp;join={code}"' in join.text
     assert f'href="/login?next={thread_path}"' in join.text
-    form = await client.get(f"/register?next={thread_path}")
+    form = await client.get(f"/register?next={thread_path}&join={code}")
     assert f'name="next" value="{thread_path}"' in form.text
+    assert f'name="join" value="{code}"' in form.text
     registered = await client.post(
         "/register",
         data={
@@ -143,6 +148,7 @@ async def test_a_logged_out_participant_joins_through_registration_and_lands_on_
             "display_name": "架空町の職員",
             "affiliation": "municipality",
             "next": thread_path,
+            "join": code,
             "csrf_token": await token_for(client, "/register"),
         },
     )
@@ -424,3 +430,43 @@ async def test_a_board_moderator_sets_a_threads_approval_policy_on_the_thread_to
     )
     assert cleared.status_code == 303
     assert (await Thread.get(id=thread_id)).moderation is None
+
+
+@pytest.fixture
+async def hall_client(settings: Settings) -> AsyncIterator[httpx2.AsyncClient]:
+    """A venue: one address for everybody, two sign-ups an hour for it, three per join link."""
+    application = create_app(
+        replace(settings, registrations_per_hour_per_ip=2, join_registrations_per_hour=3)
+    )
+    async with application.router.lifespan_context(application):
+        transport = httpx2.ASGITransport(app=application)
+        async with httpx2.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            yield c
+
+
+async def test_sign_ups_through_a_join_link_count_against_the_link_not_the_halls_address(
+    hall_client: httpx2.AsyncClient, admin: Member
+) -> None:
+    client = hall_client
+    organiser = await setup_board(client, admin)
+    session = await new_session(client, organiser)
+    code = session["join_url"].rsplit("/", 1)[1]
+
+    async def sign_up(name: str, join: str) -> int:
+        client.cookies.clear()  # each newcomer is a browser of their own
+        data = {
+            "username": name,
+            "password": "correct horse battery",
+            "display_name": "架空町の参加者",
+            "next": "/",
+            "join": join,
+            "csrf_token": await token_for(client, "/register"),
+        }
+        return (await client.post("/register", data=data)).status_code
+
+    # The link's three, although the address allows two an hour.
+    assert [await sign_up(f"hall-{n}", code) for n in range(3)] == [303, 303, 303]
+    assert await sign_up("hall-3", code) == 429
+    # Without the link (or with one that names no session) the address's own two.
+    assert [await sign_up(f"walk-{n}", "") for n in range(2)] == [303, 303]
+    assert await sign_up("walk-2", "nosuchcode") == 429
