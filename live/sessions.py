@@ -427,4 +427,4 @@ async def join_allowance_key(code: str) -> str | None:
     session = await LiveSession.get_or_none(join_code=code.lower())
     if session is None or session.state in {SessionState.ENDED, SessionState.ARCHIVED}:
         return None
-    return f"session:{session.id}"
+    return f"join-link:{session.id}"
