@@ -131,8 +131,16 @@ async def test_no_api_answer_outside_moderation_names_an_anonymous_asker(
         headers=stage.organiser.headers,
     )
     assert edited.status_code == 200 and edited.json()["author"] is None
-    exported = await client.get(f"/sessions/{stage.session['id']}/export.csv")
+    session_path = f"/sessions/{stage.session['id']}"
+    ended = await client.post(f"/api/v1{session_path}/end", headers=stage.organiser.headers)
+    assert ended.status_code == 200, ended.text
+    exported = await client.get(f"{session_path}/export.csv")
+    assert QUESTION in exported.content.decode("utf-8-sig")
     assert not names_asker(exported.content.decode("utf-8-sig"))
+    for path in (session_path, f"{session_path}/export.md", f"{session_path}/report"):
+        shown = await client.get(path, headers=stage.expert.headers)
+        assert shown.status_code == 200, path
+        assert "匿名" in shown.text and not names_asker(shown.text), path
 
 
 async def test_the_queue_names_an_anonymous_asker_to_moderators_beside_a_marker(
