@@ -473,8 +473,9 @@ def session_updated(payload: SessionChanged) -> Outgoing:
 
 def post_pending(post: Post, author: User) -> Outgoing:
     """The author's own post, or an edit of it, waits for a moderator; only the author
-    hears of it."""
-    resource = post_resource(post, author=author, proposal=True)
+    hears of it. An anonymous question goes without its name even here: the author's own
+    screen may be the one shared in the hall."""
+    resource = post_resource(post, author=None if post.anonymous else author, proposal=True)
     return Outgoing(user_channel(author.id), Name.POST_PENDING, resource)
 
 

@@ -123,11 +123,17 @@ def can_retitle(actor: Actor, thread: Thread, board_id: int) -> bool:
     return author_id == actor.id and not thread.locked and not actor.is_silenced()
 
 
-def can_see_author(actor: Actor, post: Post, board_id: int) -> bool:
-    """An anonymous question keeps its author from everyone but its author and moderators."""
+def can_see_author(actor: Actor, post: Post, board_id: int, *, moderating: bool = False) -> bool:
+    """An anonymous question names its author only where moderation needs it.
+
+    On the thread, the question board, the expert console and the presenter view everyone
+    sees 匿名, its author and the board's moderators included: those screens are read out
+    on stage and shared in the hall. ``moderating`` is for the queue and the moderation
+    tools, which show the name to the board's moderators beside a 匿名 marker.
+    """
     if not post.anonymous:
         return True
-    return post.author_id == actor.id or can_moderate(actor, board_id)  # type: ignore[attr-defined]
+    return moderating and can_moderate(actor, board_id)
 
 
 def board_roles_of(rows: Mapping[int, str]) -> dict[int, BoardRole]:

@@ -102,12 +102,14 @@ def test_authors_and_moderators_edit_posts() -> None:
     assert not can_edit_post(ANONYMOUS, post(), BOARD_A)
 
 
-def test_anonymous_questions_hide_their_author_from_other_participants() -> None:
+def test_anonymous_questions_hide_their_author_from_everyone_outside_moderation() -> None:
     question = post(anonymous=True)
-    assert can_see_author(actor(user_id=10), question, BOARD_A)
+    moderator = actor(user_id=11, boards={BOARD_A: BoardRole.MODERATOR})
+    assert not can_see_author(actor(user_id=10), question, BOARD_A)
     assert not can_see_author(actor(user_id=11), question, BOARD_A)
     assert not can_see_author(ANONYMOUS, question, BOARD_A)
-    assert can_see_author(
-        actor(user_id=11, boards={BOARD_A: BoardRole.MODERATOR}), question, BOARD_A
-    )
+    assert not can_see_author(moderator, question, BOARD_A)
+    assert can_see_author(moderator, question, BOARD_A, moderating=True)
+    assert not can_see_author(moderator, question, BOARD_B, moderating=True)
+    assert not can_see_author(actor(user_id=10), question, BOARD_A, moderating=True)
     assert can_see_author(ANONYMOUS, post(), BOARD_A)
