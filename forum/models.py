@@ -280,6 +280,13 @@ class NotificationKind(StrEnum):
     REVISION_REQUESTED = "revision_requested"
     EDIT_APPROVED = "edit_approved"
     EDIT_REJECTED = "edit_rejected"
+    MENTIONED = "mentioned"
+    REPLIED = "replied"
+    QUOTED = "quoted"
+    WATCHED_POST = "watched_post"
+    ANSWERED = "answered"
+    ANSWER_STATE = "answer_state"
+    SESSION_LIVE = "session_live"
 
 
 class Notification(Model):
@@ -300,3 +307,37 @@ class Notification(Model):
     class Meta:
         table = "notifications"
         indexes = (("user_id", "read_at", "id"),)
+
+
+class FollowLevel(StrEnum):
+    """Discourse's levels: a notice for every new post, an unread count only, or silence."""
+
+    WATCHING = "watching"
+    TRACKING = "tracking"
+    MUTED = "muted"
+
+
+class Follow(Model):
+    """One user's follow level on one thread or one board (exactly one of the two is set).
+
+    A thread's own level wins over its board's."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="follows", on_delete=fields.CASCADE
+    )
+    thread: fields.ForeignKeyNullableRelation[Thread] = fields.ForeignKeyField(
+        "models.Thread", related_name="follows", null=True, on_delete=fields.CASCADE
+    )
+    board: fields.ForeignKeyNullableRelation[Board] = fields.ForeignKeyField(
+        "models.Board", related_name="follows", null=True, on_delete=fields.CASCADE
+    )
+    level = fields.CharEnumField(FollowLevel, max_length=16)
+    # The id of the last post the user saw in a tracked or watched thread: unread counts.
+    last_read_post_id = fields.IntField(default=0, db_default=0)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "follows"
+        unique_together = (("user", "thread"), ("user", "board"))
+        indexes = (("thread_id", "level"), ("board_id", "level"))

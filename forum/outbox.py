@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -48,6 +48,13 @@ class Tx:
     conn: BaseDBAsyncClient
     queued: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     written: list[Event] = field(default_factory=list)
+    committed: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    def after_commit(self, work: Callable[[], Awaitable[None]]) -> None:
+        """Run ``work`` once this transaction committed and its events went out (fan-out of
+        notices): never for a transaction that rolled back, and its failure is only logged,
+        since what it follows is committed already."""
+        self.committed.append(work)
 
     def emit(self, *events: Outgoing) -> None:
         """Queue events (built by ``forum.events``); they are numbered at commit or flush."""
@@ -146,6 +153,11 @@ async def atomic() -> AsyncIterator[Tx]:
         yield tx
         await _write(tx)
     await publish(tx.written)
+    for work in tx.committed:
+        try:
+            await work()
+        except Exception:
+            log.exception("work after commit failed")
 
 
 async def publish(events: Sequence[Event]) -> None:

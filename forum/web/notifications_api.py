@@ -1,4 +1,5 @@
-"""The user's own notices: GET /notifications and POST /notifications/read."""
+"""The user's own notices (GET /notifications, POST /notifications/read) and follow levels
+on threads and boards (GET/PUT /threads/{id}/follow, /boards/{slug}/follow)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from forum import notifications
+from forum import boards, follows, notifications, threads
 from forum.errors import ValidationFailed
 from forum.i18n import gettext as _
-from forum.web.common import api_route, read_json, require_user
+from forum.models import NotificationKind
+from forum.web.common import actor_of, api_route, read_json, require_user
 from forum.web.openapi import Operation, Part
-from forum.web.params import int_query
+from forum.web.params import int_query, path_id
 from forum.web.responses import JSON
 
 __all__ = ["OPENAPI", "OPERATIONS", "QUERY", "SCHEMAS", "routes"]
@@ -34,7 +36,7 @@ SCHEMAS: dict[str, Any] = {
         ],
         "properties": {
             "id": {"type": "integer"},
-            "kind": {"enum": ["post_approved", "post_rejected", "revision_requested"]},
+            "kind": {"enum": [kind.value for kind in NotificationKind]},
             "message": _STR,
             "reason": _STR,
             "excerpt": _STR,
@@ -42,6 +44,7 @@ SCHEMAS: dict[str, Any] = {
             "thread_id": {"anyOf": [{"type": "integer"}, {"type": "null"}]},
             "thread_title": _STR,
             "url": _STR,
+            "by": {"anyOf": [_STR, {"type": "null"}]},
             "read": {"type": "boolean"},
             "created_at": {"type": "string", "format": "date-time"},
         },
@@ -60,6 +63,19 @@ SCHEMAS: dict[str, Any] = {
         "required": [],
         "properties": {"ids": {"type": "array", "items": {"type": "integer"}}},
     },
+    "FollowInput": {
+        "type": "object",
+        "required": ["level"],
+        "properties": {"level": {"enum": ["watching", "tracking", "muted", "none"]}},
+    },
+    "Follow": {
+        "type": "object",
+        "required": ["level", "unread"],
+        "properties": {
+            "level": {"anyOf": [{"enum": ["watching", "tracking", "muted"]}, {"type": "null"}]},
+            "unread": {"type": "integer"},
+        },
+    },
     "ReadResult": {
         "type": "object",
         "required": ["read", "unread"],
@@ -69,6 +85,10 @@ SCHEMAS: dict[str, Any] = {
 OPERATIONS: list[Operation] = [
     ("get", "/notifications", "The caller's notices, newest first", None, 200, "NotificationList", "user", False),
     ("post", "/notifications/read", "Mark notices read (all without ids)", "ReadInput", 200, "ReadResult", "user", False),
+    ("get", "/threads/{id}/follow", "The caller's follow level on a thread and its unread posts", None, 200, "Follow", "user", False),
+    ("put", "/threads/{id}/follow", "Watch, track or mute a thread (none: as its board)", "FollowInput", 200, "Follow", "user", False),
+    ("get", "/boards/{slug}/follow", "The caller's follow level on a board", None, 200, "Follow", "user", False),
+    ("put", "/boards/{slug}/follow", "Watch, track or mute a board", "FollowInput", 200, "Follow", "user", False),
 ]  # fmt: skip
 QUERY = {
     "/notifications": [
@@ -119,8 +139,31 @@ async def mark_read(request: Request) -> Response:
     return JSON({"read": changed, "unread": await notifications.unread_count(user)})
 
 
+async def thread_follow(request: Request) -> Response:
+    user = require_user(request)
+    thread, board = await threads.get_thread(actor_of(request), path_id(request))
+    if request.method == "PUT":
+        level = follows.parse_level((await read_json(request)).get("level"))
+        await follows.set_thread_level(user, thread, level)
+    level = await follows.level_of(user, thread=thread, board=board)
+    unread = (await follows.unread_in(user, [thread.id])).get(thread.id, 0)
+    return JSON({"level": level.value if level else None, "unread": unread})
+
+
+async def board_follow(request: Request) -> Response:
+    user = require_user(request)
+    board = await boards.get_board(actor_of(request), request.path_params["slug"])
+    if request.method == "PUT":
+        level = follows.parse_level((await read_json(request)).get("level"))
+        await follows.set_board_level(user, board, level)
+    level = await follows.level_of(user, board=board)
+    return JSON({"level": level.value if level else None, "unread": 0})
+
+
 def routes() -> list[BaseRoute]:
     return [
         api_route("/notifications", list_notifications, ["GET"]),
         api_route("/notifications/read", mark_read, ["POST"]),
+        api_route("/threads/{id}/follow", thread_follow, ["GET", "PUT"]),
+        api_route("/boards/{slug}/follow", board_follow, ["GET", "PUT"]),
     ]
