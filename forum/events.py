@@ -28,6 +28,7 @@ __all__ = [
     "ItemDecided",
     "ItemMoved",
     "Name",
+    "NotificationRead",
     "Outgoing",
     "PostRemoved",
     "ThreadChanged",
@@ -46,6 +47,7 @@ __all__ = [
     "item_updated",
     "moderation_channel",
     "notification_created",
+    "notification_read",
     "parse_channel",
     "post_created",
     "post_pending",
@@ -149,6 +151,7 @@ class Name(StrEnum):
     ITEM_DECIDED = "item.decided"
     ITEM_MOVED = "item.moved"
     NOTIFICATION_CREATED = "notification.created"
+    NOTIFICATION_READ = "notification.read"
     USER_SANCTIONED = "user.sanctioned"
     ACCESS_CHANGED = "access.changed"
 
@@ -182,6 +185,7 @@ CHANNEL_EVENTS: Mapping[ChannelKind, frozenset[Name]] = {
         {
             Name.POST_PENDING,
             Name.NOTIFICATION_CREATED,
+            Name.NOTIFICATION_READ,
             Name.USER_SANCTIONED,
             Name.ACCESS_CHANGED,
         }
@@ -268,6 +272,12 @@ class ItemDecided(TypedDict):
 class ItemMoved(TypedDict):
     id: int
     board: str
+
+
+class NotificationRead(TypedDict):
+    """Notices were marked read (in another tab, perhaps): how many are left unread."""
+
+    unread: int
 
 
 class UserSanctioned(TypedDict):
@@ -447,6 +457,10 @@ def post_pending(post: Post, author: User) -> Outgoing:
 def notification_created(user_id: int, notice: Mapping[str, Any]) -> Outgoing:
     """``notice`` is ``forum.notifications.notification_resource``."""
     return Outgoing(user_channel(user_id), Name.NOTIFICATION_CREATED, notice)
+
+
+def notification_read(user_id: int, *, unread: int) -> Outgoing:
+    return Outgoing(user_channel(user_id), Name.NOTIFICATION_READ, NotificationRead(unread=unread))
 
 
 def user_sanctioned(user_id: int, *, kind: str, until: datetime | None) -> Outgoing:

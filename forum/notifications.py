@@ -217,7 +217,17 @@ async def mark_read(user: User, ids: list[int] | None = None) -> int:
     query = Notification.filter(user_id=user.id, read_at__isnull=True)
     if ids is not None:
         query = query.filter(id__in=ids)
-    return int(await query.update(read_at=datetime.now(UTC)))
+    async with outbox.atomic() as tx:
+        changed = int(await query.using_db(tx.conn).update(read_at=datetime.now(UTC)))
+        if changed:
+            # Every open page of the user (other tabs too) sets its header's count from this.
+            unread = (
+                await Notification.filter(_in_view(), user_id=user.id, read_at__isnull=True)
+                .using_db(tx.conn)
+                .count()
+            )
+            tx.emit(events.notification_read(user.id, unread=unread))
+    return changed
 
 
 def after_publish(tx: Tx, post: Post, thread: Thread, board: Board) -> None:

@@ -13,7 +13,11 @@ from forum.events import CHANNEL_EVENTS, ChannelKind, Name
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "forum" / "static"
 # Each browser client and the one kind of channel it subscribes to.
-CLIENTS = {"live.js": ChannelKind.THREAD, "moderation.js": ChannelKind.MODERATION}
+CLIENTS = {
+    "live.js": ChannelKind.THREAD,
+    "moderation.js": ChannelKind.MODERATION,
+    "notices.js": ChannelKind.USER,
+}
 
 
 def _handled(source: str) -> set[str]:

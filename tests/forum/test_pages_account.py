@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx2
 import pytest
 
 from forum import accounts
 from forum.errors import ValidationFailed
 from forum.models import Notification, NotificationKind, Post, Role, User
+from forum.web.templating import JST
 from tests.conftest import Member, make_member
 from tests.forum.support import h1_of, log_in, new_board, new_thread, token_for, token_in
 
@@ -340,3 +343,58 @@ async def test_an_empty_notices_page_says_so_and_visitors_are_asked_to_log_in(
     assert "nav-count" not in page.text
     english = await client.get("/notifications", headers={"Accept-Language": "en"})
     assert "No notifications yet." in english.text
+
+
+async def test_notices_are_grouped_by_day_and_one_can_be_marked_read_on_its_own(
+    client: httpx2.AsyncClient, admin: Member, alice: Member, bob: Member
+) -> None:
+    await new_board(client, admin)
+    thread = await new_thread(client, alice)
+    post = await Post.get(thread_id=thread["id"])
+    first = await notify(alice.user, post, NotificationKind.POST_APPROVED)
+    second = await notify(alice.user, post, NotificationKind.POST_REJECTED)
+    await notify(bob.user, post, NotificationKind.POST_APPROVED)
+    earlier = post.created_at - timedelta(days=3)
+    await Notification.filter(id=first.id).update(created_at=earlier)
+    await log_in(client, "alice")
+    page = await client.get("/notifications")
+    assert "<h2" in page.text and "今日" in page.text
+    assert page.text.index("今日") < page.text.index(f"{earlier.astimezone(JST).day}日")
+    token = token_in(page)
+    # Another user's notice is not there to mark.
+    others = await Notification.get(user_id=bob.user.id)
+    missing = await client.post(f"/notifications/{others.id}/read", data={"csrf_token": token})
+    assert missing.status_code == 404
+    done = await client.post(f"/notifications/{second.id}/read", data={"csrf_token": token})
+    assert (done.status_code, done.headers["location"]) == (303, "/notifications")
+    unread = await Notification.filter(user_id=alice.user.id, read_at__isnull=True)
+    assert [n.id for n in unread] == [first.id]
+
+
+async def test_every_page_of_a_signed_in_user_follows_their_channel_for_the_count(
+    client: httpx2.AsyncClient, alice: Member
+) -> None:
+    assert "notices.js" not in (await client.get("/")).text
+    await log_in(client, "alice")
+    home = await client.get("/")
+    assert '<script type="module" src="/static/notices.js"></script>' in home.text
+    assert f'data-channel="user:{alice.user.id}"' in home.text
+    assert 'data-unread="0"' in home.text and "data-seq=" in home.text
+
+
+async def test_a_followed_thread_shows_its_unread_posts_in_thread_lists_until_opened(
+    client: httpx2.AsyncClient, admin: Member, alice: Member, bob: Member
+) -> None:
+    await new_board(client, admin)
+    thread = await new_thread(client, alice)
+    for body in ("一件目の返信", "二件目の返信"):
+        response = await client.post(
+            f"/api/v1/threads/{thread['id']}/posts", json={"body": body}, headers=bob.headers
+        )
+        assert response.status_code == 201
+    await log_in(client, "alice")
+    board = await client.get("/b/kankei")
+    assert '<span class="badge badge-unread">未読2件</span>' in board.text
+    assert "未読2件" in (await client.get("/")).text
+    assert (await client.get(f"/t/{thread['id']}")).status_code == 200
+    assert 'class="badge badge-unread"' not in (await client.get("/b/kankei")).text
