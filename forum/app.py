@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from email.message import EmailMessage
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -18,7 +19,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from tortoise.contrib.starlette import RegisterTortoise
 
-from forum import accounts, outbox
+from forum import accounts, mail, mailbox, notifications, outbox
 from forum import web as forum_web
 from forum.channels import ChannelAccess, ForumHub
 from forum.config import Settings
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
             outbox.bind_publisher(hub)
             stop = asyncio.Event()
             pruner = asyncio.create_task(_prune_forever(settings, stop), name="koryu-prune")
+            mailer = _start_mail(settings, stop)
             try:
                 yield
             finally:
@@ -66,6 +68,13 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
                         await pruner
                 except TimeoutError:
                     log.warning("pruning realtime events did not stop in time")
+                if mailer is not None:
+                    try:
+                        async with asyncio.timeout(30):
+                            await mailer
+                    except TimeoutError:
+                        log.warning("the mail worker did not stop in time")
+                    mailbox.bind(None)
                 outbox.bind_publisher(None)
 
     async def forum_error(request: Request, exc: Exception) -> Response:
@@ -134,6 +143,21 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
 
 PRUNE_FIRST_AFTER = 60.0  # seconds after start-up: a restart loop should not prune each time
 PRUNE_EVERY = 3600.0
+
+
+def _start_mail(settings: Settings, stop: asyncio.Event) -> asyncio.Task[None] | None:
+    """With ``KORYU_SMTP_URL`` set: notices are mailed through the outbox by one worker task
+    per process (claims keep processes from sending a row twice)."""
+    if not settings.smtp_url:
+        return None
+    config = mail.parse_smtp_url(settings.smtp_url)
+    mailbox.bind(mailbox.MailSite(settings.site_url, settings.secret_key))
+
+    async def send(message: EmailMessage) -> None:
+        await mail.send(config, message)
+
+    worker = mailbox.run_forever(send, stop, digests=notifications.queue_digests)
+    return asyncio.create_task(worker, name="koryu-mail")
 
 
 async def _prune_forever(settings: Settings, stop: asyncio.Event) -> None:

@@ -341,3 +341,72 @@ class Follow(Model):
         table = "follows"
         unique_together = (("user", "thread"), ("user", "board"))
         indexes = (("thread_id", "level"), ("board_id", "level"))
+
+
+class MailFrequency(StrEnum):
+    IMMEDIATELY = "immediately"
+    DAILY = "daily"  # one digest each morning, Japan time
+    NEVER = "never"
+
+
+class MailSettings(Model):
+    """A user's email address (shown to nobody) and what they want by email.
+
+    ``email_key`` is the address case-folded: two accounts cannot hold the same address in
+    different cases. ``email_kinds_off`` lists the notice kinds the user wants on the page
+    only."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.OneToOneRelation[User] = fields.OneToOneField(
+        "models.User", related_name="mail_settings", on_delete=fields.CASCADE
+    )
+    email = fields.CharField(max_length=254, null=True)
+    email_key = fields.CharField(max_length=254, null=True, unique=True)
+    confirmed_at = fields.DatetimeField(null=True)
+    frequency = fields.CharEnumField(
+        MailFrequency, max_length=16, default=MailFrequency.IMMEDIATELY
+    )
+    email_kinds_off: list[str] = fields.JSONField(default=list)
+    digest_sent_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "mail_settings"
+
+
+class MailStatus(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"  # claimed by one worker, with its claim token
+    SENT = "sent"
+    DROPPED = "dropped"  # its post left view before it went out: never sent
+    FAILED = "failed"  # refused for good, or out of attempts
+
+
+class OutgoingMail(Model):
+    """The durable mail outbox: a row is written in the transaction of what it reports and
+    sent by ``forum.mailbox``'s worker, which claims it with a conditional UPDATE."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="mails", null=True, on_delete=fields.CASCADE
+    )
+    notification: fields.ForeignKeyNullableRelation[Notification] = fields.ForeignKeyField(
+        "models.Notification", related_name="mails", null=True, on_delete=fields.SET_NULL
+    )
+    to_addr = fields.CharField(max_length=254)
+    subject = fields.CharField(max_length=200)
+    text_body = fields.TextField()
+    html_body = fields.TextField()
+    unsubscribe_url = fields.CharField(max_length=500, default="")
+    message_id = fields.CharField(max_length=200, unique=True)
+    status = fields.CharEnumField(MailStatus, max_length=16, default=MailStatus.QUEUED)
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField()
+    claim_token = fields.CharField(max_length=64, null=True)
+    claimed_at = fields.DatetimeField(null=True)
+    sent_at = fields.DatetimeField(null=True)
+    last_error = fields.CharField(max_length=500, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "mail_outbox"
+        indexes = (("status", "next_attempt_at"),)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -21,13 +21,15 @@ import orjson
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
-from forum import events, follows, outbox
+from forum import events, follows, mailbox, outbox
 from forum.errors import BadRequest
 from forum.i18n import gettext as _
 from forum.models import (
     Board,
     BoardMember,
     FollowLevel,
+    MailFrequency,
+    MailSettings,
     Notification,
     NotificationKind,
     Post,
@@ -49,6 +51,7 @@ __all__ = [
     "notification_resource",
     "notify",
     "notify_many",
+    "queue_digests",
     "unread_count",
 ]
 
@@ -70,6 +73,7 @@ SOCIAL_KINDS = frozenset(
 # A link to a post of this site ("…/t/12#post-345") quotes it.
 _QUOTE = re.compile(r"/t/\d+#post-(\d+)")
 _MAX_QUOTES = 10
+DIGEST_ITEMS = 50  # the newest this many in one digest; the page has the rest
 _INSERT_CHUNK = 500  # rows per INSERT: 5 parameters each, far below either database's bound
 
 
@@ -361,12 +365,54 @@ async def _deliver(
             marks = ", ".join(["(?, ?, ?, ?, ?)"] * len(chunk))
         values = [v for u in chunk for v in (u, wanted[u].value, post.id, payload, now)]
         rows = await tx.conn.execute_query_dict(_INSERT.format(rows=marks), values)
+        by_kind: dict[NotificationKind, list[Notification]] = {}
         for row in rows:
             user_id = int(row["user_id"])
             notice = Notification(
                 id=int(row["id"]), user_id=user_id, kind=wanted[user_id], post_id=post.id,
                 data=data, read_at=None, created_at=now,
             )  # fmt: skip
+            by_kind.setdefault(notice.kind, []).append(notice)
             tx.emit(events.notification_created(user_id, notification_resource(notice)))
+        for same_kind in by_kind.values():
+            await mailbox.enqueue_notices(tx, same_kind, notification_resource)
         created += len(rows)
     return created
+
+
+async def queue_digests(now: datetime) -> int:
+    """Each morning (Japan time), one mail per daily-digest reader of what they have not
+    read since the last one; several processes may call this, each user gets one."""
+    start = mailbox.digest_due(now)
+    if start is None:
+        return 0
+    # Stored times compare as UTC (SQLite keeps them as text).
+    now, start = now.astimezone(UTC), start.astimezone(UTC)
+    due = await MailSettings.filter(
+        Q(digest_sent_at__isnull=True) | Q(digest_sent_at__lt=start),
+        frequency=MailFrequency.DAILY,
+        confirmed_at__isnull=False,
+        email__isnull=False,
+    ).limit(500)
+    queued = 0
+    for settings in due:
+        previous = settings.digest_sent_at
+        since = previous or now - timedelta(days=1)
+        user_id: int = settings.user_id  # type: ignore[attr-defined]
+        async with outbox.atomic() as tx:
+            claim = MailSettings.filter(id=settings.id).using_db(tx.conn)
+            if previous is None:
+                claim = claim.filter(digest_sent_at__isnull=True)
+            else:
+                claim = claim.filter(digest_sent_at=previous)
+            if await claim.update(digest_sent_at=now) != 1:
+                continue  # another process took this one
+            query = Notification.filter(
+                _in_view(), user_id=user_id, read_at__isnull=True, created_at__gt=since
+            )
+            if settings.email_kinds_off:
+                query = query.exclude(kind__in=list(settings.email_kinds_off))
+            notices = await query.using_db(tx.conn).order_by("-id").limit(DIGEST_ITEMS)
+            if await mailbox.enqueue_digest(tx, settings, notices, notification_resource, now=now):
+                queued += 1
+    return queued

@@ -10,21 +10,35 @@ from starlette.routing import BaseRoute
 
 from forum.channels import ChannelAccess, ForumHub
 from forum.config import Settings
-from forum.web import account_pages, admin_pages, api, notifications_api, openapi, pages, socket
+from forum.web import (
+    account_pages,
+    admin_pages,
+    api,
+    mail_pages,
+    notifications_api,
+    openapi,
+    pages,
+    socket,
+)
 
 __all__ = ["OPENAPI", "api_routes", "page_routes", "socket_routes"]
 
 # The forum's part of /api/openapi.json.
-OPENAPI = (openapi.FORUM, notifications_api.OPENAPI)
+OPENAPI = (openapi.FORUM, notifications_api.OPENAPI, mail_pages.OPENAPI)
 
 
 def api_routes() -> list[BaseRoute]:
     """Mounted under /api/v1."""
-    return [*api.routes(), *notifications_api.routes()]
+    return [*api.routes(), *notifications_api.routes(), *mail_pages.api_routes()]
 
 
 def page_routes() -> list[BaseRoute]:
-    return [*pages.routes(), *account_pages.routes(), *admin_pages.routes()]
+    return [
+        *pages.routes(),
+        *account_pages.routes(),
+        *admin_pages.routes(),
+        *mail_pages.page_routes(),
+    ]
 
 
 def socket_routes(hub: ForumHub, access: ChannelAccess, settings: Settings) -> list[BaseRoute]:

@@ -1,0 +1,153 @@
+"""Links that arrive by email (confirm an address, unsubscribe) and the mail settings API.
+
+The links need no login: the signed token is the authority. The one-click unsubscribe of
+RFC 8058 is a POST to the same address, from the mail program, without a CSRF token.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from forum import mailbox
+from forum.config import Settings
+from forum.errors import ValidationFailed
+from forum.i18n import gettext as _
+from forum.models import MailSettings
+from forum.web.common import api_route, read_json, require_user
+from forum.web.openapi import Operation, Part
+from forum.web.responses import JSON
+from forum.web.templating import render
+
+__all__ = ["OPENAPI", "api_routes", "page_routes"]
+
+_KINDS = {"type": "array", "items": {"type": "string"}}
+SCHEMAS: dict[str, Any] = {
+    "EmailInput": {
+        "type": "object",
+        "required": ["email"],
+        "properties": {"email": {"type": "string"}},
+    },
+    "EmailRequested": {
+        "type": "object",
+        "required": ["sent"],
+        "properties": {"sent": {"type": "boolean"}},
+    },
+    "MailSettings": {
+        "type": "object",
+        "required": ["email", "confirmed", "frequency", "email_kinds_off"],
+        "properties": {
+            "email": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+            "confirmed": {"type": "boolean"},
+            "frequency": {"enum": ["immediately", "daily", "never"]},
+            "email_kinds_off": _KINDS,
+        },
+    },
+    "MailSettingsInput": {
+        "type": "object",
+        "required": [],
+        "properties": {
+            "frequency": {"enum": ["immediately", "daily", "never"]},
+            "email_kinds_off": _KINDS,
+        },
+    },
+}
+OPERATIONS: list[Operation] = [
+    ("put", "/me/email", "Mail a confirmation link to a new address", "EmailInput", 202, "EmailRequested", "user", False),
+    ("get", "/me/mail", "The caller's address and mail settings", None, 200, "MailSettings", "user", False),
+    ("patch", "/me/mail", "How often, and which notices, by email", "MailSettingsInput", 200, "MailSettings", "user", False),
+]  # fmt: skip
+OPENAPI = Part(OPERATIONS, SCHEMAS, {})
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _resource(settings: MailSettings) -> dict[str, Any]:
+    """Only ever shown to its owner."""
+    return {
+        "email": settings.email,
+        "confirmed": settings.confirmed_at is not None,
+        "frequency": settings.frequency.value,
+        "email_kinds_off": list(settings.email_kinds_off),
+    }
+
+
+async def request_email(request: Request) -> Response:
+    user = require_user(request)
+    address = (await read_json(request)).get("email")
+    if not isinstance(address, str):
+        raise ValidationFailed(
+            _("入力内容を確認してください。"),
+            fields={"email": _("メールアドレスの形式が正しくありません。")},
+        )
+    await mailbox.request_address(user, address)
+    return JSON({"sent": True}, status_code=202)
+
+
+async def mail_settings(request: Request) -> Response:
+    user = require_user(request)
+    if request.method == "PATCH":
+        data = await read_json(request)
+        frequency, kinds = data.get("frequency"), data.get("email_kinds_off")
+        if (frequency is not None and not isinstance(frequency, str)) or (
+            kinds is not None
+            and not (isinstance(kinds, list) and all(isinstance(k, str) for k in kinds))
+        ):
+            raise ValidationFailed(_("入力内容を確認してください。"))
+        saved = await mailbox.set_preferences(user, frequency=frequency, email_kinds_off=kinds)
+        return JSON(_resource(saved))
+    return JSON(_resource(await mailbox.preferences(user)))
+
+
+async def confirm(request: Request) -> Response:
+    token = request.query_params.get("t", "")
+    done = await mailbox.confirm_address(_settings(request).secret_key, token)
+    context = {
+        "heading": _("メールアドレスの確認"),
+        "message": _("メールアドレスを登録しました。")
+        if done
+        else _("このリンクは使えません。期限が切れたか、すでに別のアカウントで使われています。"),
+    }
+    return render(request, "forum/mail_link.html", context, status_code=200 if done else 400)
+
+
+async def unsubscribe(request: Request) -> Response:
+    """GET asks (a link scanner must not unsubscribe anyone); POST does it, in one click."""
+    token = request.query_params.get("t", "")
+    heading = _("メールの配信停止")
+    if request.method == "GET":
+        context = {
+            "heading": heading,
+            "message": _("koryu からのお知らせメールを停止します。"),
+            "ask": True,
+            "token": token,
+        }
+        return render(request, "forum/mail_link.html", context)
+    done = await mailbox.unsubscribe(_settings(request).secret_key, token)
+    message = (
+        _("お知らせメールの配信を停止しました。設定画面からいつでも再開できます。")
+        if done
+        else _("このリンクは使えません。")
+    )
+    context = {"heading": heading, "message": message}
+    return render(request, "forum/mail_link.html", context, status_code=200 if done else 400)
+
+
+def api_routes() -> list[BaseRoute]:
+    return [
+        api_route("/me/email", request_email, ["PUT"]),
+        api_route("/me/mail", mail_settings, ["GET", "PATCH"]),
+    ]
+
+
+def page_routes() -> list[BaseRoute]:
+    return [
+        Route("/mail/confirm", confirm, methods=["GET"]),
+        Route("/mail/unsubscribe", unsubscribe, methods=["GET", "POST"]),
+    ]
