@@ -63,6 +63,12 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
                 # cancelled query keeps running on the driver's thread after the
                 # connections close.
                 stop.set()
+                # Notices of the last posts are written before the database closes.
+                try:
+                    async with asyncio.timeout(30):
+                        await outbox.settled()
+                except TimeoutError:
+                    log.warning("notices after the last commits did not finish in time")
                 try:
                     async with asyncio.timeout(30):
                         await pruner

@@ -17,7 +17,7 @@ import httpx2
 import pytest
 from aiosmtpd.controller import Controller
 
-from forum import mail, mailbox, notifications
+from forum import mail, mailbox, notifications, outbox
 from forum.config import Settings
 from forum.models import MailFrequency, MailSettings, MailStatus, OutgoingMail, User
 from tests.conftest import Member
@@ -88,7 +88,9 @@ async def mention(client: httpx2.AsyncClient, admin: Member, author: Member, *na
     await new_board(client, admin)
     thread_id = (await new_thread(client, admin))["thread"]["id"]
     body = " ".join(f"@{n}さん" for n in names) + " 資料をご確認ください"
-    return int((await reply(client, author, thread_id, body))["id"])
+    post_id = int((await reply(client, author, thread_id, body))["id"])
+    await outbox.settled()
+    return post_id
 
 
 def text_of(message: Message) -> str:
@@ -164,6 +166,7 @@ async def test_a_refusing_server_is_tried_again_later_and_a_final_refusal_is_not
 
     thread_id = (await new_thread(client, admin, title="別の相談", body="別件です"))["thread"]["id"]
     await reply(client, admin, thread_id, "@bob さん、こちらも")
+    await outbox.settled()
     server.replies = ["550 5.1.1 No such user"]
     assert await mailbox.run_once(sender(config), now=datetime.now(UTC)) == 0
     refused = await OutgoingMail.get(to_addr="bob@city.example.lg.jp")
@@ -256,6 +259,7 @@ async def test_the_daily_digest_goes_out_after_seven_in_japan_with_every_unread_
     thread_id = (await new_thread(client, admin))["thread"]["id"]
     for text in ("一つ目の件", "二つ目の件", "三つ目の件"):
         await reply(client, bob, thread_id, f"@alice さん、{text}です")
+    await outbox.settled()
     assert await OutgoingMail.all().count() == 0  # nothing at once for a digest reader
     morning = datetime.now(UTC).astimezone(mailbox.JST).replace(hour=6, minute=59) + timedelta(
         days=1

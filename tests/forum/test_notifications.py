@@ -8,7 +8,7 @@ from typing import Any
 import httpx2
 import pytest
 
-from forum import boards, follows, notifications, posts
+from forum import boards, follows, notifications, outbox, posts
 from forum.gate import OpenGate
 from forum.models import Board, FollowLevel, Notification, NotificationKind, Post, Thread
 from tests.conftest import Member, make_member
@@ -28,6 +28,7 @@ pytestmark = pytest.mark.asyncio
 
 
 async def notices(client: httpx2.AsyncClient, member: Member) -> list[dict[str, Any]]:
+    await outbox.settled()  # notices are written after the post's commit, in a task
     response = await client.get("/api/v1/notifications", headers=member.headers)
     assert response.status_code == 200, response.text
     items: list[dict[str, Any]] = response.json()["items"]
@@ -235,6 +236,7 @@ async def test_mentions_are_capped_and_all_stored_in_one_go(
     people = [await make_member(username=f"user{i:02d}") for i in range(55)]
     body = " ".join(f"@{p.user.username}" for p in people)
     post = await reply(client, admin, thread_id, body)
+    await outbox.settled()
     stored = await Notification.filter(post_id=post["id"], kind=NotificationKind.MENTIONED)
     assert len(stored) == notifications.MAX_MENTIONS
     assert {n.user_id for n in stored} == {p.user.id for p in people[:50]}  # type: ignore[attr-defined]

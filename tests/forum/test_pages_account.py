@@ -7,7 +7,7 @@ from datetime import timedelta
 import httpx2
 import pytest
 
-from forum import accounts
+from forum import accounts, outbox
 from forum.errors import ValidationFailed
 from forum.models import Notification, NotificationKind, Post, Role, User
 from forum.web.templating import JST
@@ -392,6 +392,7 @@ async def test_a_followed_thread_shows_its_unread_posts_in_thread_lists_until_op
             f"/api/v1/threads/{thread['id']}/posts", json={"body": body}, headers=bob.headers
         )
         assert response.status_code == 201
+    await outbox.settled()  # the writer's tracking starts after commit
     await log_in(client, "alice")
     board = await client.get("/b/kankei")
     assert '<span class="badge badge-unread">未読2件</span>' in board.text
