@@ -142,6 +142,9 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
         "login_ip": RateLimiter(settings.login_attempts_per_minute * 3, 60),
         "login_account": RateLimiter(settings.login_attempts_per_minute, 60),
         "register": RateLimiter(10, 3600),
+        # Password reset mails: per address and per requesting address of the network.
+        "reset_ip": RateLimiter(10, 3600),
+        "reset_account": RateLimiter(3, 3600),
         "post": RateLimiter(settings.posts_per_minute, 60),
     }
     return app

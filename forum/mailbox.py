@@ -64,7 +64,9 @@ __all__ = [
     "request_address",
     "run_forever",
     "run_once",
+    "send_plain",
     "set_preferences",
+    "site",
     "unsubscribe",
     "unsubscribe_url",
 ]
@@ -422,14 +424,27 @@ async def request_address(user: User, address: str, *, now: datetime | None = No
         ).format(link=link)
     finally:
         i18n.set_locale(previous)
+    await send_plain(user, address, subject, text, now=now)
+
+
+def site() -> MailSite | None:
+    """Where links in mail point, and the key that signs them; None while mail is off."""
+    return _site
+
+
+async def send_plain(
+    user: User, address: str, subject: str, text: str, *, now: datetime | None = None
+) -> None:
+    """A mail of one text (a confirmation, a password reset) into the outbox."""
+    body = html.escape(text).replace("\n", "<br>")
     await OutgoingMail.create(
         user_id=user.id,
         to_addr=address,
         subject=subject,
         text_body=text,
-        html_body=f"<!doctype html><html><body><p>{html.escape(text).replace(chr(10), '<br>')}</p></body></html>",
+        html_body=f"<!doctype html><html><body><p>{body}</p></body></html>",
         message_id=make_msgid(domain="koryu"),
-        next_attempt_at=now,
+        next_attempt_at=now or datetime.now(UTC),
     )
 
 

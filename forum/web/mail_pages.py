@@ -1,4 +1,5 @@
-"""Links that arrive by email (confirm an address, unsubscribe) and the mail settings API.
+"""Links that arrive by email (confirm an address, unsubscribe, reset a password), the
+page that asks for a reset link, and the mail settings API.
 
 The links need no login: the signed token is the authority. The one-click unsubscribe of
 RFC 8058 is a POST to the same address, from the mail program, without a CSRF token.
@@ -12,12 +13,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from forum import mailbox
+from forum import mailbox, password_reset
 from forum.config import Settings
 from forum.errors import ValidationFailed
 from forum.i18n import gettext as _
 from forum.models import MailSettings
-from forum.web.common import api_route, read_json, require_user
+from forum.web.common import api_route, client_ip, rate_limit, read_json, require_user
+from forum.web.forms import field, read_form
 from forum.web.openapi import Operation, Part
 from forum.web.responses import JSON
 from forum.web.templating import render
@@ -139,6 +141,47 @@ async def unsubscribe(request: Request) -> Response:
     return render(request, "forum/mail_link.html", context, status_code=200 if done else 400)
 
 
+async def forgot_form(request: Request) -> Response:
+    return render(request, "forum/password.html", {"step": "ask"})
+
+
+async def forgot(request: Request) -> Response:
+    """The same answer for a known address, an unknown one, or a malformed one."""
+    address = field(await read_form(request), "email").strip()
+    rate_limit(request, "reset_ip", client_ip(request))
+    rate_limit(request, "reset_account", mailbox.email_key(address))
+    await password_reset.request_reset(address)
+    message = _(
+        "そのメールアドレスが登録されていれば、再設定用のリンクを送りました。"
+        "リンクの有効期限は1時間です。"
+    )
+    return render(request, "forum/password.html", {"step": "sent", "message": message})
+
+
+async def reset_form(request: Request) -> Response:
+    context = {"step": "set", "token": request.query_params.get("t", "")}
+    return render(request, "forum/password.html", context)
+
+
+async def reset(request: Request) -> Response:
+    form = await read_form(request)
+    token = field(form, "t")
+    try:
+        await password_reset.reset_password(
+            _settings(request).secret_key, token, field(form, "new_password")
+        )
+    except ValidationFailed as exc:
+        context = {
+            "step": "set" if exc.fields else "failed",
+            "token": token,
+            "errors": exc.fields,
+            "failure": exc.message,
+        }
+        return render(request, "forum/password.html", context, status_code=422)
+    message = _("パスワードを変更しました。新しいパスワードでログインしてください。")
+    return render(request, "forum/password.html", {"step": "done", "message": message})
+
+
 def api_routes() -> list[BaseRoute]:
     return [
         api_route("/me/email", request_email, ["PUT"]),
@@ -150,4 +193,8 @@ def page_routes() -> list[BaseRoute]:
     return [
         Route("/mail/confirm", confirm, methods=["GET"]),
         Route("/mail/unsubscribe", unsubscribe, methods=["GET", "POST"]),
+        Route("/password/forgot", forgot_form, methods=["GET"]),
+        Route("/password/forgot", forgot, methods=["POST"]),
+        Route("/password/reset", reset_form, methods=["GET"]),
+        Route("/password/reset", reset, methods=["POST"]),
     ]
