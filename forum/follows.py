@@ -21,9 +21,11 @@ __all__ = [
     "auto_follow",
     "effective_levels",
     "level_of",
+    "list_for",
     "mark_seen",
     "parse_level",
     "set_board_level",
+    "set_level_by_id",
     "set_thread_level",
     "unread_in",
 ]
@@ -135,3 +137,18 @@ async def unread_in(user: User, thread_ids: Iterable[int]) -> dict[int, int]:
         query = _UNREAD.format("?", ", ".join("?" * len(ids)))
     rows = await conn.execute_query_dict(query, [user.id, *ids])
     return {int(r["thread_id"]): int(r["unread"]) for r in rows}
+
+
+async def list_for(user: User) -> list[Follow]:
+    """The user's own levels, threads first (with their boards), newest choice first."""
+    rows = await Follow.filter(user_id=user.id).select_related("thread", "board").order_by("-id")
+    return sorted(rows, key=lambda f: f.thread_id is None)  # type: ignore[attr-defined]
+
+
+async def set_level_by_id(user: User, follow_id: int, level: FollowLevel | None) -> None:
+    """Change (or forget) one of the user's own levels, as listed by ``list_for``."""
+    query = Follow.filter(id=follow_id, user_id=user.id)
+    if level is None:
+        await query.delete()
+    else:
+        await query.update(level=level)

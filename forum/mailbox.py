@@ -474,14 +474,19 @@ async def preferences(user: User) -> MailSettings:
 
 
 async def set_preferences(
-    user: User, *, frequency: str | None = None, email_kinds_off: list[str] | None = None
+    user: User,
+    *,
+    frequency: str | None = None,
+    email_kinds_off: list[str] | None = None,
+    page_kinds_off: list[str] | None = None,
 ) -> MailSettings:
     errors: dict[str, str] = {}
     if frequency is not None and frequency not in {f.value for f in MailFrequency}:
         errors["frequency"] = _("immediately、daily、never のいずれかを指定してください。")
     kinds = {k.value for k in NotificationKind}
-    if email_kinds_off is not None and not all(k in kinds for k in email_kinds_off):
-        errors["email_kinds_off"] = _("お知らせの種類が正しくありません。")
+    for name, chosen in (("email_kinds_off", email_kinds_off), ("page_kinds_off", page_kinds_off)):
+        if chosen is not None and not all(k in kinds for k in chosen):
+            errors[name] = _("お知らせの種類が正しくありません。")
     if errors:
         raise ValidationFailed(_("入力内容を確認してください。"), fields=errors)
     settings = await preferences(user)
@@ -489,5 +494,7 @@ async def set_preferences(
         settings.frequency = MailFrequency(frequency)
     if email_kinds_off is not None:
         settings.email_kinds_off = sorted(set(email_kinds_off))
-    await settings.save(update_fields=["frequency", "email_kinds_off"])
+    if page_kinds_off is not None:
+        settings.page_kinds_off = sorted(set(page_kinds_off))
+    await settings.save(update_fields=["frequency", "email_kinds_off", "page_kinds_off"])
     return settings

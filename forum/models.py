@@ -354,7 +354,7 @@ class MailSettings(Model):
 
     ``email_key`` is the address case-folded: two accounts cannot hold the same address in
     different cases. ``email_kinds_off`` lists the notice kinds the user wants on the page
-    only."""
+    only; ``page_kinds_off`` those they do not want on the page (nor, then, by email)."""
 
     id = fields.IntField(primary_key=True)
     user: fields.OneToOneRelation[User] = fields.OneToOneField(
@@ -367,6 +367,7 @@ class MailSettings(Model):
         MailFrequency, max_length=16, default=MailFrequency.IMMEDIATELY
     )
     email_kinds_off: list[str] = fields.JSONField(default=list)
+    page_kinds_off: list[str] = fields.JSONField(default=list)
     digest_sent_at = fields.DatetimeField(null=True)
 
     class Meta:

@@ -339,6 +339,13 @@ async def _deliver(
 ) -> int:
     author_id: int = post.author_id  # type: ignore[attr-defined]
     readers = await _readers((u for u in wanted if u != author_id), board)
+    if readers:
+        # People who turned a kind off on the page get neither the notice nor its mail.
+        off = await MailSettings.filter(user_id__in=readers).values_list(
+            "user_id", "page_kinds_off"
+        )
+        unwanted = {int(u) for u, kinds in off if wanted[int(u)].value in (kinds or [])}
+        readers = [u for u in readers if u not in unwanted]
     if not readers:
         return 0
     by = None if post.anonymous else (await User.get(id=author_id)).display_name

@@ -37,6 +37,7 @@ class Migration(migrations.Migration):
                 ('confirmed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('frequency', fields.CharEnumField(default=MailFrequency.IMMEDIATELY, description='IMMEDIATELY: immediately\nDAILY: daily\nNEVER: never', enum_type=MailFrequency, max_length=16)),
                 ('email_kinds_off', fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads)),
+                ('page_kinds_off', fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads)),
                 ('digest_sent_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'mail_settings', 'app': 'models', 'pk_attr': 'id', 'table_description': "A user's email address (shown to nobody) and what they want by email."},

@@ -13,13 +13,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from forum import mailbox, password_reset
+from forum import follows, mailbox, password_reset
 from forum.config import Settings
 from forum.errors import ValidationFailed
 from forum.i18n import gettext as _
-from forum.models import MailSettings
+from forum.models import FollowLevel, MailSettings, NotificationKind
 from forum.web.common import api_route, client_ip, rate_limit, read_json, require_user
-from forum.web.forms import field, read_form
+from forum.web.forms import field, login_redirect, read_form, redirect
 from forum.web.openapi import Operation, Part
 from forum.web.responses import JSON
 from forum.web.templating import render
@@ -141,6 +141,64 @@ async def unsubscribe(request: Request) -> Response:
     return render(request, "forum/mail_link.html", context, status_code=200 if done else 400)
 
 
+def _kind_labels() -> list[tuple[str, str]]:
+    labels = {
+        NotificationKind.MENTIONED: _("メンション"),
+        NotificationKind.REPLIED: _("返信"),
+        NotificationKind.QUOTED: _("引用"),
+        NotificationKind.WATCHED_POST: _("ウォッチ中のスレッド・掲示板への投稿"),
+        NotificationKind.ANSWERED: _("質問への回答"),
+        NotificationKind.ANSWER_STATE: _("質問の扱いの変更"),
+        NotificationKind.SESSION_LIVE: _("フォロー中のセッションの開始"),
+        NotificationKind.POST_APPROVED: _("投稿の承認"),
+        NotificationKind.POST_REJECTED: _("投稿の非公開"),
+        NotificationKind.REVISION_REQUESTED: _("修正の依頼"),
+        NotificationKind.EDIT_APPROVED: _("編集の承認"),
+        NotificationKind.EDIT_REJECTED: _("編集の不承認"),
+    }
+    return [(kind.value, labels[kind]) for kind in NotificationKind]
+
+
+async def notice_settings(request: Request) -> Response:
+    """Every kind of notice on the page and by email, the mail frequency, follow levels."""
+    if request.state.user is None:
+        return login_redirect(request)
+    user = require_user(request)
+    if request.method == "POST":
+        form = await read_form(request)
+        kinds = [k.value for k in NotificationKind]
+        page_on, email_on = set(form.getlist("page")), set(form.getlist("email"))
+        await mailbox.set_preferences(
+            user,
+            frequency=field(form, "frequency") or None,
+            page_kinds_off=[k for k in kinds if k not in page_on],
+            email_kinds_off=[k for k in kinds if k not in email_on],
+        )
+        for follow in await follows.list_for(user):
+            chosen = field(form, f"follow-{follow.id}")
+            if chosen and chosen != follow.level.value:
+                await follows.set_level_by_id(user, follow.id, follows.parse_level(chosen))
+        return redirect("/settings/notifications?saved=1")
+    context = {
+        "prefs": await mailbox.preferences(user),
+        "kinds": _kind_labels(),
+        "frequencies": [
+            ("immediately", _("すぐに")),
+            ("daily", _("1日1回まとめて（朝7時）")),
+            ("never", _("受け取らない")),
+        ],
+        "follows": await follows.list_for(user),
+        "levels": [
+            (FollowLevel.WATCHING.value, _("ウォッチ（新しい投稿ごとにお知らせ）")),
+            (FollowLevel.TRACKING.value, _("追跡（未読数のみ）")),
+            (FollowLevel.MUTED.value, _("ミュート")),
+            ("none", _("フォローをやめる")),
+        ],
+        "saved": request.query_params.get("saved") == "1",
+    }
+    return render(request, "forum/notice_settings.html", context)
+
+
 async def forgot_form(request: Request) -> Response:
     return render(request, "forum/password.html", {"step": "ask"})
 
@@ -192,6 +250,7 @@ def api_routes() -> list[BaseRoute]:
 def page_routes() -> list[BaseRoute]:
     return [
         Route("/mail/confirm", confirm, methods=["GET"]),
+        Route("/settings/notifications", notice_settings, methods=["GET", "POST"]),
         Route("/mail/unsubscribe", unsubscribe, methods=["GET", "POST"]),
         Route("/password/forgot", forgot_form, methods=["GET"]),
         Route("/password/forgot", forgot, methods=["POST"]),

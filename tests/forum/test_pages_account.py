@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import httpx2
@@ -399,3 +400,46 @@ async def test_a_followed_thread_shows_its_unread_posts_in_thread_lists_until_op
     assert "未読2件" in (await client.get("/")).text
     assert (await client.get(f"/t/{thread['id']}")).status_code == 200
     assert 'class="badge badge-unread"' not in (await client.get("/b/kankei")).text
+
+
+async def test_the_notice_settings_page_turns_kinds_off_per_channel_and_sets_follow_levels(
+    client: httpx2.AsyncClient, admin: Member, alice: Member, bob: Member
+) -> None:
+    await new_board(client, admin)
+    thread = await new_thread(client, alice)
+    await outbox.settled()  # starting the thread watches it
+    await log_in(client, "alice")
+    assert 'href="/settings/notifications"' in (await client.get("/settings")).text
+    page = await client.get("/settings/notifications")
+    assert page.status_code == 200 and "お知らせの設定" in page.text
+    assert "ふるさと納税の活用" in page.text and "selected>ウォッチ" in page.text
+    follow = re.search(r'name="follow-(\d+)"', page.text)
+    assert follow
+    kinds = [k.value for k in NotificationKind]
+    form = {
+        "csrf_token": token_in(page),
+        "frequency": "daily",
+        "page": [k for k in kinds if k != "mentioned"],
+        "email": [k for k in kinds if k != "watched_post"],
+        f"follow-{follow.group(1)}": "muted",
+    }
+    saved = await client.post("/settings/notifications", data=form)
+    assert (saved.status_code, saved.headers["location"]) == (
+        303,
+        "/settings/notifications?saved=1",
+    )
+    mine = (await client.get("/api/v1/me/mail", headers=alice.headers)).json()
+    assert mine["frequency"] == "daily" and mine["email_kinds_off"] == ["watched_post"]
+    level = await client.get(f"/api/v1/threads/{thread['id']}/follow", headers=alice.headers)
+    assert level.json()["level"] == "muted"
+    # A mention in another thread: turned off on the page, so no notice at all.
+    other = await client.post(
+        "/api/v1/boards/kankei/threads",
+        json={"title": "別の話題", "body": "@alice さん、こちらも"},
+        headers=bob.headers,
+    )
+    assert other.status_code == 201
+    await outbox.settled()
+    assert not await Notification.filter(user_id=alice.user.id).exists()
+    bad = await client.post("/settings/notifications", data={**form, "frequency": "hourly"})
+    assert bad.status_code == 422
