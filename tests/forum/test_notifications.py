@@ -124,8 +124,11 @@ async def test_tracking_counts_unread_posts_without_notices(
 ) -> None:
     await new_board(client, admin)
     thread_id = (await new_thread(client, bob))["thread"]["id"]
-    await reply(client, alice, thread_id, "参加します")  # writing in a thread tracks it
-    assert (await follow(client, alice, f"threads/{thread_id}", "tracking"))["unread"] == 0
+    await reply(client, alice, thread_id, "参加します")
+    await outbox.settled()
+    # Writing in a thread tracks it, from the writer's own post on.
+    tracked = await client.get(f"/api/v1/threads/{thread_id}/follow", headers=alice.headers)
+    assert tracked.json() == {"level": "tracking", "unread": 0}
     for text in ("一件目", "二件目", "三件目"):
         last = await reply(client, bob, thread_id, text)
     response = await client.get(f"/api/v1/threads/{thread_id}/follow", headers=alice.headers)
