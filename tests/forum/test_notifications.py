@@ -55,6 +55,7 @@ async def test_a_mention_before_japanese_text_tells_the_user_and_links_the_exact
 ) -> None:
     await new_board(client, admin)
     thread_id = (await new_thread(client, admin))["thread"]["id"]
+    await outbox.settled()  # its author's watch on the thread is written after commit
     post = await reply(
         client, bob, thread_id, "@aliceさん、資料を共有します。@nobody-here もどうぞ"
     )
