@@ -45,6 +45,7 @@ __all__ = [
     "login_of_session",
     "login_of_token",
     "register",
+    "replace_password",
     "revoke_token",
     "start_session",
     "token_expiry",
@@ -568,6 +569,21 @@ async def change_password(
     error = _password_error(new_password)
     if error is None and new_password == current_password:
         error = _("新しいパスワードには、現在とは違うものを指定してください。")
+    if error:
+        raise ValidationFailed(_("入力内容を確認してください。"), fields={"new_password": error})
+    return await replace_password(user, new_password, session=session, session_days=session_days)
+
+
+async def replace_password(
+    user: User,
+    new_password: str,
+    *,
+    session: LoginSession | None = None,
+    session_days: int = 30,
+) -> PasswordChanged:
+    """Set a password already checked (a change, or a reset by email) and end every other
+    way in: all login sessions and API tokens; ``session`` goes on under a new id."""
+    error = _password_error(new_password)
     if error:
         raise ValidationFailed(_("入力内容を確認してください。"), fields={"new_password": error})
     password_hash = hash_password(new_password)

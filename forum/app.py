@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from email.message import EmailMessage
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -19,7 +20,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 from tortoise.contrib.starlette import RegisterTortoise
 
-from forum import accounts, outbox
+from forum import accounts, mail, mailbox, notifications, outbox
 from forum import web as forum_web
 from forum.channels import ChannelAccess, ForumHub
 from forum.config import Settings
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
             ticker = asyncio.create_task(
                 run_ticker(stop, viewers=hub.viewers), name="koryu-sessions"
             )
+            mailer = _start_mail(settings, stop)
             try:
                 yield
             finally:
@@ -71,6 +73,12 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
                 # cancelled query keeps running on the driver's thread after the
                 # connections close.
                 stop.set()
+                # Notices of the last posts are written before the database closes.
+                try:
+                    async with asyncio.timeout(30):
+                        await outbox.settled()
+                except TimeoutError:
+                    log.warning("notices after the last commits did not finish in time")
                 try:
                     async with asyncio.timeout(30):
                         await pruner
@@ -81,6 +89,13 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
                         await ticker
                 except TimeoutError:
                     log.warning("the sessions' clock did not stop in time")
+                if mailer is not None:
+                    try:
+                        async with asyncio.timeout(30):
+                            await mailer
+                    except TimeoutError:
+                        log.warning("the mail worker did not stop in time")
+                    mailbox.bind(None)
                 outbox.bind_publisher(None)
 
     async def forum_error(request: Request, exc: Exception) -> Response:
@@ -175,6 +190,9 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
         "register": RateLimiter(settings.registrations_per_hour_per_ip, 3600),
         # Each allowance brings its own limit (RegistrationAllowance.per_hour).
         "register_allowance": RateLimiter(settings.registrations_per_hour_per_ip, 3600),
+        # Password reset mails: per address and per requesting address of the network.
+        "reset_ip": RateLimiter(10, 3600),
+        "reset_account": RateLimiter(3, 3600),
         "post": RateLimiter(settings.posts_per_minute, 60),
     }
     return app
@@ -190,6 +208,21 @@ async def load_demo_content() -> bool:
 
 PRUNE_FIRST_AFTER = 60.0  # seconds after start-up: a restart loop should not prune each time
 PRUNE_EVERY = 3600.0
+
+
+def _start_mail(settings: Settings, stop: asyncio.Event) -> asyncio.Task[None] | None:
+    """With ``KORYU_SMTP_URL`` set: notices are mailed through the outbox by one worker task
+    per process (claims keep processes from sending a row twice)."""
+    if not settings.smtp_url:
+        return None
+    config = mail.parse_smtp_url(settings.smtp_url)
+    mailbox.bind(mailbox.MailSite(settings.site_url, settings.secret_key))
+
+    async def send(message: EmailMessage) -> None:
+        await mail.send(config, message)
+
+    worker = mailbox.run_forever(send, stop, digests=notifications.queue_digests)
+    return asyncio.create_task(worker, name="koryu-mail")
 
 
 async def _prune_forever(settings: Settings, stop: asyncio.Event) -> None:

@@ -139,6 +139,8 @@ class Settings:
     event_retention_days: int = 30
     secure_cookies: bool = False
     ws_connections_per_ip: int = 50
+    # Mail is off unless set: smtp://host:port?from=koryu@example.jp (forum.mail).
+    smtp_url: str = field(default="", repr=False)
     password_hasher: str = "argon2"  # noqa: S105 (a hasher's name, not a password)
 
     def __post_init__(self) -> None:
@@ -189,6 +191,7 @@ class Settings:
             event_retention_days=_int(env, "KORYU_EVENT_RETENTION_DAYS", 30),
             secure_cookies=_bool(env, "KORYU_SECURE_COOKIES", site_url.startswith("https:")),
             ws_connections_per_ip=_positive(env, "KORYU_WS_CONNECTIONS_PER_IP", 50),
+            smtp_url=env.get("KORYU_SMTP_URL", "").strip(),
             password_hasher=env.get("KORYU_PASSWORD_HASHER", "argon2").strip().lower() or "argon2",
         )
 

@@ -28,6 +28,7 @@ __all__ = [
     "ItemDecided",
     "ItemMoved",
     "Name",
+    "NotificationRead",
     "Outgoing",
     "PostRemoved",
     "SessionChanged",
@@ -47,6 +48,7 @@ __all__ = [
     "item_updated",
     "moderation_channel",
     "notification_created",
+    "notification_read",
     "parse_channel",
     "post_created",
     "post_pending",
@@ -159,6 +161,7 @@ class Name(StrEnum):
     ITEM_DECIDED = "item.decided"
     ITEM_MOVED = "item.moved"
     NOTIFICATION_CREATED = "notification.created"
+    NOTIFICATION_READ = "notification.read"
     USER_SANCTIONED = "user.sanctioned"
     ACCESS_CHANGED = "access.changed"
     SESSION_UPDATED = "session.updated"
@@ -193,6 +196,7 @@ CHANNEL_EVENTS: Mapping[ChannelKind, frozenset[Name]] = {
         {
             Name.POST_PENDING,
             Name.NOTIFICATION_CREATED,
+            Name.NOTIFICATION_READ,
             Name.USER_SANCTIONED,
             Name.ACCESS_CHANGED,
         }
@@ -294,6 +298,12 @@ class SessionChanged(TypedDict):
     thread_id: int
     premoderate: bool
     slow_mode_seconds: int
+
+
+class NotificationRead(TypedDict):
+    """Notices were marked read (in another tab, perhaps): how many are left unread."""
+
+    unread: int
 
 
 class UserSanctioned(TypedDict):
@@ -482,6 +492,10 @@ def post_pending(post: Post, author: User) -> Outgoing:
 def notification_created(user_id: int, notice: Mapping[str, Any]) -> Outgoing:
     """``notice`` is ``forum.notifications.notification_resource``."""
     return Outgoing(user_channel(user_id), Name.NOTIFICATION_CREATED, notice)
+
+
+def notification_read(user_id: int, *, unread: int) -> Outgoing:
+    return Outgoing(user_channel(user_id), Name.NOTIFICATION_READ, NotificationRead(unread=unread))
 
 
 def user_sanctioned(user_id: int, *, kind: str, until: datetime | None) -> Outgoing:

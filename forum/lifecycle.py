@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from tortoise.expressions import F
 
-from forum import events, outbox, search_index
+from forum import events, notifications, outbox, search_index
 from forum.errors import ValidationFailed
 from forum.events import Withdrawal
 from forum.gate import Gatekeeper, Verdict
@@ -93,7 +93,8 @@ async def publish(
     """Bring a post into public view: its status, the counters, and the events.
 
     ``count_author`` is False for a post that was public before (a hidden post approved
-    back): the author's count of published posts only ever counts a post once. A thread
+    back): the author's count of published posts only ever counts a post once, and the
+    people it concerns are told once, after commit. A thread
     whose first visible post this is appears on its board with the seq the outbox gave.
     """
     now = now or datetime.now(UTC)
@@ -112,6 +113,9 @@ async def publish(
         await tx.flush()
         seq = tx.seq_of(events.thread_channel(thread.id)) or 0
         tx.emit(events.thread_created(thread, board.slug, seq=seq))
+    if count_author:
+        # Its first time in view (a hidden post let back in told everyone already).
+        notifications.after_publish(tx, post, thread, board)
 
 
 async def withdraw(tx: outbox.Tx, post: Post, thread: Thread, reason: Withdrawal) -> bool:

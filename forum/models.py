@@ -280,6 +280,12 @@ class NotificationKind(StrEnum):
     REVISION_REQUESTED = "revision_requested"
     EDIT_APPROVED = "edit_approved"
     EDIT_REJECTED = "edit_rejected"
+    MENTIONED = "mentioned"
+    REPLIED = "replied"
+    QUOTED = "quoted"
+    WATCHED_POST = "watched_post"
+    ANSWERED = "answered"
+    ANSWER_STATE = "answer_state"
     SESSION_LIVE = "session_live"
 
 
@@ -360,3 +366,107 @@ class CaseThemeLink(Model):
     class Meta:
         table = "case_theme_links"
         unique_together = (("case", "theme"),)
+
+
+class FollowLevel(StrEnum):
+    """Discourse's levels: a notice for every new post, an unread count only, or silence."""
+
+    WATCHING = "watching"
+    TRACKING = "tracking"
+    MUTED = "muted"
+
+
+class Follow(Model):
+    """One user's follow level on one thread or one board (exactly one of the two is set).
+
+    A thread's own level wins over its board's."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="follows", on_delete=fields.CASCADE
+    )
+    thread: fields.ForeignKeyNullableRelation[Thread] = fields.ForeignKeyField(
+        "models.Thread", related_name="follows", null=True, on_delete=fields.CASCADE
+    )
+    board: fields.ForeignKeyNullableRelation[Board] = fields.ForeignKeyField(
+        "models.Board", related_name="follows", null=True, on_delete=fields.CASCADE
+    )
+    level = fields.CharEnumField(FollowLevel, max_length=16)
+    # The id of the last post the user saw in a tracked or watched thread: unread counts.
+    last_read_post_id = fields.IntField(default=0, db_default=0)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "follows"
+        unique_together = (("user", "thread"), ("user", "board"))
+        indexes = (("thread_id", "level"), ("board_id", "level"))
+
+
+class MailFrequency(StrEnum):
+    IMMEDIATELY = "immediately"
+    DAILY = "daily"  # one digest each morning, Japan time
+    NEVER = "never"
+
+
+class MailSettings(Model):
+    """A user's email address (shown to nobody) and what they want by email.
+
+    ``email_key`` is the address case-folded: two accounts cannot hold the same address in
+    different cases. ``email_kinds_off`` lists the notice kinds the user wants on the page
+    only; ``page_kinds_off`` those they do not want on the page (nor, then, by email)."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.OneToOneRelation[User] = fields.OneToOneField(
+        "models.User", related_name="mail_settings", on_delete=fields.CASCADE
+    )
+    email = fields.CharField(max_length=254, null=True)
+    email_key = fields.CharField(max_length=254, null=True, unique=True)
+    confirmed_at = fields.DatetimeField(null=True)
+    frequency = fields.CharEnumField(
+        MailFrequency, max_length=16, default=MailFrequency.IMMEDIATELY
+    )
+    email_kinds_off: list[str] = fields.JSONField(default=list)
+    page_kinds_off: list[str] = fields.JSONField(default=list)
+    digest_sent_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "mail_settings"
+
+
+class MailStatus(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"  # claimed by one worker, with its claim token
+    SENT = "sent"
+    DROPPED = "dropped"  # its post left view before it went out: never sent
+    FAILED = "failed"  # refused for good, or out of attempts
+
+
+class OutgoingMail(Model):
+    """The durable mail outbox: a row is written in the transaction of what it reports and
+    sent by ``forum.mailbox``'s worker, which claims it with a conditional UPDATE."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="mails", null=True, on_delete=fields.CASCADE
+    )
+    notification: fields.ForeignKeyNullableRelation[Notification] = fields.ForeignKeyField(
+        "models.Notification", related_name="mails", null=True, on_delete=fields.SET_NULL
+    )
+    to_addr = fields.CharField(max_length=254)
+    subject = fields.CharField(max_length=200)
+    text_body = fields.TextField()
+    html_body = fields.TextField()
+    unsubscribe_url = fields.CharField(max_length=500, default="")
+    message_id = fields.CharField(max_length=200, unique=True)
+    status = fields.CharEnumField(MailStatus, max_length=16, default=MailStatus.QUEUED)
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField()
+    claim_token = fields.CharField(max_length=64, null=True)
+    claimed_at = fields.DatetimeField(null=True)
+    sent_at = fields.DatetimeField(null=True)
+    last_error = fields.CharField(max_length=500, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "mail_outbox"
+        indexes = (("status", "next_attempt_at"),)

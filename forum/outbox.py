@@ -8,9 +8,10 @@ that fails loses nothing: the rows are there, and the hub fills gaps from them.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -24,7 +25,17 @@ from forum.events import Outgoing
 from forum.models import ChannelHead, OutboxEvent
 from realtime.protocol import Event
 
-__all__ = ["Publisher", "Tx", "atomic", "bind_publisher", "head", "prune", "read_events"]
+__all__ = [
+    "AFTER_COMMIT_TASK",
+    "Publisher",
+    "Tx",
+    "atomic",
+    "bind_publisher",
+    "head",
+    "prune",
+    "read_events",
+    "settled",
+]
 
 log = logging.getLogger("koryu.outbox")
 
@@ -48,6 +59,14 @@ class Tx:
     conn: BaseDBAsyncClient
     queued: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     written: list[Event] = field(default_factory=list)
+    committed: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    def after_commit(self, work: Callable[[], Awaitable[None]]) -> None:
+        """Start ``work`` once this transaction committed and its events went out (fan-out of
+        notices), as a task of its own: the request that committed does not wait for it.
+        Never for a transaction that rolled back; a failure is only logged, since what it
+        follows is committed already. ``settled()`` waits for all of them."""
+        self.committed.append(work)
 
     def emit(self, *events: Outgoing) -> None:
         """Queue events (built by ``forum.events``); they are numbered at commit or flush."""
@@ -146,6 +165,28 @@ async def atomic() -> AsyncIterator[Tx]:
         yield tx
         await _write(tx)
     await publish(tx.written)
+    for work in tx.committed:
+        task = asyncio.create_task(_after_commit(work), name=AFTER_COMMIT_TASK)
+        _pending.add(task)
+        task.add_done_callback(_pending.discard)
+
+
+AFTER_COMMIT_TASK = "koryu-after-commit"
+_pending: set[asyncio.Task[None]] = set()
+
+
+async def _after_commit(work: Callable[[], Awaitable[None]]) -> None:
+    try:
+        await work()
+    except Exception:
+        log.exception("work after commit failed")
+
+
+async def settled() -> None:
+    """Wait until the work started after commits so far has finished (at shutdown, so no
+    notice is lost; in tests, before looking for notices)."""
+    while _pending:
+        await asyncio.gather(*_pending, return_exceptions=True)
 
 
 async def publish(events: Sequence[Event]) -> None:

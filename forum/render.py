@@ -27,6 +27,8 @@ __all__ = [
     "MAX_SOURCE",
     "excerpt",
     "html_excerpt",
+    "link_mentions",
+    "mentioned_usernames",
     "render_markdown",
     "render_markdown_async",
     "sanitise",
@@ -71,6 +73,14 @@ _BRACKET_SYNTAX = re.compile(r"\\.|`+|[\[\]]", re.DOTALL)
 # `[^<>]*` stops at the next "<": linear even on a run of "<" without a ">".
 _TAG = re.compile(r"<[^<>]*>")
 _BLANK_LINES = re.compile(r"\n[ \t]*\n\s*")
+# "@sato-town" in text, also straight before Japanese ("@sato-townさん"): a username's
+# characters (forum.accounts.USERNAME_RE), not after a letter or digit (an address), ending
+# on a letter or digit ("@sato-town-" mentions sato-town).
+_MENTION = re.compile(r"(?<![A-Za-z0-9_.@/-])@([a-z0-9][a-z0-9_-]{1,30}[a-z0-9])(?![a-z0-9])")
+_SPLIT_TAGS = re.compile(r"(<[^<>]*>)")
+# Inside these, an "@name" is code or already a link's text: left alone.
+_NO_MENTIONS = frozenset({"a", "code", "pre"})
+_MENTION_LINK = re.compile(r'<a href="/u/([a-z0-9_-]+)" class="mention">')
 
 
 def _shift_headings(state: StateCore) -> None:
@@ -239,7 +249,32 @@ def render_markdown(source: str) -> str:
 
     CPU-bound (up to a few hundred milliseconds for the longest hostile body): from
     the event loop, await `render_markdown_async` instead."""
-    return sanitise(_to_html(source))
+    return link_mentions(sanitise(_to_html(source)))
+
+
+def link_mentions(fragment: str) -> str:
+    """Sanitised HTML with each ``@username`` in its text linked to that profile.
+
+    A step after the sanitiser, whose allow-list keeps no relative links: it runs on nh3's
+    well-formed output and writes only a fixed tag around characters of a username, so
+    nothing it adds can carry markup. Mentions in code and in links stay as they are."""
+    if "@" not in fragment:
+        return fragment
+    parts = _SPLIT_TAGS.split(fragment)
+    depth = 0
+    for i, part in enumerate(parts):
+        if i % 2:
+            name = part[1:].lstrip("/").split(" ", 1)[0].rstrip(">/").lower()
+            if name in _NO_MENTIONS:
+                depth += -1 if part.startswith("</") else 1
+        elif depth == 0 and "@" in part:
+            parts[i] = _MENTION.sub(r'<a href="/u/\1" class="mention">@\1</a>', part)
+    return "".join(parts)
+
+
+def mentioned_usernames(fragment: str) -> list[str]:
+    """The usernames ``link_mentions`` linked in stored post HTML, each once, in order."""
+    return list(dict.fromkeys(_MENTION_LINK.findall(fragment)))
 
 
 # Two threads: rendering holds the GIL, so more would only queue behind each other,

@@ -16,6 +16,7 @@ from forum.web import (
     api,
     case_pages,
     inputs,
+    mail_pages,
     notifications_api,
     openapi,
     pages,
@@ -26,7 +27,7 @@ from forum.web import (
 __all__ = ["OPENAPI", "api_routes", "page_routes", "settings_part", "socket_routes"]
 
 # The forum's part of /api/openapi.json.
-OPENAPI = (openapi.FORUM, notifications_api.OPENAPI, search.OPENAPI)
+OPENAPI = (openapi.FORUM, notifications_api.OPENAPI, search.OPENAPI, mail_pages.OPENAPI)
 
 
 def settings_part(settings: Settings) -> openapi.Part:
@@ -37,7 +38,12 @@ def settings_part(settings: Settings) -> openapi.Part:
 
 def api_routes() -> list[BaseRoute]:
     """Mounted under /api/v1."""
-    return [*api.routes(), *notifications_api.routes(), *search.api_routes()]
+    return [
+        *api.routes(),
+        *notifications_api.routes(),
+        *search.api_routes(),
+        *mail_pages.api_routes(),
+    ]
 
 
 def page_routes() -> list[BaseRoute]:
@@ -47,6 +53,7 @@ def page_routes() -> list[BaseRoute]:
         *admin_pages.routes(),
         *search.page_routes(),
         *case_pages.routes(),
+        *mail_pages.page_routes(),
     ]
 
 

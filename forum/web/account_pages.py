@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -14,7 +14,7 @@ from forum import accounts, i18n, notifications
 from forum.config import Settings
 from forum.errors import NotAuthenticated, NotFound, ValidationFailed
 from forum.i18n import gettext as _
-from forum.models import ApiToken, Role, User
+from forum.models import ApiToken, Notification, Role, User
 from forum.web.common import (
     RegistrationAllowance,
     client_ip,
@@ -26,7 +26,7 @@ from forum.web.forms import field, login_redirect, read_form, redirect, safe_nex
 from forum.web.middleware import SESSION_COOKIE, set_session_cookie
 from forum.web.params import CURSOR, USERNAME, path_id, query
 from forum.web.parsers import Text
-from forum.web.templating import render
+from forum.web.templating import JST, render
 
 __all__ = ["LANG_COOKIE", "routes"]
 
@@ -316,16 +316,46 @@ async def notices_page(request: Request) -> Response:
         return login_redirect(request)
     cursor = query(request, "cursor", CURSOR, None)
     page = await notifications.list_notifications(user, cursor=cursor)
+    views = [NoticeView(notifications.notification_resource(n), n.created_at) for n in page.items]
     context = {
-        "notices": [
-            NoticeView(notifications.notification_resource(n), n.created_at) for n in page.items
-        ],
+        "notices": views,
+        "groups": _by_day(views),
         "unread": page.unread,
         "next_cursor": page.next_cursor,
         "paged": cursor is not None,
         "done": request.query_params.get("done") == "read",
     }
     return render(request, "forum/notifications.html", context)
+
+
+def _day_label(day: date, today: date) -> str:
+    if day == today:
+        return _("今日")
+    if day == today - timedelta(days=1):
+        return _("昨日")
+    if i18n.locale() == "ja":
+        return f"{day.year}年{day.month}月{day.day}日"
+    return day.strftime("%b %-d, %Y")
+
+
+def _by_day(views: list[NoticeView]) -> list[tuple[str, list[NoticeView]]]:
+    """Newest first, under one heading per day (Japan time)."""
+    today = datetime.now(UTC).astimezone(JST).date()
+    groups: dict[date, list[NoticeView]] = {}
+    for view in views:
+        groups.setdefault(view.created_at.astimezone(JST).date(), []).append(view)
+    return [(_day_label(day, today), items) for day, items in groups.items()]
+
+
+async def read_notice(request: Request) -> Response:
+    """Mark one notice read and come back to the list."""
+    await read_form(request)
+    user = require_user(request)
+    notice = await Notification.get_or_none(id=path_id(request), user_id=user.id)
+    if notice is None:
+        raise NotFound(_("お知らせが見つかりません。"))
+    await notifications.mark_read(user, [notice.id])
+    return redirect("/notifications")
 
 
 async def read_notices(request: Request) -> Response:
@@ -349,4 +379,5 @@ def routes() -> list[BaseRoute]:
         Route("/settings/password", change_password, methods=["POST"]),
         Route("/notifications", notices_page, methods=["GET"], name="notifications"),
         Route("/notifications/read", read_notices, methods=["POST"]),
+        Route("/notifications/{id}/read", read_notice, methods=["POST"]),
     ]

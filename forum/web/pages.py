@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from forum import accounts, boards, cases, events, i18n, outbox, posts, threads
+from forum import accounts, boards, cases, events, follows, i18n, outbox, posts, threads
 from forum.errors import Forbidden, ForumError, NotFound, RateLimited, ValidationFailed
 from forum.i18n import gettext as _
 from forum.models import Board, Post, PostStatus, Thread, User
@@ -46,17 +46,27 @@ async def home(request: Request) -> Response:
     # Other packages' sections of the home page (the programme's live now and next), named
     # by forum.app: each gives a template to include and its context.
     panels = [await panel(request) for panel in getattr(request.app.state, "home_panels", ())]
+    featured, recent = await threads.featured_threads(actor), await threads.recent_threads(actor)
     return render(
         request,
         "forum/home.html",
         {
-            "featured": await threads.featured_threads(actor),
+            "featured": featured,
             "cases": await cases.recent_cases(),
-            "recent": await threads.recent_threads(actor),
+            "recent": recent,
+            "unread": await _unread(request, [*featured, *recent]),
             "boards": await boards.list_boards(actor),
             "panels": panels,
         },
     )
+
+
+async def _unread(request: Request, shown: list[Thread]) -> dict[int, int]:
+    """Unread posts of the shown threads the user watches or tracks (one query)."""
+    user: User | None = request.state.user
+    if user is None:
+        return {}
+    return await follows.unread_in(user, [t.id for t in shown])
 
 
 async def board_list(request: Request) -> Response:
@@ -76,6 +86,7 @@ async def board_page(request: Request) -> Response:
         {
             "board": board,
             "threads": page.threads,
+            "unread": await _unread(request, page.threads),
             "next_cursor": page.next_cursor,
             "paged": cursor is not None,
             "can_start": can_start_thread(actor, board),
@@ -205,6 +216,10 @@ async def _thread_page(
 ) -> Response:
     seq = await outbox.head(events.thread_channel(thread.id))
     context = await _thread_context(request, thread, board, seq=seq, form=form, errors=errors)
+    user: User | None = request.state.user
+    if user is not None and context["posts"]:
+        # What the user has now seen no longer counts as unread in their thread lists.
+        await follows.mark_seen(user, thread, context["posts"][-1].post.id)
     return render(request, "forum/thread.html", context, status_code=status_code)
 
 

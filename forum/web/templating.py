@@ -22,7 +22,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.templating import Jinja2Templates
 from starlette.types import Receive, Scope, Send
 
-from forum import i18n, notifications
+from forum import events, i18n, notifications, outbox
 from forum.i18n import gettext as _
 from forum.models import Affiliation, BoardRole, ModerationPolicy, Role, User
 from forum.permissions import STAFF_ROLES, Actor
@@ -170,6 +170,11 @@ class PageResponse(HTMLResponse):
         # An error page of 5xx may stem from the database itself: do not ask it again.
         if self.viewer is not None and self.status_code < 500:
             self.context["nav_unread"] = await notifications.unread_count(self.viewer)
+            # The header follows the user's channel from here (static/notices.js): the
+            # count is read first, so a notice committed in between is replayed, not lost.
+            channel = events.user_channel(self.viewer.id)
+            self.context["nav_channel"] = channel
+            self.context["nav_seq"] = await outbox.head(channel)
         self.body = self.render(self.template.render(self.context))
         self.headers["content-length"] = str(len(self.body))
         await super().__call__(scope, receive, send)

@@ -17,6 +17,7 @@ CLIENTS = {
     "live.js": ChannelKind.THREAD,
     "moderation.js": ChannelKind.MODERATION,
     "session.js": ChannelKind.SESSION,
+    "notices.js": ChannelKind.USER,
 }
 
 

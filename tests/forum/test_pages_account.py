@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 import httpx2
 import pytest
 
-from forum import accounts
+from forum import accounts, outbox
 from forum.errors import ValidationFailed
 from forum.models import Notification, NotificationKind, Post, Role, User
+from forum.web.templating import JST
 from tests.conftest import Member, make_member
 from tests.forum.support import h1_of, log_in, new_board, new_thread, token_for, token_in
 
@@ -340,3 +344,102 @@ async def test_an_empty_notices_page_says_so_and_visitors_are_asked_to_log_in(
     assert "nav-count" not in page.text
     english = await client.get("/notifications", headers={"Accept-Language": "en"})
     assert "No notifications yet." in english.text
+
+
+async def test_notices_are_grouped_by_day_and_one_can_be_marked_read_on_its_own(
+    client: httpx2.AsyncClient, admin: Member, alice: Member, bob: Member
+) -> None:
+    await new_board(client, admin)
+    thread = await new_thread(client, alice)
+    post = await Post.get(thread_id=thread["id"])
+    first = await notify(alice.user, post, NotificationKind.POST_APPROVED)
+    second = await notify(alice.user, post, NotificationKind.POST_REJECTED)
+    await notify(bob.user, post, NotificationKind.POST_APPROVED)
+    earlier = post.created_at - timedelta(days=3)
+    await Notification.filter(id=first.id).update(created_at=earlier)
+    await log_in(client, "alice")
+    page = await client.get("/notifications")
+    assert "<h2" in page.text and "今日" in page.text
+    assert page.text.index("今日") < page.text.index(f"{earlier.astimezone(JST).day}日")
+    token = token_in(page)
+    # Another user's notice is not there to mark.
+    others = await Notification.get(user_id=bob.user.id)
+    missing = await client.post(f"/notifications/{others.id}/read", data={"csrf_token": token})
+    assert missing.status_code == 404
+    done = await client.post(f"/notifications/{second.id}/read", data={"csrf_token": token})
+    assert (done.status_code, done.headers["location"]) == (303, "/notifications")
+    unread = await Notification.filter(user_id=alice.user.id, read_at__isnull=True)
+    assert [n.id for n in unread] == [first.id]
+
+
+async def test_every_page_of_a_signed_in_user_follows_their_channel_for_the_count(
+    client: httpx2.AsyncClient, alice: Member
+) -> None:
+    assert "notices.js" not in (await client.get("/")).text
+    await log_in(client, "alice")
+    home = await client.get("/")
+    assert '<script type="module" src="/static/notices.js"></script>' in home.text
+    assert f'data-channel="user:{alice.user.id}"' in home.text
+    assert 'data-unread="0"' in home.text and "data-seq=" in home.text
+
+
+async def test_a_followed_thread_shows_its_unread_posts_in_thread_lists_until_opened(
+    client: httpx2.AsyncClient, admin: Member, alice: Member, bob: Member
+) -> None:
+    await new_board(client, admin)
+    thread = await new_thread(client, alice)
+    for body in ("一件目の返信", "二件目の返信"):
+        response = await client.post(
+            f"/api/v1/threads/{thread['id']}/posts", json={"body": body}, headers=bob.headers
+        )
+        assert response.status_code == 201
+    await outbox.settled()  # the writer's tracking starts after commit
+    await log_in(client, "alice")
+    board = await client.get("/b/kankei")
+    assert '<span class="badge badge-unread">未読2件</span>' in board.text
+    assert "未読2件" in (await client.get("/")).text
+    assert (await client.get(f"/t/{thread['id']}")).status_code == 200
+    assert 'class="badge badge-unread"' not in (await client.get("/b/kankei")).text
+
+
+async def test_the_notice_settings_page_turns_kinds_off_per_channel_and_sets_follow_levels(
+    client: httpx2.AsyncClient, admin: Member, alice: Member, bob: Member
+) -> None:
+    await new_board(client, admin)
+    thread = await new_thread(client, alice)
+    await outbox.settled()  # starting the thread watches it
+    await log_in(client, "alice")
+    assert 'href="/settings/notifications"' in (await client.get("/settings")).text
+    page = await client.get("/settings/notifications")
+    assert page.status_code == 200 and "お知らせの設定" in page.text
+    assert "ふるさと納税の活用" in page.text and "selected>ウォッチ" in page.text
+    follow = re.search(r'name="follow-(\d+)"', page.text)
+    assert follow
+    kinds = [k.value for k in NotificationKind]
+    form = {
+        "csrf_token": token_in(page),
+        "frequency": "daily",
+        "page": [k for k in kinds if k != "mentioned"],
+        "email": [k for k in kinds if k != "watched_post"],
+        f"follow-{follow.group(1)}": "muted",
+    }
+    saved = await client.post("/settings/notifications", data=form)
+    assert (saved.status_code, saved.headers["location"]) == (
+        303,
+        "/settings/notifications?saved=1",
+    )
+    mine = (await client.get("/api/v1/me/mail", headers=alice.headers)).json()
+    assert mine["frequency"] == "daily" and mine["email_kinds_off"] == ["watched_post"]
+    level = await client.get(f"/api/v1/threads/{thread['id']}/follow", headers=alice.headers)
+    assert level.json()["level"] == "muted"
+    # A mention in another thread: turned off on the page, so no notice at all.
+    other = await client.post(
+        "/api/v1/boards/kankei/threads",
+        json={"title": "別の話題", "body": "@alice さん、こちらも"},
+        headers=bob.headers,
+    )
+    assert other.status_code == 201
+    await outbox.settled()
+    assert not await Notification.filter(user_id=alice.user.id).exists()
+    bad = await client.post("/settings/notifications", data={**form, "frequency": "hourly"})
+    assert bad.status_code == 422

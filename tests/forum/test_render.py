@@ -20,6 +20,7 @@ from forum.render import (
     MAX_SOURCE,
     excerpt,
     html_excerpt,
+    mentioned_usernames,
     render_markdown,
     render_markdown_async,
     sanitise,
@@ -35,6 +36,8 @@ ALLOWED_TAGS = frozenset(
 )  # fmt: skip
 ALLOWED_ATTRIBUTES = {"a": {"href", "rel"}, "ol": {"start"}, "th": {"align"}, "td": {"align"}}
 SAFE_HREF = re.compile(r"(https?|mailto):")
+# The one relative link and the one class the renderer writes itself: a mention's.
+MENTION_ATTRS = re.compile(r"\[\('href', '/u/[a-z0-9_-]+'\), \('class', 'mention'\)\]")
 FORBIDDEN_IN_VALUES = ("javascript:", "vbscript:", "data:", "<script")
 REL = "nofollow ugc noopener"
 
@@ -65,6 +68,8 @@ class OutputChecker(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag not in ALLOWED_TAGS:
             self.problems.append(f"tag <{tag}> is not allowed")
+        if tag == "a" and MENTION_ATTRS.fullmatch(repr(attrs)):
+            return
         for name, value in attrs:
             if name.startswith("on") or name == "style":
                 self.problems.append(f"<{tag} {name}=...> is an event handler or style")
@@ -140,6 +145,8 @@ def test_public_surface_is_the_renderers_and_the_excerpts() -> None:
         "MAX_SOURCE",
         "excerpt",
         "html_excerpt",
+        "link_mentions",
+        "mentioned_usernames",
         "render_markdown",
         "render_markdown_async",
         "sanitise",
@@ -473,3 +480,43 @@ async def test_a_render_that_outlasts_its_timeout_gives_plain_text(
         release.set()
     assert rendered == "<p>**太字** &lt;b&gt;</p>\n"
     await asyncio.sleep(0)
+
+
+@pytest.mark.parametrize(
+    ("source", "mentioned"),
+    [
+        ("@sato-town さん、資料をお願いします", "sato-town"),
+        ("@sato-townさん、資料をお願いします", "sato-town"),
+        ("（@tanaka_02）に確認済み", "tanaka_02"),
+        ("**@yamada** へ", "yamada"),
+        ("@sato-town-、先日の件", "sato-town"),
+    ],
+)
+def test_a_mention_links_the_profile_even_before_japanese_text(source: str, mentioned: str) -> None:
+    rendered = render_markdown(source)
+    assert f'<a href="/u/{mentioned}" class="mention">@{mentioned}</a>' in rendered
+    assert mentioned_usernames(rendered) == [mentioned]
+    assert unsafe_parts(rendered) == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "連絡先は info@example.jp です",
+        "`@sato-town` はコードです",
+        "    @sato-town\n",
+        "[@sato-town](https://example.jp/)",
+        "https://example.jp/@sato-town",
+        "@a は短すぎます",
+        "@Sato は大文字です",
+    ],
+)
+def test_no_mention_is_made_of_addresses_code_links_or_impossible_names(source: str) -> None:
+    rendered = render_markdown(source)
+    assert 'class="mention"' not in rendered
+    assert mentioned_usernames(rendered) == []
+
+
+def test_a_user_named_twice_is_mentioned_once_in_order() -> None:
+    rendered = render_markdown("@bob と @alice、それから @bob にも")
+    assert mentioned_usernames(rendered) == ["bob", "alice"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 from collections.abc import Iterator
@@ -31,6 +32,13 @@ class _Statements(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
+        # The request's statements: the notices' fan-out runs after commit in a task of its own.
+        try:
+            task = asyncio.current_task()
+        except RuntimeError:
+            task = None
+        if task is not None and task.get_name() == outbox.AFTER_COMMIT_TASK:
+            return
         if not message.startswith(("Created connection", "Closed connection")):
             self.sql.append(message)
 
