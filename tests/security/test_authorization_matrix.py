@@ -123,6 +123,8 @@ def _channel(site: Site, person: Person, key: str) -> str:
         "board @here": "board:here",
         "board @closed": "board:closed",
         "moderation @here": "moderation:here",
+        "session @here": f"session:{ids['session_live']}",
+        "session @closed": f"session:{ids['session_closed']}",
         # A visitor has no channel of their own: they try the participant's.
         "user @own": f"user:{own.member.user.id}",
         "user @participant": f"user:{participant.user.id}",
