@@ -360,7 +360,7 @@ def _operation(
                 "name": "Idempotency-Key",
                 "in": "header",
                 "required": False,
-                "schema": {"type": "string", "maxLength": 128},
+                "schema": {"type": "string", "minLength": 1, "maxLength": 128},
                 "description": "A retry with the same key returns the first result and creates nothing.",
             }
         )

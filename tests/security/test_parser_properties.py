@@ -15,7 +15,7 @@ from forum.errors import BadRequest, NotFound, ValidationFailed
 from forum.threads import THREAD_FLAGS
 from forum.web import inputs
 from forum.web.params import int_query, path_id
-from forum.web.parsers import MAX_ID
+from forum.web.parsers import MAX_ID, Integer, Invalid
 
 JSON_SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
 JSON = st.recursive(
@@ -133,3 +133,33 @@ def test_integers_are_ints_never_booleans_or_floats(data: dict[str, Any]) -> Non
 def test_new_thread_always_has_a_string_title(data: dict[str, Any], body: str) -> None:
     parsed = inputs.new_thread(data, body=body)
     assert isinstance(parsed.title, str) and parsed.body == body
+
+
+def _integral(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+
+
+@given(value=st.integers(-(2**40), 2**40) | st.floats(allow_nan=True) | st.booleans())
+def test_a_json_integer_is_any_integral_number_in_range_never_a_boolean(value: object) -> None:
+    spec = Integer(minimum=1, maximum=1000)
+    integral = _integral(value)
+    try:
+        parsed = spec.parse(value)
+    except Invalid:
+        assert not (integral and 1 <= value <= 1000)  # type: ignore[operator]
+        return
+    assert integral and type(parsed) is int and parsed == value and 1 <= parsed <= 1000
+
+
+@example(data={"a": 70.0, "b": 2.5})
+@given(data=objects(("a", "b")))
+def test_integral_floats_in_a_body_are_read_as_integers(data: dict[str, Any]) -> None:
+    try:
+        found = inputs.integers(data, ("a", "b"), "整数")
+    except ValidationFailed as exc:
+        assert not any(_integral(data[name]) for name in exc.fields)
+        return
+    for name, value in found.items():
+        assert value is None or (type(value) is int and value == data[name])
