@@ -54,6 +54,9 @@ MAX_SLOW_MODE = 3600
 MAX_LENGTH = timedelta(days=7)
 _CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read aloud from a slide
 _CODE_LENGTH = 8
+_MAX_SLUG = 40  # forum.models.Board.slug
+_MAX_USERNAME = 32  # forum.models.User.username
+_MAX_ID = 2**31 - 1  # integer ids, 32-bit on PostgreSQL
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +174,12 @@ async def _users(
     if not names:
         return []
     wanted = list(dict.fromkeys(n.strip().lower() for n in names if n.strip()))
-    found = {u.username: u for u in await User.filter(username__in=wanted)}
+    # A name longer than the column, or with a NUL, names nobody: not looked up (the
+    # database would refuse the query).
+    found = {
+        u.username: u
+        for u in await User.filter(username__in=[n for n in wanted if _storable(n, _MAX_USERNAME)])
+    }
     missing = [n for n in wanted if n not in found]
     if missing:
         errors[field_name] = _("見つからない利用者: {names}").format(names=", ".join(missing))
@@ -181,7 +189,8 @@ async def _users(
 async def _parent(parent_id: int | None, errors: dict[str, str]) -> LiveSession | None:
     if parent_id is None:
         return None
-    parent = await LiveSession.get_or_none(id=parent_id)
+    in_range = 1 <= parent_id <= _MAX_ID  # past the id column no row can be, nor be asked for
+    parent = await LiveSession.get_or_none(id=parent_id) if in_range else None
     if parent is None:
         errors["parent"] = _("親のセッションが見つかりません。")
     elif parent.parent_id is not None:  # type: ignore[attr-defined]
@@ -189,8 +198,12 @@ async def _parent(parent_id: int | None, errors: dict[str, str]) -> LiveSession 
     return parent
 
 
+def _storable(value: str, limit: int) -> bool:
+    return len(value) <= limit and "\x00" not in value
+
+
 async def _board(actor: Actor, slug: str) -> Board:
-    board = await Board.get_or_none(slug=slug)
+    board = await Board.get_or_none(slug=slug) if _storable(slug, _MAX_SLUG) else None
     if board is None or not can_read_board(actor, board):
         raise _invalid({"board": _("掲示板が見つかりません。")})
     return board

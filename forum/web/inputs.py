@@ -147,6 +147,8 @@ class Fields:
 
     def integer(self, name: str, message: str | None = None) -> int | None:
         value = self.data.get(name)
+        if isinstance(value, float) and value.is_integer():
+            return int(value)  # JSON's 70.0 is the integer 70
         if value is None or (isinstance(value, int) and not isinstance(value, bool)):
             return value
         self.errors[name] = message or _("整数で指定してください。")

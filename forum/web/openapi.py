@@ -350,7 +350,14 @@ def _operation(
         for name in (part[1:-1] for part in path.split("/") if part.startswith("{"))
     ]
     params += [
-        {"name": n, "in": "query", "required": False, "schema": spec.schema()}
+        # An empty value (`?cursor=`, a filter form left blank) is read as absent.
+        {
+            "name": n,
+            "in": "query",
+            "required": False,
+            "allowEmptyValue": True,
+            "schema": spec.schema(),
+        }
         for n, spec in query.get(path, {}).items()
         if method == "get"
     ]
@@ -360,7 +367,7 @@ def _operation(
                 "name": "Idempotency-Key",
                 "in": "header",
                 "required": False,
-                "schema": {"type": "string", "maxLength": 128},
+                "schema": {"type": "string", "minLength": 1, "maxLength": 128},
                 "description": "A retry with the same key returns the first result and creates nothing.",
             }
         )

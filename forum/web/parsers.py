@@ -103,6 +103,10 @@ class Integer:
     nullable: bool = False
 
     def parse(self, value: object) -> int:
+        # JSON has one kind of number: 70.0 is the integer 70 (as JSON Schema's "integer"
+        # says), while 70.5, booleans and strings are not integers.
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
         if not isinstance(value, int) or isinstance(value, bool):
             raise Invalid(_("整数で指定してください。"))
         return self._bounded(value)

@@ -7,6 +7,8 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 
+from tests.conftest import Member
+
 pytestmark = pytest.mark.asyncio
 
 
@@ -52,3 +54,20 @@ async def test_every_schema_reference_resolves(client: httpx2.AsyncClient) -> No
     assert refs
     for ref in refs:
         assert ref.removeprefix("#/components/schemas/") in schemas, ref
+
+
+async def test_every_query_parameter_is_documented_as_taking_an_empty_value_as_absent(
+    client: httpx2.AsyncClient, admin: Member
+) -> None:
+    document = (await client.get("/api/openapi.json")).json()
+    queried: list[str] = []
+    for path, item in document["paths"].items():
+        for operation in item.values():
+            for parameter in operation.get("parameters", ()):
+                if parameter["in"] == "query":
+                    assert parameter["allowEmptyValue"] is True, (path, parameter["name"])
+                    queried.append(path)
+    assert "/api/v1/notifications" in queried
+    # What the document says is what the server does: a blank cursor or limit is no cursor.
+    response = await client.get("/api/v1/notifications?cursor=&limit=", headers=admin.headers)
+    assert response.status_code == 200, response.text

@@ -222,3 +222,26 @@ async def test_a_thread_moderation_policy_is_set_and_cleared_by_the_boards_moder
     assert set_.status_code == 200 and set_.json()["moderation"] == "premoderated"
     cleared = await client.patch(path, json={"moderation": None}, headers=organiser.headers)
     assert cleared.json()["moderation"] is None
+
+
+async def test_a_board_name_or_parent_id_past_its_column_names_nothing_and_is_a_422(
+    client: httpx2.AsyncClient, admin: Member
+) -> None:
+    await setup_board(client, admin)
+    body = {
+        "title": "勉強会",
+        "kind": "other",
+        "board": "k" * 41,
+        "starts_at": T0.isoformat(),
+        "ends_at": (T0 + timedelta(hours=1)).isoformat(),
+        "experts": ["x" * 33, "nul\x00name"],
+        "parent": 2**63,
+    }
+    response = await client.post("/api/v1/sessions", json=body, headers=admin.headers)
+    assert response.status_code == 422, response.text
+    assert set(response.json()["error"]["fields"]) == {"board"}
+    response = await client.post(
+        "/api/v1/sessions", json={**body, "board": "kankei"}, headers=admin.headers
+    )
+    assert response.status_code == 422, response.text
+    assert set(response.json()["error"]["fields"]) == {"experts", "parent"}

@@ -8,7 +8,11 @@ back with a ``notice=not_found`` or ``notice=forbidden`` (the queue page's forms
 
 "Here" is the board ``here`` (public, premoderated), or ``closed`` (private; the expert
 here and the moderator are its staff) where a row says ``@closed``. A row may be given for
-several targets (``@closed``, ``@here``); every route and method needs at least one.
+several targets (``@closed``, ``@here``); every route and method needs at least one. A
+form that does several things is given once per action (``@start``, ``@follow``).
+
+Sessions of the programme are made on ``here`` (or ``closed``) by the admin: one to come,
+one live, one ended, one live on ``closed``.
 """
 
 from __future__ import annotations
@@ -152,6 +156,40 @@ HTTP: dict[str, str] = {
     "POST /moderation/users/{username}": ADMINS,
     "GET /moderation/threads/{id}": STAFF_HERE,
     "POST /moderation/threads/{id}": STAFF_HERE,
+    # --- the programme: sessions on `here` (or `closed`), run by the board's staff
+    "GET /api/v1/sessions": EVERYONE,
+    "POST /api/v1/sessions @here": STAFF_HERE,
+    "GET /api/v1/sessions/{id} @here": EVERYONE,
+    "GET /api/v1/sessions/{id} @closed": READERS_HERE,
+    "PATCH /api/v1/sessions/{id}": STAFF_HERE,
+    "POST /api/v1/sessions/{id}/start": STAFF_HERE,
+    "POST /api/v1/sessions/{id}/end": STAFF_HERE,
+    "PUT /api/v1/sessions/{id}/follow": SIGNED_IN,
+    "PUT /api/v1/sessions/{id}/follow @closed": READERS_HERE,
+    "DELETE /api/v1/sessions/{id}/follow": SIGNED_IN,
+    "GET /sessions": EVERYONE,
+    "GET /sessions.ics": EVERYONE,
+    "GET /sessions/new": SIGNED_IN,  # the form; creating needs the board's staff
+    "POST /sessions/new @here": STAFF_HERE,
+    "GET /sessions/{id} @here": EVERYONE,
+    "GET /sessions/{id} @closed": READERS_HERE,
+    "GET /sessions/{id}.ics @here": EVERYONE,
+    "GET /sessions/{id}.ics @closed": READERS_HERE,
+    "GET /sessions/{id}/qr.svg @here": EVERYONE,
+    "GET /sessions/{id}/qr.svg @closed": READERS_HERE,
+    "GET /sessions/{id}/report @here": EVERYONE,
+    "GET /sessions/{id}/report @closed": READERS_HERE,
+    "GET /sessions/{id}/export.csv @here": EVERYONE,  # an ended session's published Q&A
+    "GET /sessions/{id}/export.csv @closed": READERS_HERE,
+    "GET /sessions/{id}/export.md @here": EVERYONE,
+    "GET /sessions/{id}/export.md @closed": READERS_HERE,
+    "GET /sessions/{id}/edit": STAFF_HERE,
+    "POST /sessions/{id}/edit": STAFF_HERE,
+    "POST /sessions/{id}/control @start": STAFF_HERE,
+    "POST /sessions/{id}/control @end": STAFF_HERE,
+    "POST /sessions/{id}/control @follow": SIGNED_IN,
+    "GET /j/{code} @here": EVERYONE,
+    "GET /j/{code} @closed": READERS_HERE,
 }
 
 # "kind[ @target]": subscribing to a channel of that kind over /ws.
@@ -161,6 +199,8 @@ CHANNELS: dict[str, str] = {
     "board @here": EVERYONE,
     "board @closed": READERS_HERE,
     "moderation @here": STAFF_HERE,
+    "session @here": EVERYONE,
+    "session @closed": READERS_HERE,
     "user @own": SIGNED_IN,
     "user @participant": "n y n n n n n",  # nobody else reads a user's channel, admins neither
 }

@@ -406,3 +406,100 @@ page(
 )
 page("GET /moderation/threads/{id}", "/moderation/threads/{thread_here}")
 page("POST /moderation/threads/{id}", "/moderation/threads/{thread_here}", {"action": "pin"})
+
+# --- the programme: sessions (live/) --------------------------------------------------------
+
+SESSION_EDIT = {"venue": "第2会議室"}
+
+simple("GET /api/v1/sessions", "/api/v1/sessions")
+
+
+@row("POST /api/v1/sessions @here")
+async def _new_session(site: Site, person: Person) -> Call:
+    body = {
+        "title": site.unique("研修会 "),
+        "kind": "training",
+        "board": "here",
+        "starts_at": "2030-02-01T13:00+09:00",
+        "ends_at": "2030-02-01T15:00+09:00",
+    }
+    return Call("POST", "/api/v1/sessions", body)
+
+
+simple("GET /api/v1/sessions/{id} @here", "/api/v1/sessions/{session_live}")
+simple("GET /api/v1/sessions/{id} @closed", "/api/v1/sessions/{session_closed}")
+simple("PATCH /api/v1/sessions/{id}", "/api/v1/sessions/{session_scheduled}", json=SESSION_EDIT)
+
+
+@row("POST /api/v1/sessions/{id}/start")
+async def _start(site: Site, person: Person) -> Call:
+    return Call("POST", f"/api/v1/sessions/{await site.session()}/start")
+
+
+@row("POST /api/v1/sessions/{id}/end")
+async def _end(site: Site, person: Person) -> Call:
+    return Call("POST", f"/api/v1/sessions/{await site.session(state='live')}/end")
+
+
+simple("PUT /api/v1/sessions/{id}/follow", "/api/v1/sessions/{session_scheduled}/follow")
+simple("DELETE /api/v1/sessions/{id}/follow", "/api/v1/sessions/{session_scheduled}/follow")
+simple("PUT /api/v1/sessions/{id}/follow @closed", "/api/v1/sessions/{session_closed}/follow")
+
+page("GET /sessions", "/sessions")
+page("GET /sessions.ics", "/sessions.ics")
+page("GET /sessions/new", "/sessions/new?board=here")
+SESSION_FORM = {
+    "title": "ページから作る分科会",
+    "kind": "breakout",
+    "board": "here",
+    "starts_at": "2030-03-01T13:00",
+    "ends_at": "2030-03-01T14:30",
+    "premoderate": "1",
+    "slow_mode_seconds": "30",
+}
+page("POST /sessions/new @here", "/sessions/new", SESSION_FORM)
+for _target, _name in (("@here", "session_live"), ("@closed", "session_closed")):
+    _id = f"{{{_name}}}"
+    page(f"GET /sessions/{{id}} {_target}", f"/sessions/{_id}")
+    page(f"GET /sessions/{{id}}.ics {_target}", f"/sessions/{_id}.ics")
+    page(f"GET /sessions/{{id}}/qr.svg {_target}", f"/sessions/{_id}/qr.svg")
+    page(f"GET /sessions/{{id}}/report {_target}", f"/sessions/{_id}/report")
+page("GET /sessions/{id}/export.csv @here", "/sessions/{session_ended}/export.csv")
+page("GET /sessions/{id}/export.md @here", "/sessions/{session_ended}/export.md")
+page("GET /sessions/{id}/export.csv @closed", "/sessions/{session_closed}/export.csv")
+page("GET /sessions/{id}/export.md @closed", "/sessions/{session_closed}/export.md")
+page("GET /sessions/{id}/edit", "/sessions/{session_scheduled}/edit")
+page(
+    "POST /sessions/{id}/edit",
+    "/sessions/{session_scheduled}/edit",
+    {**SESSION_FORM, "title": "書き直した分科会"},
+)
+
+
+@row("POST /sessions/{id}/control @start")
+async def _start_page(site: Site, person: Person) -> Call:
+    path = f"/sessions/{await site.session()}/control"
+    return Call("POST", path, form={"action": "start"}, api=False)
+
+
+@row("POST /sessions/{id}/control @end")
+async def _end_page(site: Site, person: Person) -> Call:
+    path = f"/sessions/{await site.session(state='live')}/control"
+    return Call("POST", path, form={"action": "end"}, api=False)
+
+
+page(
+    "POST /sessions/{id}/control @follow",
+    "/sessions/{session_scheduled}/control",
+    {"action": "follow"},
+)
+
+
+@row("GET /j/{code} @here")
+async def _join(site: Site, person: Person) -> Call:
+    return Call("GET", f"/j/{site.codes['session_live']}", api=False)
+
+
+@row("GET /j/{code} @closed")
+async def _join_closed(site: Site, person: Person) -> Call:
+    return Call("GET", f"/j/{site.codes['session_closed']}", api=False)

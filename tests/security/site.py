@@ -13,6 +13,7 @@ import httpx2
 from forum import accounts
 from forum.models import Role, User
 from forum.permissions import Actor
+from live.models import LiveSession
 from moderation import ruleset
 from moderation.models import QueueItem
 from tests.conftest import PASSWORD, Member, make_member
@@ -51,6 +52,7 @@ class Site:
     target: Member  # a participant whom roles and sanctions are tried on
     people: dict[str, Person] = field(default_factory=dict)
     ids: dict[str, int] = field(default_factory=dict)
+    codes: dict[str, str] = field(default_factory=dict)  # join codes of sessions
     counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def unique(self, prefix: str) -> str:
@@ -139,6 +141,23 @@ class Site:
         row = await ruleset.add_template(Actor(user=self.admin.user), self.unique("定型文 "))
         return row.id
 
+    async def session(self, slug: str = "here", *, state: str = "scheduled") -> int:
+        """A session of the programme on a board, made by the admin, moved to ``state``."""
+        starts = datetime.now(UTC) + timedelta(days=1)
+        body = {
+            "title": self.unique("分科会 "),
+            "kind": "breakout",
+            "board": slug,
+            "starts_at": starts.isoformat(),
+            "ends_at": (starts + timedelta(hours=2)).isoformat(),
+        }
+        session = int((await self.api("POST", "/sessions", self.admin, **body))["id"])
+        if state in {"live", "ended"}:
+            await self.api("POST", f"/sessions/{session}/start", self.admin)
+        if state == "ended":
+            await self.api("POST", f"/sessions/{session}/end", self.admin)
+        return session
+
     async def staff_member(self) -> str:
         name = self.unique("tanto-")
         await make_member(username=name)
@@ -177,6 +196,16 @@ async def build_site(client: httpx2.AsyncClient) -> Site:
     revise_item, version = await site.pending_item()
     await site.api("POST", f"/moderation/items/{revise_item}/revise", admin, version=version)
     site.ids["revision_post"] = (await QueueItem.get(id=revise_item)).post_id  # type: ignore[attr-defined]
+    # The programme: a session to come, one under way with its live thread, one over, and
+    # one on the private board.
+    site.ids["session_scheduled"] = await site.session()
+    site.ids["session_live"] = await site.session(state="live")
+    site.ids["session_ended"] = await site.session(state="ended")
+    site.ids["session_closed"] = await site.session("closed", state="live")
+    for name in ("session_live", "session_closed"):
+        row = await LiveSession.get(id=site.ids[name])
+        site.ids[f"{name}_thread"] = row.thread_id  # type: ignore[attr-defined]
+        site.codes[name] = row.join_code
     site.ids["author_token"] = (
         await accounts.issue_token(author.user, days=1, max_days=90)
     ).token.id

@@ -123,6 +123,8 @@ def _channel(site: Site, person: Person, key: str) -> str:
         "board @here": "board:here",
         "board @closed": "board:closed",
         "moderation @here": "moderation:here",
+        "session @here": f"session:{ids['session_live']}",
+        "session @closed": f"session:{ids['session_closed']}",
         # A visitor has no channel of their own: they try the participant's.
         "user @own": f"user:{own.member.user.id}",
         "user @participant": f"user:{participant.user.id}",
@@ -153,3 +155,22 @@ async def test_every_cell_of_the_matrix_holds_over_http_and_websocket(
             if seen is not allowed:
                 wrong.append(f"subscribe {key} as {role}: {seen}, the matrix says {allowed}")
     assert not wrong, "\n".join(wrong)
+
+
+async def test_lists_and_feeds_of_sessions_name_a_private_boards_sessions_only_to_its_readers(
+    site: tuple[Site, str],
+) -> None:
+    forum, _url = site
+    closed, public = forum.ids["session_closed"], forum.ids["session_live"]
+    readers = matrix.expected(matrix.READERS_HERE)
+    for role, person in forum.people.items():
+        forum.client.cookies.clear()
+        listed = await forum.client.get("/api/v1/sessions", headers=person.api_headers())
+        shown = {item["id"] for item in listed.json()["items"]} if listed.is_success else set()
+        feed = await forum.client.get("/sessions.ics", headers=person.page_headers())
+        assert feed.status_code == 200
+        if role != "suspended":  # a suspended user's token is refused: they list nothing
+            assert public in shown, role
+        assert f"session-{public}@" in feed.text, role
+        assert (closed in shown) is readers[role], role
+        assert (f"session-{closed}@" in feed.text) is readers[role], role

@@ -50,27 +50,40 @@ CANNOT_APPLY = {
 # Checks the typed parsers (issue 16, items 1 and 2) make pass: limits stated in the schema,
 # 405 with Allow, required bodies, strict booleans and integers. Delete each entry as that
 # work lands; then every check runs.
-AWAITING_PARSERS = {
-    "positive_data_acceptance": "ST202: limits the server enforces are missing from the schema",
-    "negative_data_rejection": "ST201: a required body missing, strict booleans and integers",
-    "unsupported_method": "ST204: 405 without Allow",
+AWAITING_PARSERS: dict[str, str] = {}
+
+# Answers a schema cannot foresee, per operation: a rule of the site that judges a valid
+# request against what is already there. Each is the status and codes the operation gives,
+# and why no schema can state it. Every other schema-valid request must be accepted.
+OPAQUE_CURSOR = (400, "invalid_cursor: a cursor is opaque, valid only as the server issued it")
+BUSINESS_RULES: dict[tuple[str, str], tuple[int, str]] = {
+    ("GET", "/api/v1/boards/{slug}/threads"): OPAQUE_CURSOR,
+    ("GET", "/api/v1/notifications"): OPAQUE_CURSOR,
+    ("GET", "/api/v1/moderation/queue"): OPAQUE_CURSOR,
+    ("GET", "/api/v1/moderation/log"): OPAQUE_CURSOR,
+    ("POST", "/api/v1/users"): (422, "username_taken, reserved names: names already in use"),
+    ("POST", "/api/v1/boards"): (422, "slug_taken: a slug already in use"),
+    ("POST", "/api/v1/moderation/rules/words"): (422, "word_exists: a word already listed"),
+    ("PUT", "/api/v1/posts/{id}/vote"): (422, "not_votable: only a published question"),
+    ("POST", "/api/v1/posts/{id}/flags"): (422, "not_flaggable: only a published post"),
+    ("PATCH", "/api/v1/sessions/{id}"): (
+        422,
+        "a session ends after it starts and within 7 days of it, judged with the stored times",
+    ),
+    # Pending the typed parsers of live/web (another slice): the schema does not yet state
+    # the fields a new session needs nor the time format of `from` and `to`.
+    ("POST", "/api/v1/sessions"): (422, "required fields and the 7-day rule, see above"),
+    ("GET", "/api/v1/sessions"): (400, "bad_query: `from`/`to` are ISO 8601, see above"),
 }
+ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429"]
 
 # Operations that would end the run's own credentials: revoking its token or changing its
 # password (which ends every token). Fuzzed in the anonymous run, left out of the others.
 OWN_CREDENTIALS = ("/api/v1/tokens/{id}", "/api/v1/me/password")
 
-# Integers past a column's range are a 500 until the typed parsers check every id against
-# it (issue 13, item 3): 2**31 and more in a path or in `ids` on PostgreSQL, 2**63 in `ids`
-# (POST /notifications/read) on SQLite. Whether a time-bounded run meets one depends on how
-# far it gets, hence not strict. Remove the mark when that work lands: from then on any
-# finding fails the run on both databases.
-IDS_PENDING = pytest.mark.xfail(
-    reason="out-of-range integer ids give 500 until the typed parsers land", strict=False
-)
 DATABASES = [
-    pytest.param("sqlite", marks=IDS_PENDING),
-    *([pytest.param("postgres", marks=IDS_PENDING)] if POSTGRES_URL else []),
+    "sqlite",
+    *(["postgres"] if POSTGRES_URL else []),
 ]
 
 
@@ -96,9 +109,28 @@ def _token(base: str, username: str) -> str:
     return str(response.json()["token"])
 
 
-def _command(base: str, token: str) -> list[str]:
+def _config(directory: Path) -> Path:
+    """schemathesis.toml: the statuses each operation of BUSINESS_RULES may also answer."""
+    lines = []
+    for (method, path), (status, _reason) in BUSINESS_RULES.items():
+        statuses = ", ".join(f'"{s}"' for s in [*ACCEPTED, str(status)])
+        lines += [
+            "[[operations]]",
+            f'include-method = "{method}"',
+            f'include-path = "{path}"',
+            f"checks.positive_data_acceptance.expected-statuses = [{statuses}]",
+            "",
+        ]
+    config = directory / "schemathesis.toml"
+    config.write_text("\n".join(lines))
+    return config
+
+
+def _command(base: str, token: str, config: Path) -> list[str]:
     command = [
         SCHEMATHESIS,
+        "--config-file",
+        str(config),
         "run",
         f"{base}/api/openapi.json",
         "--checks",
@@ -136,11 +168,12 @@ def test_schemathesis_finds_nothing_as_any_role(database: str, tmp_path: Path) -
         "KORYU_POSTS_PER_MINUTE": "100000",
     }
     findings: list[str] = []
+    config = _config(tmp_path)
     with demo_site(KORYU, tmp_path, cwd=ROOT, settings=settings) as base:
         for role, username in ROLES.items():
             token = _token(base, username) if username else ""
             done = subprocess.run(
-                _command(base, token),
+                _command(base, token, config),
                 cwd=tmp_path,
                 capture_output=True,
                 text=True,

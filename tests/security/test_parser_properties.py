@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 from starlette.requests import Request
@@ -16,6 +15,7 @@ from forum.errors import BadRequest, NotFound, ValidationFailed
 from forum.threads import THREAD_FLAGS
 from forum.web import inputs
 from forum.web.params import int_query, path_id
+from forum.web.parsers import MAX_ID, Integer, Invalid
 
 JSON_SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
 JSON = st.recursive(
@@ -50,25 +50,26 @@ def request(
     return Request(scope)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="path_id accepts Unicode digits ('²'.isdigit() is True) that int() refuses: a 500 "
-    "until the consolidated parsers (the parsers slice) land; then drop this mark",
-)
 @given(raw=st.text(max_size=24))
 @example(raw="²")
+@example(raw="٣")
+@example(raw="0")
+@example(raw="-1")
+@example(raw=str(MAX_ID + 1))
+@example(raw="9" * 19)
 def test_path_id_gives_an_id_in_range_or_404_for_any_text(raw: str) -> None:
+    readable = raw.isascii() and raw.isdigit() and len(raw) <= 12
     try:
         value = path_id(request(path={"id": raw}))
     except NotFound:
-        assert not (raw.isascii() and raw.isdigit() and len(raw) <= 18)
+        assert not (readable and 1 <= int(raw) <= MAX_ID)
         return
-    assert 0 <= value < 10**18 and str(value) == raw.lstrip("0").rjust(1, "0")
+    assert readable and 1 <= value <= MAX_ID and value == int(raw)
 
 
-@given(raw=st.text(alphabet="0123456789", min_size=1, max_size=18))
-def test_path_id_reads_every_ascii_number_of_up_to_18_digits(raw: str) -> None:
-    assert path_id(request(path={"id": raw})) == int(raw)
+@given(value=st.integers(min_value=1, max_value=MAX_ID))
+def test_path_id_reads_every_id_in_the_range_of_the_id_columns(value: int) -> None:
+    assert path_id(request(path={"id": str(value)})) == value
 
 
 @given(
@@ -132,3 +133,33 @@ def test_integers_are_ints_never_booleans_or_floats(data: dict[str, Any]) -> Non
 def test_new_thread_always_has_a_string_title(data: dict[str, Any], body: str) -> None:
     parsed = inputs.new_thread(data, body=body)
     assert isinstance(parsed.title, str) and parsed.body == body
+
+
+def _integral(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+
+
+@given(value=st.integers(-(2**40), 2**40) | st.floats(allow_nan=True) | st.booleans())
+def test_a_json_integer_is_any_integral_number_in_range_never_a_boolean(value: object) -> None:
+    spec = Integer(minimum=1, maximum=1000)
+    integral = _integral(value)
+    try:
+        parsed = spec.parse(value)
+    except Invalid:
+        assert not (integral and 1 <= value <= 1000)  # type: ignore[operator]
+        return
+    assert integral and type(parsed) is int and parsed == value and 1 <= parsed <= 1000
+
+
+@example(data={"a": 70.0, "b": 2.5})
+@given(data=objects(("a", "b")))
+def test_integral_floats_in_a_body_are_read_as_integers(data: dict[str, Any]) -> None:
+    try:
+        found = inputs.integers(data, ("a", "b"), "整数")
+    except ValidationFailed as exc:
+        assert not any(_integral(data[name]) for name in exc.fields)
+        return
+    for name, value in found.items():
+        assert value is None or (type(value) is int and value == data[name])
