@@ -157,8 +157,6 @@ def _social_message(kind: NotificationKind, title: str, by: str) -> str | None:
         return _("「{title}」であなたの質問に回答がありました。").format(title=title)
     if kind is NotificationKind.ANSWER_STATE:
         return _("「{title}」であなたの質問の扱いが変わりました。").format(title=title)
-    if kind is NotificationKind.SESSION_LIVE:
-        return _("フォロー中の「{title}」が始まりました。").format(title=title)
     return None
 
 
