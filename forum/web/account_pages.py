@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from forum import accounts, i18n, notifications
+from forum import accounts, i18n, mailbox, notifications
 from forum.config import Settings
 from forum.errors import NotAuthenticated, NotFound, ValidationFailed
 from forum.i18n import gettext as _
@@ -49,7 +49,8 @@ async def login_form(request: Request) -> Response:
     next_path = safe_next(request.query_params.get("next"))
     if request.state.user is not None:
         return redirect(next_path)
-    return render(request, "forum/login.html", {"form": {"next": next_path}})
+    context = {"form": {"next": next_path}, "can_reset": mailbox.site() is not None}
+    return render(request, "forum/login.html", context)
 
 
 async def login(request: Request) -> Response:

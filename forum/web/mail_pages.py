@@ -15,24 +15,30 @@ from starlette.routing import BaseRoute, Route
 
 from forum import follows, mailbox, password_reset
 from forum.config import Settings
-from forum.errors import ValidationFailed
+from forum.errors import NotFound, ValidationFailed
 from forum.i18n import gettext as _
-from forum.models import FollowLevel, MailSettings, NotificationKind
-from forum.web.common import api_route, client_ip, rate_limit, read_json, require_user
+from forum.models import FollowLevel, MailFrequency, MailSettings, NotificationKind
+from forum.web.common import api_route, client_ip, rate_limit, read_body, require_user
 from forum.web.forms import field, login_redirect, read_form, redirect
 from forum.web.openapi import Operation, Part
+from forum.web.parsers import Body, Choice, Text, TextList
 from forum.web.responses import JSON
 from forum.web.templating import render
 
 __all__ = ["OPENAPI", "api_routes", "page_routes"]
 
 _KINDS = {"type": "array", "items": {"type": "string"}}
+EMAIL_INPUT = Body({"email": Text(min_length=3, max_length=254)}, frozenset({"email"}))
+MAIL_SETTINGS_INPUT = Body(
+    {
+        "frequency": Choice(values=tuple(f.value for f in MailFrequency)),
+        "email_kinds_off": TextList(
+            item=Text(min_length=1, max_length=32), max_items=len(NotificationKind)
+        ),
+    }
+)
 SCHEMAS: dict[str, Any] = {
-    "EmailInput": {
-        "type": "object",
-        "required": ["email"],
-        "properties": {"email": {"type": "string"}},
-    },
+    "EmailInput": EMAIL_INPUT.schema(),
     "EmailRequested": {
         "type": "object",
         "required": ["sent"],
@@ -48,14 +54,7 @@ SCHEMAS: dict[str, Any] = {
             "email_kinds_off": _KINDS,
         },
     },
-    "MailSettingsInput": {
-        "type": "object",
-        "required": [],
-        "properties": {
-            "frequency": {"enum": ["immediately", "daily", "never"]},
-            "email_kinds_off": _KINDS,
-        },
-    },
+    "MailSettingsInput": MAIL_SETTINGS_INPUT.schema(),
 }
 OPERATIONS: list[Operation] = [
     ("put", "/me/email", "Mail a confirmation link to a new address", "EmailInput", 202, "EmailRequested", "user", False),
@@ -82,12 +81,7 @@ def _resource(settings: MailSettings) -> dict[str, Any]:
 
 async def request_email(request: Request) -> Response:
     user = require_user(request)
-    address = (await read_json(request)).get("email")
-    if not isinstance(address, str):
-        raise ValidationFailed(
-            _("入力内容を確認してください。"),
-            fields={"email": _("メールアドレスの形式が正しくありません。")},
-        )
+    address = (await read_body(request, EMAIL_INPUT))["email"]
     await mailbox.request_address(user, address)
     return JSON({"sent": True}, status_code=202)
 
@@ -95,13 +89,8 @@ async def request_email(request: Request) -> Response:
 async def mail_settings(request: Request) -> Response:
     user = require_user(request)
     if request.method == "PATCH":
-        data = await read_json(request)
+        data = await read_body(request, MAIL_SETTINGS_INPUT)
         frequency, kinds = data.get("frequency"), data.get("email_kinds_off")
-        if (frequency is not None and not isinstance(frequency, str)) or (
-            kinds is not None
-            and not (isinstance(kinds, list) and all(isinstance(k, str) for k in kinds))
-        ):
-            raise ValidationFailed(_("入力内容を確認してください。"))
         saved = await mailbox.set_preferences(user, frequency=frequency, email_kinds_off=kinds)
         return JSON(_resource(saved))
     return JSON(_resource(await mailbox.preferences(user)))
@@ -199,12 +188,20 @@ async def notice_settings(request: Request) -> Response:
     return render(request, "forum/notice_settings.html", context)
 
 
+def _mail_or_404() -> None:
+    # Without KORYU_SMTP_URL no reset link can be sent: the page does not exist here.
+    if mailbox.site() is None:
+        raise NotFound(_("ページが見つかりません。"))
+
+
 async def forgot_form(request: Request) -> Response:
+    _mail_or_404()
     return render(request, "forum/password.html", {"step": "ask"})
 
 
 async def forgot(request: Request) -> Response:
     """The same answer for a known address, an unknown one, or a malformed one."""
+    _mail_or_404()
     address = field(await read_form(request), "email").strip()
     rate_limit(request, "reset_ip", client_ip(request))
     rate_limit(request, "reset_account", mailbox.email_key(address))

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from forum import web as forum_web
-from forum.web import api, inputs, notifications_api
+from forum.web import api, inputs, mail_pages, notifications_api
 from forum.web import search as search_web
 from forum.web.openapi import document
 from forum.web.parsers import ID, MAX_ID, Body, Flag, Invalid, Spec, Text, TextList
@@ -45,6 +45,9 @@ BODIES: dict[str, Body] = {
     "FlagInput": moderation_inputs.FLAG,
     "SessionInput": live_inputs.SESSION_INPUT,
     "SessionPatch": live_inputs.SESSION_PATCH,
+    "FollowInput": notifications_api.FOLLOW_INPUT,
+    "EmailInput": mail_pages.EMAIL_INPUT,
+    "MailSettingsInput": mail_pages.MAIL_SETTINGS_INPUT,
 }
 QUERIES: dict[str, dict[str, Spec]] = {
     **api.QUERY,

@@ -113,3 +113,19 @@ async def test_asking_again_and_again_is_rate_limited(
     answers = [(await ask(client, "alice@city.example.lg.jp")).status_code for _ in range(4)]
     assert answers == [200, 200, 200, 429]
     assert await OutgoingMail.all().count() == 3
+
+
+async def test_without_mail_the_reset_pages_do_not_exist_and_login_does_not_offer_them(
+    client: httpx2.AsyncClient,
+) -> None:
+    assert (await client.get("/password/forgot")).status_code == 404
+    login = await client.get("/login")
+    assert 'href="/password/forgot"' not in login.text
+
+
+async def test_with_mail_the_login_page_links_to_the_reset_page(
+    client: httpx2.AsyncClient, bound: None
+) -> None:
+    login = await client.get("/login")
+    assert 'href="/password/forgot"' in login.text
+    assert (await client.get("/password/forgot")).status_code == 200
