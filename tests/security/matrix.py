@@ -178,6 +178,9 @@ HTTP: dict[str, str] = {
     "GET /cases/{id}/edit": ADMINS,  # the admin's case
     "POST /cases/{id}/edit": ADMINS,
     "POST /cases/{id}/delete": ADMINS,
+    "GET /cases/{id}/edit @own": CASE_WRITERS,  # a case of the person's own, while they write
+    "POST /cases/{id}/edit @own": CASE_WRITERS,
+    "POST /cases/{id}/delete @own": CASE_WRITERS,
     "GET /moderation": MODERATORS,
     "POST /moderation/items/{id}/claim": STAFF_HERE,
     "POST /moderation/items/{id}/approve": STAFF_HERE,

@@ -625,3 +625,24 @@ async def _join(site: Site, person: Person) -> Call:
 @row("GET /j/{code} @closed")
 async def _join_closed(site: Site, person: Person) -> Call:
     return Call("GET", f"/j/{site.codes['session_closed']}", api=False)
+
+
+async def _own_case(site: Site, person: Person) -> int:
+    """The person's own case; the visitor, who has none, tries the author's."""
+    return await site.case(person.member or site.author)
+
+
+@row("GET /cases/{id}/edit @own")
+async def _edit_own_case_form(site: Site, person: Person) -> Call:
+    return Call("GET", f"/cases/{await _own_case(site, person)}/edit", api=False)
+
+
+@row("POST /cases/{id}/edit @own")
+async def _edit_own_case(site: Site, person: Person) -> Call:
+    path = f"/cases/{await _own_case(site, person)}/edit"
+    return Call("POST", path, form={**CASE_FORM, "title": "自分で直した事例"}, api=False)
+
+
+@row("POST /cases/{id}/delete @own")
+async def _delete_own_case(site: Site, person: Person) -> Call:
+    return Call("POST", f"/cases/{await _own_case(site, person)}/delete", form={}, api=False)

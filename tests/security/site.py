@@ -11,7 +11,7 @@ from typing import Any
 import httpx2
 
 from forum import accounts, cases, mailbox, password_reset, signing
-from forum.models import Notification, NotificationKind, Role, User
+from forum.models import Notification, NotificationKind, PracticeCase, Role, User
 from forum.permissions import Actor
 from live.models import LiveSession
 from moderation import ruleset
@@ -159,8 +159,9 @@ class Site:
             await self.api("POST", f"/sessions/{session}/end", self.admin)
         return session
 
-    async def case(self) -> int:
-        """A practice case written by the admin."""
+    async def case(self, owner: Member | None = None) -> int:
+        """A practice case written by the admin, or credited to ``owner`` (whatever their role
+        now: an expert made participant keeps their cases)."""
         data = cases.CaseFields(
             title=self.unique("空き家バンクの立ち上げ "),
             prefecture=13,
@@ -171,7 +172,10 @@ class Site:
             results="移住者が5世帯増えました。",
             challenges="改修費の負担です。",
         )
-        return (await cases.create_case(Actor(user=self.admin.user), data)).id
+        case = await cases.create_case(Actor(user=self.admin.user), data)
+        if owner is not None:
+            await PracticeCase.filter(id=case.id).update(author_id=owner.user.id)
+        return case.id
 
     async def theme(self) -> int:
         return (await cases.add_theme(Actor(user=self.admin.user), self.unique("テーマ "))).id
