@@ -33,6 +33,7 @@ STAFF_HERE = "n n n y y y n"  # the board's experts and moderators, and admins
 READERS_HERE = "n n n y y y n"  # readers of a private board: its staff, site staff
 MODERATORS = "n n y y y y n"  # staff of any board (an expert moderates their own board)
 ADMINS = "n n n n n y n"
+CASE_WRITERS = "n n y y n y n"  # experts and admins by site role
 NOBODY = "n n n n n n n"
 
 # "METHOD /path[ @target]": one mark per role, in the order of ROLES.
@@ -77,6 +78,20 @@ HTTP: dict[str, str] = {
     "POST /api/v1/posts/{id}/resubmit": NOBODY,  # only its author, who is none of these
     "GET /api/v1/notifications": SIGNED_IN,
     "POST /api/v1/notifications/read": SIGNED_IN,
+    "GET /api/v1/threads/{id}/follow @here": SIGNED_IN,
+    "GET /api/v1/threads/{id}/follow @closed": READERS_HERE,
+    "PUT /api/v1/threads/{id}/follow @here": SIGNED_IN,
+    "PUT /api/v1/threads/{id}/follow @closed": READERS_HERE,
+    "GET /api/v1/boards/{slug}/follow @here": SIGNED_IN,
+    "GET /api/v1/boards/{slug}/follow @closed": READERS_HERE,
+    "PUT /api/v1/boards/{slug}/follow @here": SIGNED_IN,
+    "PUT /api/v1/boards/{slug}/follow @closed": READERS_HERE,
+    # --- API: mail settings and search
+    "PUT /api/v1/me/email": SIGNED_IN,
+    "GET /api/v1/me/mail": SIGNED_IN,
+    "PATCH /api/v1/me/mail": SIGNED_IN,
+    "GET /api/v1/search @here": EVERYONE,
+    "GET /api/v1/search @closed": READERS_HERE,  # narrowed to a private board
     # --- API: moderation
     "GET /api/v1/moderation/queue": MODERATORS,
     "GET /api/v1/moderation/stats": MODERATORS,
@@ -129,6 +144,20 @@ HTTP: dict[str, str] = {
     "POST /settings/password": SIGNED_IN,
     "GET /notifications": SIGNED_IN,
     "POST /notifications/read": SIGNED_IN,
+    "POST /notifications/{id}/read @own": SIGNED_IN,
+    "POST /notifications/{id}/read @other": NOBODY,  # the author's notice
+    "GET /settings/notifications": SIGNED_IN,
+    "POST /settings/notifications": SIGNED_IN,
+    # Links that arrive by email: the signed token is the authority, whoever opens them.
+    "GET /mail/confirm": EVERYONE,
+    "GET /mail/unsubscribe": EVERYONE,
+    "POST /mail/unsubscribe": EVERYONE,
+    "GET /password/forgot": EVERYONE,
+    "POST /password/forgot": EVERYONE,
+    "GET /password/reset": EVERYONE,
+    "POST /password/reset": EVERYONE,
+    "GET /search @here": EVERYONE,
+    "GET /search @closed": READERS_HERE,
     "GET /admin": ADMINS,
     "POST /admin/boards": ADMINS,
     "POST /admin/users/role": ADMINS,
@@ -136,6 +165,22 @@ HTTP: dict[str, str] = {
     "POST /admin/boards/{slug}": ADMINS,
     "POST /admin/boards/{slug}/staff": ADMINS,
     "POST /admin/boards/{slug}/staff/remove": ADMINS,
+    "GET /admin/themes": ADMINS,
+    "POST /admin/themes": ADMINS,
+    "POST /admin/themes/{id}": ADMINS,
+    "POST /admin/themes/{id}/remove": ADMINS,
+    # --- practice cases: written by experts, moderators and admins by site role (a board's
+    # moderator is a participant of the site), changed by their author and site staff
+    "GET /cases": EVERYONE,
+    "GET /cases/new": CASE_WRITERS,
+    "POST /cases/new": CASE_WRITERS,
+    "GET /cases/{id}": EVERYONE,
+    "GET /cases/{id}/edit": ADMINS,  # the admin's case
+    "POST /cases/{id}/edit": ADMINS,
+    "POST /cases/{id}/delete": ADMINS,
+    "GET /cases/{id}/edit @own": CASE_WRITERS,  # a case of the person's own, while they write
+    "POST /cases/{id}/edit @own": CASE_WRITERS,
+    "POST /cases/{id}/delete @own": CASE_WRITERS,
     "GET /moderation": MODERATORS,
     "POST /moderation/items/{id}/claim": STAFF_HERE,
     "POST /moderation/items/{id}/approve": STAFF_HERE,

@@ -176,6 +176,30 @@ async def _flag(site: Site, person: Person) -> Call:
 simple("POST /api/v1/posts/{id}/resubmit", "/api/v1/posts/{revision_post}/resubmit", json=REPLY)
 simple("GET /api/v1/notifications", "/api/v1/notifications")
 simple("POST /api/v1/notifications/read", "/api/v1/notifications/read", json={})
+WATCH = {"level": "watching"}
+for _target in ("here", "closed"):
+    _thread = f"/api/v1/threads/{{thread_{_target}}}/follow"
+    simple(f"GET /api/v1/threads/{{id}}/follow @{_target}", _thread)
+    simple(f"PUT /api/v1/threads/{{id}}/follow @{_target}", _thread, json=WATCH)
+    simple(f"GET /api/v1/boards/{{slug}}/follow @{_target}", f"/api/v1/boards/{_target}/follow")
+    simple(
+        f"PUT /api/v1/boards/{{slug}}/follow @{_target}",
+        f"/api/v1/boards/{_target}/follow",
+        json=WATCH,
+    )
+
+# --- API: mail settings and search --------------------------------------------------------
+
+
+@row("PUT /api/v1/me/email")
+async def _email(site: Site, person: Person) -> Call:
+    return Call("PUT", "/api/v1/me/email", {"email": f"{site.unique('tanto')}@example.jp"})
+
+
+simple("GET /api/v1/me/mail", "/api/v1/me/mail")
+simple("PATCH /api/v1/me/mail", "/api/v1/me/mail", json={"frequency": "daily"})
+simple("GET /api/v1/search @here", "/api/v1/search?q=はじめに&board=here")
+simple("GET /api/v1/search @closed", "/api/v1/search?q=はじめに&board=closed")
 
 # --- API: moderation ----------------------------------------------------------------------
 
@@ -313,6 +337,104 @@ async def _password_page(site: Site, person: Person) -> Call:
 page("GET /notifications", "/notifications")
 page("POST /notifications/read", "/notifications/read", {})
 page("GET /admin", "/admin")
+
+
+@row("POST /notifications/{id}/read @own")
+async def _read_own(site: Site, person: Person) -> Call:
+    path = f"/notifications/{await site.notice_of(person)}/read"
+    return Call("POST", path, form={}, api=False)
+
+
+@row("POST /notifications/{id}/read @other")
+async def _read_other(site: Site, person: Person) -> Call:
+    path = f"/notifications/{await site.notice_of(site.people['anonymous'])}/read"
+    return Call("POST", path, form={}, api=False)
+
+
+page("GET /settings/notifications", "/settings/notifications")
+page("POST /settings/notifications", "/settings/notifications", {"frequency": "daily"})
+
+
+@row("GET /mail/confirm")
+async def _confirm(site: Site, person: Person) -> Call:
+    return Call("GET", f"/mail/confirm?t={site.confirm_token()}", api=False)
+
+
+@row("GET /mail/unsubscribe")
+async def _unsubscribe_ask(site: Site, person: Person) -> Call:
+    return Call("GET", f"/mail/unsubscribe?t={site.unsubscribe_token()}", api=False)
+
+
+@row("POST /mail/unsubscribe")
+async def _unsubscribe(site: Site, person: Person) -> Call:
+    return Call("POST", f"/mail/unsubscribe?t={site.unsubscribe_token()}", form={}, api=False)
+
+
+page("GET /password/forgot", "/password/forgot")
+
+
+@row("POST /password/forgot")
+async def _forgot(site: Site, person: Person) -> Call:
+    form = {"email": f"{site.unique('wasure')}@example.jp"}
+    return Call("POST", "/password/forgot", form=form, api=False)
+
+
+@row("GET /password/reset")
+async def _reset_form(site: Site, person: Person) -> Call:
+    return Call("GET", f"/password/reset?t={await site.reset_token()}", api=False)
+
+
+@row("POST /password/reset")
+async def _reset(site: Site, person: Person) -> Call:
+    form = {"t": await site.reset_token(), "new_password": "another horse battery"}
+    return Call("POST", "/password/reset", form=form, api=False)
+
+
+page("GET /search @here", "/search?q=はじめに&board=here")
+page("GET /search @closed", "/search?q=はじめに&board=closed")
+
+# --- practice cases and their themes --------------------------------------------------------
+
+CASE_FORM = {
+    "title": "ページから登録した事例",
+    "prefecture": "1",
+    "municipality": "東川町",
+    "population_band": "5k_20k",
+    "background": "写真の町づくり。",
+    "actions": "写真甲子園を開きました。",
+    "results": "移住者が増えました。",
+    "challenges": "住まいの確保です。",
+}
+page("GET /admin/themes", "/admin/themes")
+
+
+@row("POST /admin/themes")
+async def _add_theme(site: Site, person: Person) -> Call:
+    return Call("POST", "/admin/themes", form={"name": site.unique("新テーマ ")}, api=False)
+
+
+@row("POST /admin/themes/{id}")
+async def _rename_theme(site: Site, person: Person) -> Call:
+    form = {"name": site.unique("改名テーマ ")}
+    return Call("POST", f"/admin/themes/{await site.theme()}", form=form, api=False)
+
+
+@row("POST /admin/themes/{id}/remove")
+async def _remove_theme(site: Site, person: Person) -> Call:
+    return Call("POST", f"/admin/themes/{await site.theme()}/remove", form={}, api=False)
+
+
+page("GET /cases", "/cases")
+page("GET /cases/new", "/cases/new")
+page("POST /cases/new", "/cases/new", CASE_FORM)
+page("GET /cases/{id}", "/cases/{case}")
+page("GET /cases/{id}/edit", "/cases/{case}/edit")
+page("POST /cases/{id}/edit", "/cases/{case}/edit", {**CASE_FORM, "title": "書き直した事例"})
+
+
+@row("POST /cases/{id}/delete")
+async def _delete_case(site: Site, person: Person) -> Call:
+    return Call("POST", f"/cases/{await site.case()}/delete", form={}, api=False)
 
 
 @row("POST /admin/boards")
@@ -503,3 +625,24 @@ async def _join(site: Site, person: Person) -> Call:
 @row("GET /j/{code} @closed")
 async def _join_closed(site: Site, person: Person) -> Call:
     return Call("GET", f"/j/{site.codes['session_closed']}", api=False)
+
+
+async def _own_case(site: Site, person: Person) -> int:
+    """The person's own case; the visitor, who has none, tries the author's."""
+    return await site.case(person.member or site.author)
+
+
+@row("GET /cases/{id}/edit @own")
+async def _edit_own_case_form(site: Site, person: Person) -> Call:
+    return Call("GET", f"/cases/{await _own_case(site, person)}/edit", api=False)
+
+
+@row("POST /cases/{id}/edit @own")
+async def _edit_own_case(site: Site, person: Person) -> Call:
+    path = f"/cases/{await _own_case(site, person)}/edit"
+    return Call("POST", path, form={**CASE_FORM, "title": "自分で直した事例"}, api=False)
+
+
+@row("POST /cases/{id}/delete @own")
+async def _delete_own_case(site: Site, person: Person) -> Call:
+    return Call("POST", f"/cases/{await _own_case(site, person)}/delete", form={}, api=False)

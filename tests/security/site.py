@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx2
 
-from forum import accounts
-from forum.models import Role, User
+from forum import accounts, cases, mailbox, password_reset, signing
+from forum.models import Notification, NotificationKind, PracticeCase, Role, User
 from forum.permissions import Actor
 from live.models import LiveSession
 from moderation import ruleset
@@ -50,6 +50,7 @@ class Site:
     admin: Member
     author: Member  # writes the posts and threads others act on; a member of `closed`
     target: Member  # a participant whom roles and sanctions are tried on
+    secret_key: str  # signs the links that arrive by email
     people: dict[str, Person] = field(default_factory=dict)
     ids: dict[str, int] = field(default_factory=dict)
     codes: dict[str, str] = field(default_factory=dict)  # join codes of sessions
@@ -158,6 +159,52 @@ class Site:
             await self.api("POST", f"/sessions/{session}/end", self.admin)
         return session
 
+    async def case(self, owner: Member | None = None) -> int:
+        """A practice case written by the admin, or credited to ``owner`` (whatever their role
+        now: an expert made participant keeps their cases)."""
+        data = cases.CaseFields(
+            title=self.unique("空き家バンクの立ち上げ "),
+            prefecture=13,
+            municipality="檜原村",
+            population_band="under_5k",
+            background="空き家が増えています。",
+            actions="所有者に聞き取りをしました。",
+            results="移住者が5世帯増えました。",
+            challenges="改修費の負担です。",
+        )
+        case = await cases.create_case(Actor(user=self.admin.user), data)
+        if owner is not None:
+            await PracticeCase.filter(id=case.id).update(author_id=owner.user.id)
+        return case.id
+
+    async def theme(self) -> int:
+        return (await cases.add_theme(Actor(user=self.admin.user), self.unique("テーマ "))).id
+
+    async def notice_of(self, person: Person) -> int:
+        """A notice of the person's own (the author's for the visitor, who has none)."""
+        owner = person.member or self.author
+        notice = await Notification.create(
+            user_id=owner.user.id, kind=NotificationKind.REPLIED, data={}
+        )
+        return notice.id
+
+    def confirm_token(self) -> str:
+        """A link confirming a fresh address for the target."""
+        payload = {"u": self.target.user.id, "e": f"{self.unique('mail')}@example.jp"}
+        expires = datetime.now(UTC) + timedelta(hours=1)
+        return signing.sign(self.secret_key, mailbox.CONFIRM, payload, expires=expires)
+
+    def unsubscribe_token(self) -> str:
+        payload = {"u": self.target.user.id}
+        return signing.sign(self.secret_key, mailbox.UNSUBSCRIBE, payload, expires=None)
+
+    async def reset_token(self) -> str:
+        """A password reset link for a fresh participant (a link is good for one use)."""
+        user = (await make_member(username=self.unique("reset-"))).user
+        payload = {"u": user.id, "f": password_reset._fingerprint(user)}
+        expires = datetime.now(UTC) + timedelta(hours=1)
+        return signing.sign(self.secret_key, password_reset.PURPOSE, payload, expires=expires)
+
     async def staff_member(self) -> str:
         name = self.unique("tanto-")
         await make_member(username=name)
@@ -165,11 +212,11 @@ class Site:
         return name
 
 
-async def build_site(client: httpx2.AsyncClient) -> Site:
+async def build_site(client: httpx2.AsyncClient, *, secret_key: str) -> Site:
     admin = await make_member(username="admin-sato", role=Role.ADMIN)
     author = await make_member(username="author-ito")
     target = await make_member(username="target-kimura")
-    site = Site(client, admin, author, target)
+    site = Site(client, admin, author, target, secret_key)
     boards: dict[str, dict[str, Any]] = {
         "here": {"moderation": "premoderated"},
         "elsewhere": {},
@@ -206,6 +253,7 @@ async def build_site(client: httpx2.AsyncClient) -> Site:
         row = await LiveSession.get(id=site.ids[name])
         site.ids[f"{name}_thread"] = row.thread_id  # type: ignore[attr-defined]
         site.codes[name] = row.join_code
+    site.ids["case"] = await site.case()
     site.ids["author_token"] = (
         await accounts.issue_token(author.user, days=1, max_days=90)
     ).token.id

@@ -10,6 +10,7 @@ import pytest
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from websockets.exceptions import ConnectionClosed
 
+from forum import mailbox
 from forum.app import create_app
 from forum.config import Settings
 from forum.events import ChannelKind
@@ -88,10 +89,17 @@ async def _send(site: Site, person: Person, call: Call) -> httpx2.Response:
 async def site(settings: Settings) -> AsyncIterator[tuple[Site, str]]:
     generous = replace(settings, posts_per_minute=10_000, registrations_per_hour_per_ip=1000)
     app = create_app(generous)
-    async with serve(app) as url:
-        transport = httpx2.ASGITransport(app=app)
-        async with httpx2.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield await build_site(client), url
+    # Mail on, as on a site that sends it: the links it signs and the reset form need it.
+    mailbox.bind(mailbox.MailSite("http://testserver", settings.secret_key))
+    try:
+        async with serve(app) as url:
+            transport = httpx2.ASGITransport(app=app)
+            async with httpx2.AsyncClient(
+                transport=transport, base_url="http://testserver"
+            ) as client:
+                yield await build_site(client, secret_key=settings.secret_key), url
+    finally:
+        mailbox.bind(None)
 
 
 async def _subscribed(url: str, person: Person, channel: str) -> bool | None:
@@ -174,3 +182,27 @@ async def test_lists_and_feeds_of_sessions_name_a_private_boards_sessions_only_t
         assert f"session-{public}@" in feed.text, role
         assert (closed in shown) is readers[role], role
         assert (f"session-{closed}@" in feed.text) is readers[role], role
+
+
+async def test_search_names_a_private_boards_threads_only_to_its_readers_and_held_posts_to_none(
+    site: tuple[Site, str],
+) -> None:
+    forum, _url = site
+    readers = matrix.expected(matrix.READERS_HERE)
+    closed = forum.ids["thread_closed"]
+    for role, person in forum.people.items():
+        forum.client.cookies.clear()
+        found = await forum.client.get(
+            "/api/v1/search", params={"q": "はじめに"}, headers=person.api_headers()
+        )
+        threads = {hit["thread_id"] for hit in found.json()["items"]}
+        assert forum.ids["thread_here"] in threads, role
+        assert (closed in threads) is readers[role], role
+        page = await forum.client.get(
+            "/search", params={"q": "はじめに"}, headers=person.page_headers()
+        )
+        assert (f'href="/t/{closed}#' in page.text) is readers[role], role
+        held = await forum.client.get(
+            "/api/v1/search", params={"q": "承認待ち"}, headers=person.api_headers()
+        )
+        assert held.json()["items"] == [], role
