@@ -21,7 +21,7 @@ from forum.gate import Gatekeeper, Verdict
 from forum.i18n import gettext as _
 from forum.models import Board, Post, PostKind, PostRevision, PostStatus, Thread, User
 from forum.permissions import Actor
-from forum.render import render_markdown
+from forum.render import render_markdown_async
 
 __all__ = [
     "MAX_BODY",
@@ -166,7 +166,7 @@ async def prepare_revision(
     if errors:
         raise ValidationFailed(_("入力内容を確認してください。"), fields=errors)
     verdict = await gate.review(actor, board, thread, body, kind=post.kind.value, editing=post)
-    return Revision(body, render_markdown(body), verdict)
+    return Revision(body, await render_markdown_async(body), verdict)
 
 
 async def revise(

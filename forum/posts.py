@@ -35,7 +35,7 @@ from forum.permissions import (
     can_see_author,
     can_see_post,
 )
-from forum.render import render_markdown
+from forum.render import render_markdown_async
 from forum.resources import post_resource, public_post
 
 __all__ = [
@@ -175,7 +175,7 @@ async def write_post(
 ) -> Post:
     """Insert the post, publish it or hold it; the caller holds the transaction.
 
-    ``html`` is ``render_markdown(draft.body)``, rendered by the caller *before* the
+    ``html`` is the rendering of ``draft.body``, made by the caller *before* the
     transaction: on SQLite every other request waits while a transaction is open.
     """
     assert actor.user is not None
@@ -230,7 +230,7 @@ async def create_post(
                 fields={"reply_to": _("返信先の投稿が見つかりません。")},
             )
     verdict = await gate.review(actor, board, thread, draft.body, kind=draft.kind)
-    html = render_markdown(draft.body)
+    html = await render_markdown_async(draft.body)
     try:
         async with outbox.atomic() as tx:
             post = await write_post(tx, actor, thread, board, draft, verdict, gate, html=html)

@@ -28,7 +28,7 @@ from forum.posts import (
     visible_post,
     write_post,
 )
-from forum.render import render_markdown
+from forum.render import render_markdown_async
 from forum.resources import thread_resource
 
 __all__ = [
@@ -157,7 +157,7 @@ async def create_thread(
     if title.status is PostStatus.PENDING:
         # A held word in the title holds the thread's first post, and with it the thread.
         verdict = Verdict(PostStatus.PENDING, verdict.reasons + title.reasons)
-    html = render_markdown(new.body)
+    html = await render_markdown_async(new.body)
     try:
         async with outbox.atomic() as tx:
             thread = await Thread.create(

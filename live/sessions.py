@@ -17,7 +17,7 @@ from forum.i18n import gettext as _
 from forum.models import Board, PostStatus, Thread, User
 from forum.permissions import Actor, can_moderate, can_read_board
 from forum.posts import Draft, write_post
-from forum.render import render_markdown
+from forum.render import render_markdown_async
 from forum.resources import iso, thread_resource, user_resource
 from live.models import LiveSession, SessionKind, SessionStaff, SessionState, StaffRole
 
@@ -227,7 +227,7 @@ async def create_session(actor: Actor, data: SessionFields) -> LiveSession:
     title = (data.title or "").strip()
     description = data.description or ""
     opening = description.strip() or title
-    html = render_markdown(opening)
+    html = await render_markdown_async(opening)
     async with outbox.atomic() as tx:
         thread = await Thread.create(
             board_id=board.id, author_id=actor.user.id, title=title, using_db=tx.conn
@@ -410,7 +410,9 @@ async def session_resource(session: LiveSession, *, base_url: str) -> dict[str, 
         "title": session.title,
         "kind": session.kind.value,
         "description": session.description,
-        "description_html": render_markdown(session.description) if session.description else "",
+        "description_html": await render_markdown_async(session.description)
+        if session.description
+        else "",
         "board": session.board.slug,
         "starts_at": iso(session.starts_at),
         "ends_at": iso(session.ends_at),

@@ -16,7 +16,7 @@ from forum import boards
 from forum.errors import BadRequest, Conflict, ValidationFailed
 from forum.i18n import gettext as _
 from forum.permissions import can_moderate
-from forum.render import render_markdown
+from forum.render import render_markdown_async
 from forum.web.common import actor_of, require_user
 from forum.web.forms import field, form_value, login_redirect, read_form, redirect
 from forum.web.params import SLUG, path_id, query
@@ -162,7 +162,9 @@ async def session_page(request: Request) -> Response:
     over = calendar.is_over(session)
     context: dict[str, Any] = {
         "session": session,
-        "description_html": render_markdown(session.description) if session.description else "",
+        "description_html": await render_markdown_async(session.description)
+        if session.description
+        else "",
         "experts": experts,
         "moderators": moderators,
         "join_url": join_url,

@@ -101,15 +101,15 @@ async def test_markdown_is_rendered_outside_the_transaction(
     client: httpx2.AsyncClient, admin: Member, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[bool] = []
-    real = render.render_markdown
+    real = render.render_markdown_async
 
-    def spy(source: str) -> str:
+    async def spy(source: str) -> str:
         seen.append(isinstance(connections.get("default"), TransactionalDBClient))
-        return real(source)
+        return await real(source)
 
-    monkeypatch.setattr(posts, "render_markdown", spy)
-    monkeypatch.setattr(threads, "render_markdown", spy)
-    monkeypatch.setattr(lifecycle, "render_markdown", spy)
+    monkeypatch.setattr(posts, "render_markdown_async", spy)
+    monkeypatch.setattr(threads, "render_markdown_async", spy)
+    monkeypatch.setattr(lifecycle, "render_markdown_async", spy)
     thread_id = await _board_and_thread(client, admin)
     response = await client.post(
         f"/api/v1/threads/{thread_id}/posts", json={"body": "*一*"}, headers=admin.headers
