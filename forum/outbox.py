@@ -32,6 +32,7 @@ __all__ = [
     "atomic",
     "bind_publisher",
     "head",
+    "heads",
     "prune",
     "read_events",
     "settled",
@@ -206,6 +207,13 @@ async def publish(events: Sequence[Event]) -> None:
 async def head(channel: str) -> int:
     row = await ChannelHead.get_or_none(channel=channel)
     return int(row.last_seq) if row else 0
+
+
+async def heads(channels: Sequence[str]) -> dict[str, int]:
+    """The heads of many channels in one query (0 for a channel with no events yet)."""
+    rows = await ChannelHead.filter(channel__in=list(channels)).values("channel", "last_seq")
+    found = {str(row["channel"]): int(row["last_seq"]) for row in rows}
+    return {channel: found.get(channel, 0) for channel in channels}
 
 
 async def read_events(channel: str, after: int, until: int | None = None) -> list[Event]:

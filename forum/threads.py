@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -42,6 +43,7 @@ __all__ = [
     "list_threads",
     "recent_threads",
     "thread_json",
+    "threads_json",
     "update_thread",
 ]
 
@@ -51,6 +53,15 @@ MAX_TITLE = 120
 async def thread_json(thread: Thread, board: Board) -> dict[str, Any]:
     seq = await outbox.head(events.thread_channel(thread.id))
     return thread_resource(thread, board_slug=board.slug, seq=seq)
+
+
+async def threads_json(rows: Sequence[Thread], board: Board) -> list[dict[str, Any]]:
+    """A page of a board's threads with each channel's seq, read in one query."""
+    seqs = await outbox.heads([events.thread_channel(t.id) for t in rows])
+    return [
+        thread_resource(t, board_slug=board.slug, seq=seqs[events.thread_channel(t.id)])
+        for t in rows
+    ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -219,7 +219,7 @@ async def list_threads(request: Request) -> Response:
         cursor=query(request, "cursor", CURSOR, None),
         limit=query(request, "limit", THREADS_LIMIT, 30),
     )
-    items = [await threads.thread_json(t, board) for t in page.threads]
+    items = await threads.threads_json(page.threads, board)
     return JSON({"items": items, "next_cursor": page.next_cursor})
 
 

@@ -678,3 +678,31 @@ async def test_an_unexpected_error_is_a_500_with_a_code_and_a_japanese_page(
     assert "<html" in page.text
     assert "database exploded" not in page.text
     await client.aclose()
+
+
+async def test_a_board_listing_gives_each_thread_the_seq_of_its_own_channel(
+    client: httpx2.AsyncClient, admin: Member
+) -> None:
+    slug = "seq-list"
+    made = await client.post(
+        "/api/v1/boards", json={"slug": slug, "title": "一覧"}, headers=admin.headers
+    )
+    assert made.status_code == 201
+    ids = []
+    for n in range(3):
+        started = await client.post(
+            f"/api/v1/boards/{slug}/threads",
+            json={"title": f"スレッド{n}", "body": "本文"},
+            headers=admin.headers,
+        )
+        ids.append(started.json()["thread"]["id"])
+    for _ in range(2):
+        await client.post(
+            f"/api/v1/threads/{ids[1]}/posts", json={"body": "返信"}, headers=admin.headers
+        )
+    listed = (await client.get(f"/api/v1/boards/{slug}/threads")).json()["items"]
+    assert len(listed) == 3
+    for item in listed:
+        single = (await client.get(f"/api/v1/threads/{item['id']}")).json()
+        assert item["seq"] == single["seq"]
+    assert len({item["seq"] for item in listed}) == 2

@@ -123,3 +123,15 @@ async def test_flush_hands_back_the_seqs_it_assigned_inside_the_transaction(
         ("board:x", 1, {"seq": 2}),
     ]
     assert await outbox.head("thread:4") == 2
+
+
+async def test_heads_reads_many_channels_at_once_with_zero_for_a_quiet_one(db: None) -> None:
+    async with outbox.atomic() as tx:
+        tx.emit(Outgoing("board:a", Name.THREAD_CREATED, {"n": 1}))
+        tx.emit(Outgoing("board:a", Name.THREAD_CREATED, {"n": 2}))
+        tx.emit(Outgoing("board:b", Name.THREAD_CREATED, {"n": 3}))
+    assert await outbox.heads(["board:a", "board:b", "board:quiet"]) == {
+        "board:a": 2,
+        "board:b": 1,
+        "board:quiet": 0,
+    }
