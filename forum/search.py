@@ -28,7 +28,7 @@ from forum.permissions import Actor
 from forum.search_index import is_postgres, stamp, to_dialect
 from forum.search_text import Clause, Segment, parse_query, snippet
 
-__all__ = ["KINDS", "PAGE", "Hit", "Query", "Results", "search"]
+__all__ = ["KINDS", "PAGE", "Hit", "Query", "Results", "search", "searchable"]
 
 KINDS = ("thread", "post", "question", "case")
 MAX_QUERY = 200
@@ -92,13 +92,15 @@ def _decode_cursor(cursor: str) -> int:
         raise BadRequest(_("カーソルが正しくありません。"), code="invalid_cursor") from None
 
 
+def searchable(text: str) -> bool:
+    """Whether the text has anything to search for (not only spaces and punctuation)."""
+    return bool(parse_query(text))
+
+
 def _clauses(text: str) -> list[Clause]:
     if len(text) > MAX_QUERY:
         raise ValidationFailed(_("検索語は200文字以内で入力してください。"), code="query_too_long")
-    clauses = parse_query(text)
-    if not clauses:
-        raise ValidationFailed(_("検索語を入力してください。"), code="empty_query")
-    return clauses[:MAX_CLAUSES]
+    return parse_query(text)[:MAX_CLAUSES]
 
 
 @dataclass
@@ -228,6 +230,9 @@ async def _filters(sql: _Sql, actor: Actor, query: Query) -> None:
 async def search(actor: Actor, query: Query) -> Results:
     """One page of hits, best first, with facet counts over every filter but ``board``."""
     clauses = _clauses(query.text)
+    if not clauses:
+        # Nothing searchable (no q, or only punctuation such as 、。): nothing is found.
+        return Results([], 0, None, {name: {} for name in ("board", "kind", "prefecture", "theme")})
     offset = _decode_cursor(query.cursor) if query.cursor else 0
     if query.kind is not None and query.kind not in KINDS:
         raise ValidationFailed(

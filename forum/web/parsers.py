@@ -91,7 +91,12 @@ class Text:
         schema: dict[str, Any] = {"type": "string", "maxLength": self.max_length}
         if self.min_length:
             schema["minLength"] = self.min_length
-        if self.pattern is not None:
+        # NUL is refused in every text (PostgreSQL cannot store it): the schema says so too.
+        if self.pattern is None:
+            schema["pattern"] = r"^[^\u0000]*$"
+        elif self.pattern == r"\S":
+            schema["pattern"] = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+        else:
             schema["pattern"] = self.pattern
         return schema
 

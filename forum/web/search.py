@@ -54,7 +54,7 @@ SCHEMAS: dict[str, Any] = {
     ),
 }
 OPERATIONS: list[Operation] = [
-    ("get", "/search", "Search thread titles, published posts and practice cases", None, 200, "SearchResults", "all", False),
+    ("get", "/search", "Search thread titles, published posts and practice cases", None, 200, "SearchResults", "anyone", False),
 ]  # fmt: skip
 # The query string, read by these specs and stated by them in the OpenAPI document.
 SEARCH_QUERY: dict[str, Spec] = {
@@ -140,7 +140,9 @@ async def search_api(request: Request) -> Response:
 async def search_page(request: Request) -> Response:
     query = await _query(request)
     results, problem = None, None
-    if query.text.strip():
+    if query.text.strip() and not search.searchable(query.text):
+        problem = _("検索語を入力してください。")
+    elif query.text.strip():
         try:
             results = await search.search(actor_of(request), query)
         except ValidationFailed as exc:
