@@ -160,6 +160,10 @@ async def search_page(request: Request) -> Response:
             "hit_url": hit_url,
             "prefectures": {str(code): name for code, name in prefecture_names().items()},
             "themes": {str(t.id): t.name for t in await cases.list_themes()} if results else {},
+            # Facets count by slug; people read the board's title.
+            "board_titles": {b.slug: b.title for b in await boards.list_boards(actor_of(request))}
+            if results
+            else {},
             "kinds": {
                 "thread": _("スレッド"),
                 "post": _("投稿"),

@@ -276,3 +276,14 @@ async def test_a_query_with_nothing_searchable_finds_nothing(
     body = response.json()
     assert (body["items"], body["total"], body["next_cursor"]) == ([], 0, None)
     assert set(body["facets"]) == {"board", "kind", "prefecture", "theme"}
+
+
+async def test_the_search_page_names_boards_by_title_and_dates_in_japan_time(
+    client: httpx2.AsyncClient, admin: Member, alice: Member
+) -> None:
+    await new_board(client, admin)
+    await new_thread(client, admin, title="移住の相談", body="移住の話")
+    page = await client.get("/search", params={"q": "移住"})
+    assert page.status_code == 200
+    assert ">kankei (" not in page.text
+    assert "年" in page.text.split('class="meta"', 1)[1].split("</time>", 1)[0]
