@@ -31,11 +31,14 @@ __all__ = [
     "NotificationRead",
     "Outgoing",
     "PostRemoved",
+    "QuestionChanged",
     "SessionChanged",
     "ThreadChanged",
     "ThreadMoved",
     "UserSanctioned",
     "VoteChanged",
+    "VoteTally",
+    "VotesTallied",
     "Withdrawal",
     "access_changed",
     "board_channel",
@@ -54,6 +57,7 @@ __all__ = [
     "post_pending",
     "post_removed",
     "post_updated",
+    "question_updated",
     "session_channel",
     "session_updated",
     "thread_channel",
@@ -64,6 +68,7 @@ __all__ = [
     "user_channel",
     "user_sanctioned",
     "vote_changed",
+    "votes_tallied",
 ]
 
 
@@ -151,6 +156,8 @@ class Name(StrEnum):
     POST_DELETED = "post.deleted"
     POST_PENDING = "post.pending"
     VOTE_CHANGED = "vote.changed"
+    VOTES_TALLIED = "votes.tallied"
+    QUESTION_UPDATED = "question.updated"
     THREAD_CREATED = "thread.created"
     THREAD_UPDATED = "thread.updated"
     THREAD_MOVED = "thread.moved"
@@ -176,6 +183,8 @@ CHANNEL_EVENTS: Mapping[ChannelKind, frozenset[Name]] = {
             Name.POST_UPDATED,
             Name.POST_DELETED,
             Name.VOTE_CHANGED,
+            Name.VOTES_TALLIED,
+            Name.QUESTION_UPDATED,
             Name.THREAD_UPDATED,
             Name.THREAD_MOVED,
         }
@@ -228,6 +237,7 @@ class Withdrawal(StrEnum):
     HIDDEN = "hidden"  # by enough flags, until a moderator decides
     REJECTED = "rejected"  # by a moderator's decision
     REVISION = "revision"  # sent back to its author for a revision
+    MERGED = "merged"  # a duplicate question merged into another (question.updated follows)
 
 
 class PostRemoved(TypedDict):
@@ -237,6 +247,32 @@ class PostRemoved(TypedDict):
 
 class VoteChanged(TypedDict):
     id: int
+    votes: int
+
+
+class VoteTally(TypedDict):
+    id: int
+    votes: int
+
+
+class VotesTallied(TypedDict):
+    """Absolute vote counts of the questions whose count changed since the last tally.
+
+    Sent at most once a second per thread while votes arrive, instead of one
+    ``vote.changed`` per vote: a viewer resuming from any seq converges on the counts.
+    """
+
+    tallies: list[VoteTally]
+
+
+class QuestionChanged(TypedDict):
+    """A live question's answer state, assignee and merges: enough to re-place it."""
+
+    id: int
+    answer_state: str  # open | assigned | answering | answered_live | answered_written | deferred
+    # The expert it is assigned to, as a user resource's {username, display_name}, or None.
+    assigned_to: dict[str, Any] | None
+    similar_count: int  # questions merged into it (同様の質問 N件)
     votes: int
 
 
@@ -348,6 +384,28 @@ def post_removed(post: Post, reason: Withdrawal) -> Outgoing:
 def vote_changed(post: Post, votes: int) -> Outgoing:
     payload = VoteChanged(id=post.id, votes=votes)
     return Outgoing(thread_channel(_thread_id(post)), Name.VOTE_CHANGED, payload)
+
+
+def votes_tallied(thread_id: int, tallies: list[VoteTally]) -> Outgoing:
+    """A coalesced tally of a live thread's questions (see ``VotesTallied``)."""
+    payload = VotesTallied(tallies=tallies)
+    return Outgoing(thread_channel(thread_id), Name.VOTES_TALLIED, payload)
+
+
+def question_updated(post: Post, assignee: User | None) -> Outgoing:
+    """A question's answer state, assignee or similar-count changed. Never names its asker."""
+    payload = QuestionChanged(
+        id=post.id,
+        answer_state=(post.answer_state.value if post.answer_state else "open"),
+        assigned_to=(
+            {"username": assignee.username, "display_name": assignee.display_name}
+            if assignee is not None
+            else None
+        ),
+        similar_count=post.similar_count,
+        votes=post.votes,
+    )
+    return Outgoing(thread_channel(_thread_id(post)), Name.QUESTION_UPDATED, payload)
 
 
 def thread_updated(thread: Thread, board_slug: str, changes: Mapping[str, Any]) -> list[Outgoing]:

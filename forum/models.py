@@ -39,6 +39,8 @@ class BoardRole(StrEnum):
 class PostKind(StrEnum):
     POST = "post"
     QUESTION = "question"
+    # An expert's written answer to a question of a live session: ``reply_to`` is the question.
+    ANSWER = "answer"
 
 
 class PostStatus(StrEnum):
@@ -49,6 +51,11 @@ class PostStatus(StrEnum):
 
 
 class AnswerState(StrEnum):
+    """Where a live question stands: open → assigned → answering → one of the last three."""
+
+    OPEN = "open"
+    ASSIGNED = "assigned"  # an expert took it, or a moderator routed it to one
+    ANSWERING = "answering"  # on stage now: at most one per expert
     ANSWERED_LIVE = "answered_live"
     ANSWERED_WRITTEN = "answered_written"
     DEFERRED = "deferred"
@@ -185,6 +192,18 @@ class Post(Model):
     anonymous = fields.BooleanField(default=False)
     votes = fields.IntField(default=0)
     answer_state = fields.CharEnumField(AnswerState, max_length=24, null=True)
+    # The expert a question is assigned to (also while answering and after).
+    assigned_to: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="assigned_questions", null=True, on_delete=fields.SET_NULL
+    )
+    # A duplicate question merged into another: it leaves view, its votes and followers move.
+    merged_into: fields.ForeignKeyNullableRelation[Post] = fields.ForeignKeyField(
+        "models.Post", related_name="merged_questions", null=True, on_delete=fields.SET_NULL
+    )
+    # How many questions were merged into this one (同様の質問 N件).
+    similar_count = fields.IntField(default=0, db_default=0)
+    # The vote count last sent to viewers in a coalesced tally (votes.tallied).
+    tallied_votes = fields.IntField(default=0, db_default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
     edited_at = fields.DatetimeField(null=True)
     deleted_at = fields.DatetimeField(null=True)

@@ -6,7 +6,7 @@ const list = document.getElementById("posts");
 // Events of a thread: channel this client does not act on. Every name the server can send
 // on the channel (forum/events.py, CHANNEL_EVENTS) is either a key of `handlers` below or
 // listed here; tests/forum/test_events.py reads both and holds them to the server's list.
-const IGNORED = [];
+const IGNORED = ["votes.tallied", "question.updated"];
 if (root && list && "WebSocket" in window) start();
 
 function start() {
