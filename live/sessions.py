@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -42,6 +43,7 @@ __all__ = [
     "session_by_code",
     "session_changed",
     "session_resource",
+    "session_resources",
     "staff_rows",
     "update_session",
 ]
@@ -402,36 +404,75 @@ def session_changed(session: LiveSession) -> events.SessionChanged:
 
 async def session_resource(session: LiveSession, *, base_url: str) -> dict[str, Any]:
     """The API's shape; ``session`` has its board, thread and organiser loaded."""
-    experts, moderators = await load_staff(session)
-    seq = await outbox.head(events.thread_channel(session.thread.id))
-    session_seq = await outbox.head(events.session_channel(session.id))
-    return {
-        "id": session.id,
-        "title": session.title,
-        "kind": session.kind.value,
-        "description": session.description,
-        "description_html": await render_markdown_async(session.description)
-        if session.description
-        else "",
-        "board": session.board.slug,
-        "starts_at": iso(session.starts_at),
-        "ends_at": iso(session.ends_at),
-        "state": session.state.value,
-        "venue": session.venue,
-        "url": session.url,
-        "organiser": user_resource(session.organiser),
-        "experts": [user_resource(u) for u in experts],
-        "moderators": [user_resource(u) for u in moderators],
-        "parent": session.parent_id,  # type: ignore[attr-defined]
-        "premoderate": session.premoderate,
-        "slow_mode_seconds": session.slow_mode_seconds,
-        "viewer_peak": session.viewer_peak,
-        "started_at": iso(session.started_at),
-        "ended_at": iso(session.ended_at),
-        "thread": thread_resource(session.thread, board_slug=session.board.slug, seq=seq),
-        "seq": session_seq,
-        "join_url": f"{base_url.rstrip('/')}/j/{session.join_code}",
-    }
+    return (await session_resources([session], base_url=base_url))[0]
+
+
+async def session_resources(rows: Sequence[LiveSession], *, base_url: str) -> list[dict[str, Any]]:
+    """The API's shape of many sessions (board, thread and organiser loaded) in a fixed
+    number of queries: every session's staff in one, every channel head in another."""
+    staff: dict[int, _Staff] = {s.id: _Staff() for s in rows}
+    if staff:
+        named = SessionStaff.filter(session_id__in=list(staff)).select_related("user")
+        for row in await named.order_by("id"):
+            of = staff[row.session_id]  # type: ignore[attr-defined]
+            (of.experts if row.role is StaffRole.EXPERT else of.moderators).append(row.user)
+    found = await outbox.heads(
+        [events.thread_channel(s.thread.id) for s in rows]
+        + [events.session_channel(s.id) for s in rows]
+    )
+    site = base_url.rstrip("/")
+    return [
+        {
+            "id": session.id,
+            "title": session.title,
+            "kind": session.kind.value,
+            "description": session.description,
+            "description_html": await _description_html(session.description),
+            "board": session.board.slug,
+            "starts_at": iso(session.starts_at),
+            "ends_at": iso(session.ends_at),
+            "state": session.state.value,
+            "venue": session.venue,
+            "url": session.url,
+            "organiser": user_resource(session.organiser),
+            "experts": [user_resource(u) for u in staff[session.id].experts],
+            "moderators": [user_resource(u) for u in staff[session.id].moderators],
+            "parent": session.parent_id,  # type: ignore[attr-defined]
+            "premoderate": session.premoderate,
+            "slow_mode_seconds": session.slow_mode_seconds,
+            "viewer_peak": session.viewer_peak,
+            "started_at": iso(session.started_at),
+            "ended_at": iso(session.ended_at),
+            "thread": thread_resource(
+                session.thread,
+                board_slug=session.board.slug,
+                seq=found[events.thread_channel(session.thread.id)],
+            ),
+            "seq": found[events.session_channel(session.id)],
+            "join_url": f"{site}/j/{session.join_code}",
+        }
+        for session in rows
+    ]
+
+
+# Session descriptions change rarely and are read on every listing: their rendering is
+# kept per process, keyed by the source itself (so an edit is a new key, never stale).
+_DESCRIPTIONS: OrderedDict[str, str] = OrderedDict()
+_DESCRIPTIONS_KEPT = 256
+
+
+async def _description_html(source: str) -> str:
+    if not source:
+        return ""
+    html = _DESCRIPTIONS.get(source)
+    if html is None:
+        html = await render_markdown_async(source)
+        _DESCRIPTIONS[source] = html
+        if len(_DESCRIPTIONS) > _DESCRIPTIONS_KEPT:
+            _DESCRIPTIONS.popitem(last=False)
+    else:
+        _DESCRIPTIONS.move_to_end(source)
+    return html
 
 
 async def join_allowance_key(code: str) -> str | None:

@@ -61,7 +61,7 @@ def session_filter(request: Request) -> sessions.SessionFilter:
 async def list_sessions(request: Request) -> Response:
     rows = await sessions.list_sessions(actor_of(request), session_filter(request))
     base = site_url(request)
-    items = [await sessions.session_resource(s, base_url=base) for s in rows]
+    items = await sessions.session_resources(rows, base_url=base)
     return JSON({"items": items, "next_cursor": None})
 
 

@@ -3,13 +3,17 @@ form, boards, threads, replies and questions made as a member would make them.""
 
 from __future__ import annotations
 
+import asyncio
 import html
+import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx2
 
-from forum import boards, posts
+from forum import boards, outbox, posts
 from forum.gate import OpenGate
 from forum.models import Board, Post, PostKind, Thread
 from tests.conftest import PASSWORD, Member
@@ -90,3 +94,36 @@ async def question(thread_id: int, asker: Member, body: str = "財源はどう�
     draft = posts.Draft(body=body, kind=PostKind.QUESTION.value)
     posted = await posts.create_post(actor, thread, board, draft, gate=OpenGate())
     return await Post.get(id=posted.post_id)
+
+
+class _Statements(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.sql: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        # The request's statements: the notices' fan-out runs after commit in a task of its own.
+        try:
+            task = asyncio.current_task()
+        except RuntimeError:
+            task = None
+        if task is not None and task.get_name() == outbox.AFTER_COMMIT_TASK:
+            return
+        if not message.startswith(("Created connection", "Closed connection")):
+            self.sql.append(message)
+
+
+@contextmanager
+def counting_statements() -> Iterator[list[str]]:
+    """Every statement Tortoise sends (its ``db_client`` logger sees each one)."""
+    logger = logging.getLogger("tortoise.db_client")
+    handler = _Statements()
+    level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
+    try:
+        yield handler.sql
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx2
@@ -21,41 +17,9 @@ from forum.events import Name, Outgoing
 from forum.models import Board, BoardRole, OutboxEvent, Role, Thread, User
 from forum.permissions import Actor
 from tests.conftest import Member, make_member, make_user
+from tests.forum.support import counting_statements
 
 pytestmark = pytest.mark.asyncio
-
-
-class _Statements(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.sql: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        # The request's statements: the notices' fan-out runs after commit in a task of its own.
-        try:
-            task = asyncio.current_task()
-        except RuntimeError:
-            task = None
-        if task is not None and task.get_name() == outbox.AFTER_COMMIT_TASK:
-            return
-        if not message.startswith(("Created connection", "Closed connection")):
-            self.sql.append(message)
-
-
-@contextmanager
-def counting_statements() -> Iterator[list[str]]:
-    """Every statement Tortoise sends (its ``db_client`` logger sees each one)."""
-    logger = logging.getLogger("tortoise.db_client")
-    handler = _Statements()
-    level = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(handler)
-    try:
-        yield handler.sql
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
 
 
 async def _board_and_thread(client: httpx2.AsyncClient, admin: Member) -> int:

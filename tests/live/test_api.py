@@ -7,10 +7,11 @@ from datetime import timedelta
 import httpx2
 import pytest
 
-from forum import events
+from forum import events, outbox
 from forum.models import Role
 from live.models import LiveSession
 from tests.conftest import Member, make_member
+from tests.forum.support import counting_statements
 from tests.live.support import T0, new_session, setup_board
 from tests.moderation.support import error_code, event_names
 
@@ -206,6 +207,29 @@ async def test_the_programme_lists_and_filters_sessions(
     assert bad.status_code == 400
     missing = await client.get("/api/v1/sessions/999")
     assert missing.status_code == 404
+
+
+async def test_the_programme_reads_a_fixed_number_of_statements_however_long_it_is(
+    client: httpx2.AsyncClient, admin: Member
+) -> None:
+    organiser = await setup_board(client, admin)
+    expert = await make_member(username="panel-expert", role=Role.EXPERT)
+    for n in range(2):
+        await new_session(client, organiser, title=f"分科会{n}", experts=[expert.user.username])
+    await outbox.settled()
+    with counting_statements() as few:
+        short = (await client.get("/api/v1/sessions")).json()["items"]
+    for n in range(2, 8):
+        await new_session(client, organiser, title=f"分科会{n}", experts=[expert.user.username])
+    await outbox.settled()
+    with counting_statements() as many:
+        long = (await client.get("/api/v1/sessions")).json()["items"]
+    assert len(short) == 2 and len(long) == 8
+    assert len(many) == len(few), many
+    assert all(s["experts"][0]["username"] == "panel-expert" for s in long)
+    assert long[0]["description_html"] == "<p>登壇者と<strong>参加者</strong>の質疑応答です。</p>\n"
+    one = (await client.get(f"/api/v1/sessions/{long[3]['id']}")).json()
+    assert one == long[3]
 
 
 async def test_a_thread_moderation_policy_is_set_and_cleared_by_the_boards_moderators(
