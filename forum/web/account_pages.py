@@ -89,7 +89,8 @@ async def register_form(request: Request) -> Response:
         "next": safe_next(request.query_params.get("next")),
         "join": query(request, "join", JOIN_CODE, ""),
     }
-    return render(request, "forum/register.html", {"closed": closed, "form": form})
+    context = {"closed": closed, "form": form, "mail": mailbox.site() is not None}
+    return render(request, "forum/register.html", context)
 
 
 JOIN_CODE = Text(max_length=16)
@@ -117,19 +118,36 @@ async def register(request: Request) -> Response:
         affiliation=field(form, "affiliation") or "other",
         organisation=field(form, "organisation"),
     )
-    try:
-        user = await accounts.register(data)
-    except ValidationFailed as exc:
+    # An address is optional, and asked for only where mail can be sent at all.
+    mail = mailbox.site() is not None
+    email = field(form, "email").strip() if mail else ""
+    errors: dict[str, str] = {}
+    if email:
+        try:
+            email = mailbox.check_address(email)
+        except ValidationFailed as exc:
+            errors.update(exc.fields)
+    user: User | None = None
+    if not errors:
+        try:
+            user = await accounts.register(data)
+        except ValidationFailed as exc:
+            errors.update(exc.fields)
+    if user is None:
         kept = {
             "username": data.username,
             "display_name": data.display_name,
             "affiliation": data.affiliation,
             "organisation": data.organisation,
+            "email": email,
             "next": safe_next(field(form, "next")),
             "join": field(form, "join")[: JOIN_CODE.max_length],
         }
-        context = {"closed": False, "form": kept, "errors": exc.fields}
+        context = {"closed": False, "form": kept, "errors": errors, "mail": mail}
         return render(request, "forum/register.html", context, status_code=422)
+    if email:
+        # The confirmation link goes out now; the address counts once it is opened.
+        await mailbox.request_address(user, email)
     raw, _session = await accounts.start_session(user, days=_settings(request).session_days)
     return _signed_in(request, raw, field(form, "next") or "/")
 

@@ -20,7 +20,8 @@ from aiosmtpd.controller import Controller
 from forum import mail, mailbox, notifications, outbox
 from forum.config import Settings
 from forum.models import MailFrequency, MailSettings, MailStatus, OutgoingMail, User
-from tests.conftest import Member
+from tests.conftest import PASSWORD, Member
+from tests.forum.support import token_in
 from tests.moderation.support import new_board, new_thread, reply
 
 pytestmark = pytest.mark.asyncio
@@ -323,3 +324,47 @@ async def test_without_smtp_no_mail_is_written(
         "/api/v1/me/email", json={"email": "alice@example.jp"}, headers=alice.headers
     )
     assert response.status_code == 503
+
+
+async def test_a_newcomer_gives_an_address_on_the_registration_form_and_gets_its_link(
+    client: httpx2.AsyncClient, bound: None
+) -> None:
+    page = await client.get("/register")
+    assert 'name="email"' in page.text and 'autocomplete="email"' in page.text
+    form = {
+        "username": "kato-machi",
+        "password": PASSWORD,
+        "display_name": "加藤 さくら",
+        "affiliation": "municipality",
+        "csrf_token": token_in(page),
+    }
+    bad = await client.post("/register", data={**form, "email": "kato@"})
+    assert bad.status_code == 422
+    assert "メールアドレスの形式が正しくありません。" in bad.text
+    assert 'value="kato@"' in bad.text
+    assert not await User.exists(username="kato-machi")
+    done = await client.post("/register", data={**form, "email": " Kato@Town.example.lg.jp "})
+    assert done.status_code == 303
+    [confirmation] = await OutgoingMail.all()
+    assert confirmation.to_addr == "Kato@Town.example.lg.jp"
+    link = re.search(r"https://koryu\.example\.jp(/mail/confirm\?t=\S+)", confirmation.text_body)
+    assert link and (await client.get(link.group(1))).status_code == 200
+    settings = await MailSettings.get(user__username="kato-machi")
+    assert settings.email == "Kato@Town.example.lg.jp" and settings.confirmed_at is not None
+
+
+async def test_without_mail_the_registration_form_asks_for_no_address(
+    client: httpx2.AsyncClient,
+) -> None:
+    page = await client.get("/register")
+    assert 'name="email"' not in page.text
+    form = {
+        "username": "no-mail",
+        "password": PASSWORD,
+        "display_name": "メールなし",
+        "affiliation": "citizen",
+        "email": "ignored@example.jp",
+        "csrf_token": token_in(page),
+    }
+    assert (await client.post("/register", data=form)).status_code == 303
+    assert await OutgoingMail.all().count() == 0
