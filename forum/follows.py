@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from tortoise.connection import get_connection
+from tortoise.expressions import Q
 
 from forum.errors import ValidationFailed
 from forum.i18n import gettext as _
@@ -21,6 +22,7 @@ __all__ = [
     "auto_follow",
     "effective_levels",
     "level_of",
+    "levels_on_page",
     "list_for",
     "mark_seen",
     "parse_level",
@@ -73,6 +75,26 @@ async def level_of(user: User, *, thread: Thread | None = None, board: Board) ->
             return row.level
     row = await Follow.get_or_none(user_id=user.id, board_id=board.id)
     return row.level if row is not None else None
+
+
+async def levels_on_page(
+    user: User, *, thread: Thread | None = None, board: Board
+) -> tuple[FollowLevel | None, FollowLevel | None]:
+    """The user's own level on the thread (None without a thread) and on its board, in one
+    query: what a page's follow control shows."""
+    rows = Follow.filter(user_id=user.id).filter(
+        Q(board_id=board.id) | Q(thread_id=thread.id)
+        if thread is not None
+        else Q(board_id=board.id)
+    )
+    own = on_board = None
+    for row in await rows.values("thread_id", "board_id", "level"):
+        level = FollowLevel(row["level"])
+        if row["thread_id"] is not None:
+            own = level
+        else:
+            on_board = level
+    return own, on_board
 
 
 async def effective_levels(thread_id: int, board_id: int) -> dict[int, FollowLevel]:

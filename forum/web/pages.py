@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute, Route
 from forum import accounts, boards, cases, events, follows, i18n, outbox, posts, threads
 from forum.errors import Forbidden, ForumError, NotFound, RateLimited, ValidationFailed
 from forum.i18n import gettext as _
-from forum.models import Board, Post, PostStatus, Thread, User
+from forum.models import Board, FollowLevel, Post, PostStatus, Thread, User
 from forum.permissions import can_moderate, can_post_in, can_see_author, can_start_thread
 from forum.web import pagecache
 from forum.web.api import AFTER
@@ -90,8 +90,62 @@ async def board_page(request: Request) -> Response:
             "next_cursor": page.next_cursor,
             "paged": cursor is not None,
             "can_start": can_start_thread(actor, board),
+            "follow": await _board_follow(request, board),
         },
     )
+
+
+# --- following ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FollowControl:
+    """The follow form of a thread or board page: where it posts, the choices, the current."""
+
+    action: str
+    choices: list[tuple[str, str]]
+    current: str
+    note: str
+
+
+def _follow_control(
+    action: str, own: FollowLevel | None, on_board: FollowLevel | None, *, of_thread: bool
+) -> FollowControl:
+    names = {
+        FollowLevel.WATCHING: _("ウォッチ（新しい投稿ごとにお知らせ）"),
+        FollowLevel.TRACKING: _("追跡（未読数のみ）"),
+        FollowLevel.MUTED: _("ミュート"),
+    }
+    unset = _("掲示板の設定に従う") if of_thread else _("フォローしない")
+    choices = [("none", unset), *((level.value, name) for level, name in names.items())]
+    note = ""
+    if of_thread and own is None and on_board is not None:
+        note = _("掲示板の設定：{level}").format(level=names[on_board])
+    return FollowControl(action, choices, own.value if own else "none", note)
+
+
+async def _board_follow(request: Request, board: Board) -> FollowControl | None:
+    user: User | None = request.state.user
+    if user is None:
+        return None
+    _own, on_board = await follows.levels_on_page(user, board=board)
+    return _follow_control(f"/b/{board.slug}/follow", on_board, None, of_thread=False)
+
+
+async def follow_thread(request: Request) -> Response:
+    form = await read_form(request)
+    user = require_user(request)
+    thread, _board = await threads.get_thread(actor_of(request), path_id(request))
+    await follows.set_thread_level(user, thread, follows.parse_level(field(form, "level")))
+    return redirect(f"/t/{thread.id}")
+
+
+async def follow_board(request: Request) -> Response:
+    form = await read_form(request)
+    user = require_user(request)
+    board = await boards.get_board(actor_of(request), path_slug(request))
+    await follows.set_board_level(user, board, follows.parse_level(field(form, "level")))
+    return redirect(f"/b/{board.slug}")
 
 
 # --- new thread ---------------------------------------------------------------------------
@@ -186,6 +240,11 @@ async def _thread_context(
         PostView(p, p.author if can_see_author(actor, p, board.id) else None, p.id in voted)
         for p in rows
     ]
+    user: User | None = request.state.user
+    follow = None
+    if user is not None:
+        own, on_board = await follows.levels_on_page(user, thread=thread, board=board)
+        follow = _follow_control(f"/t/{thread.id}/follow", own, on_board, of_thread=True)
     if form is None:
         reply_to, body = await _quoted(request, thread)
         form = {"body": body, "reply_to": str(reply_to or "")}
@@ -200,6 +259,7 @@ async def _thread_context(
         "can_reply": can_post_in(actor, thread, board),
         "can_moderate": can_moderate(actor, board.id),
         "posted_pending": request.query_params.get("posted") == "pending",
+        "follow": follow,
         "form": form,
         "errors": errors or {},
     }
@@ -345,6 +405,8 @@ def routes() -> list[BaseRoute]:
         Route("/b/{slug}/new", new_thread, methods=["POST"]),
         Route("/t/{id}", thread_page, methods=["GET"], name="thread"),
         Route("/t/{id}/reply", reply, methods=["POST"], name="reply"),
+        Route("/t/{id}/follow", follow_thread, methods=["POST"], name="follow_thread"),
+        Route("/b/{slug}/follow", follow_board, methods=["POST"], name="follow_board"),
         Route("/t/{id}/posts/{post_id}/vote", vote, methods=["POST"], name="vote"),
         Route("/u/{username}", profile, methods=["GET"], name="profile"),
     ]

@@ -210,3 +210,45 @@ async def test_plain_posts_and_pending_questions_show_no_votes(
     await log_in(client, "alice")
     page = await client.get(f"/t/{thread['id']}")
     assert "vote-count" not in page.text
+
+
+# --- following -------------------------------------------------------------------------------
+
+
+async def test_a_reader_follows_a_thread_and_a_board_from_their_pages(
+    client: httpx2.AsyncClient, admin: Member, alice: Member, bob: Member
+) -> None:
+    await new_board(client, admin)
+    thread = await new_thread(client, alice)
+    visitor = await client.get(f"/t/{thread['id']}")
+    assert 'class="follow-form"' not in visitor.text
+
+    await log_in(client, "bob")
+    board_page = await client.get("/b/kankei")
+    assert 'action="/b/kankei/follow"' in board_page.text
+    assert '<option value="none" selected>フォローしない</option>' in board_page.text
+    done = await client.post(
+        "/b/kankei/follow", data={"level": "tracking", "csrf_token": token_in(board_page)}
+    )
+    assert done.status_code == 303 and done.headers["location"] == "/b/kankei"
+    page = await client.get(f"/t/{thread['id']}")
+    # The thread follows its board until the reader chooses for the thread itself.
+    assert '<option value="none" selected>掲示板の設定に従う</option>' in page.text
+    assert "掲示板の設定：追跡（未読数のみ）" in page.text
+    done = await client.post(
+        f"/t/{thread['id']}/follow", data={"level": "watching", "csrf_token": token_in(page)}
+    )
+    assert done.status_code == 303
+    follow = await client.get(f"/api/v1/threads/{thread['id']}/follow", headers=bob.headers)
+    assert follow.json()["level"] == "watching"
+    page = await client.get(f"/t/{thread['id']}")
+    assert '<option value="watching" selected>' in page.text
+    assert "掲示板の設定：" not in page.text
+    bad = await client.post(
+        f"/t/{thread['id']}/follow", data={"level": "loud", "csrf_token": token_in(page)}
+    )
+    assert bad.status_code == 422
+    refused = await client.post(f"/t/{thread['id']}/follow", data={"level": "muted"})
+    assert refused.status_code == 403
+    follow = await client.get(f"/api/v1/threads/{thread['id']}/follow", headers=bob.headers)
+    assert follow.json()["level"] == "watching"

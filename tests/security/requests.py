@@ -288,6 +288,10 @@ page("POST /t/{id}/reply", "/t/{thread_here}/reply", {"body": "ページから�
 page(
     "POST /t/{id}/posts/{post_id}/vote", "/t/{thread_here}/posts/{question_here}/vote", {"up": "1"}
 )
+page("POST /t/{id}/follow @here", "/t/{thread_here}/follow", {"level": "watching"})
+page("POST /t/{id}/follow @closed", "/t/{thread_closed}/follow", {"level": "tracking"})
+page("POST /b/{slug}/follow @here", "/b/here/follow", {"level": "watching"})
+page("POST /b/{slug}/follow @closed", "/b/closed/follow", {"level": "muted"})
 page("GET /u/{username}", "/u/author-ito")
 page("GET /login", "/login")
 
