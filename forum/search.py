@@ -35,6 +35,10 @@ MAX_QUERY = 200
 MAX_CLAUSES = 12
 PAGE = 20
 _TITLE_WEIGHT = 10.0
+# A broad query (町 on a large site) matches a large share of everything, and ranking and
+# facet counting cost in proportion to the hits: past this many matches both work on the
+# newest this many, and the total reads "at least" (``Results.capped``).
+CANDIDATES = 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +79,8 @@ class Results:
     total: int
     next_cursor: str | None
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    # More matched than were ranked: ``total`` and the facets count the newest matches only.
+    capped: bool = False
 
 
 def _encode_cursor(offset: int) -> str:
@@ -198,6 +204,26 @@ def _match(sql: _Sql, clauses: list[Clause]) -> tuple[str, str, list[Any]]:
     return source, order + f"bm25(search_fts, {weights}), d.id DESC", args
 
 
+def _newest_column(conn: BaseDBAsyncClient) -> str:
+    # FTS5 walks its matches by its own rowid (the document's id) and stops at a LIMIT only
+    # when ordered by it; PostgreSQL sorts the index's hits by the key.
+    return "d.id" if is_postgres(conn) else "f.rowid"
+
+
+async def _newest(conn: BaseDBAsyncClient, source: str, sql: _Sql) -> list[dict[str, Any]]:
+    """The newest ``CANDIDATES`` matches with what the facets count, newest first."""
+    by = _newest_column(conn)
+    return await conn.execute_query_dict(
+        sql.text(
+            "SELECT d.id AS id, d.board_id AS board_id, b.slug AS slug, d.kind AS kind, "  # noqa: S608
+            f"d.prefecture AS prefecture, d.themes AS themes FROM {source} "
+            "LEFT JOIN boards b ON b.id = d.board_id "
+            f"WHERE {' AND '.join(sql.where)} ORDER BY {by} DESC LIMIT ?"
+        ),
+        [*sql.args, CANDIDATES],
+    )
+
+
 def _day_start(conn: BaseDBAsyncClient, day: date) -> Any:
     return stamp(conn, datetime.combine(day, time.min, tzinfo=UTC))
 
@@ -242,19 +268,23 @@ async def search(actor: Actor, query: Query) -> Results:
     sql = _Sql(conn)
     source, order, order_args = _match(sql, clauses)
     await _filters(sql, actor, query)
-    # Every fragment is a constant of this module; values go as bound arguments.
-    facet_rows = await conn.execute_query_dict(
-        sql.text(
-            "SELECT d.board_id AS board_id, b.slug AS slug, d.kind AS kind, "  # noqa: S608
-            f"d.prefecture AS prefecture, d.themes AS themes, COUNT(*) AS n FROM {source} "
-            "LEFT JOIN boards b ON b.id = d.board_id "
-            f"WHERE {' AND '.join(sql.where)} "
-            "GROUP BY d.board_id, b.slug, d.kind, d.prefecture, d.themes"
-        ),
-        sql.args,
-    )
+    # The facets count every board; the page is of the chosen one.
+    everywhere = await _newest(conn, source, sql)
+    capped = len(everywhere) >= CANDIDATES
+    facets, total = _facets(everywhere, query.board)
+    chosen = everywhere
     if query.board is not None:
         sql.add("d.board_id = ?", query.board.id)
+        if capped:  # the board's own newest matches may lie past the site's newest
+            chosen = await _newest(conn, source, sql)
+        else:
+            chosen = [r for r in everywhere if r["board_id"] == query.board.id]
+    if not chosen:
+        return Results([], 0, None, facets, capped)
+    if len(chosen) >= CANDIDATES:
+        # Rank the newest matches only: a range of the index, walked and scored, not all of it.
+        sql.add(f"{_newest_column(conn)} >= ?", chosen[-1]["id"])
+    # Every fragment is a constant of this module; values go as bound arguments.
     rows = await conn.execute_query_dict(
         sql.text(
             "SELECT d.kind AS kind, d.thread_id AS thread_id, d.post_id AS post_id, "  # noqa: S608
@@ -267,12 +297,12 @@ async def search(actor: Actor, query: Query) -> Results:
         [*sql.args, *order_args, query.limit + 1, offset],
     )
     more = len(rows) > query.limit
-    facets, total = _facets(facet_rows, query.board)
     return Results(
         hits=await _hits(rows[: query.limit], clauses),
         total=total,
         next_cursor=_encode_cursor(offset + query.limit) if more else None,
         facets=facets,
+        capped=capped,
     )
 
 
@@ -286,15 +316,18 @@ def _facets(
     by_kind: Counter[str] = Counter()
     by_prefecture: Counter[str] = Counter()
     by_theme: Counter[str] = Counter()
-    for row in rows:
-        n = int(row["n"])
-        by_kind[str(row["kind"])] += n
-        if row["board_id"] is not None:
-            by_board[int(row["board_id"])] += n
-            slugs[int(row["board_id"])] = str(row["slug"])
-        if row["prefecture"] is not None:
-            by_prefecture[str(row["prefecture"])] += n
-        for theme in str(row["themes"]).split():
+    alike = Counter(
+        (row["board_id"], row["slug"], row["kind"], row["prefecture"], row["themes"])
+        for row in rows
+    )
+    for (board_id, slug, kind, prefecture, themes), n in alike.items():
+        by_kind[str(kind)] += n
+        if board_id is not None:
+            by_board[int(board_id)] += n
+            slugs[int(board_id)] = str(slug)
+        if prefecture is not None:
+            by_prefecture[str(prefecture)] += n
+        for theme in str(themes).split():
             by_theme[theme] += n
     total = by_board[board.id] if board is not None else sum(by_kind.values())
     facets = {

@@ -40,10 +40,15 @@ SCHEMAS: dict[str, Any] = {
         url=STR,
     ),
     "SearchResults": obj(
-        ["items", "next_cursor", "total", "facets"],
+        ["items", "next_cursor", "total", "total_capped", "facets"],
         items={"type": "array", "items": ref("SearchHit")},
         next_cursor=nullable(STR),
         total=INT,
+        total_capped={
+            "type": "boolean",
+            "description": "More matched than were ranked: total and facets count the newest "
+            "matches only (at least this many)",
+        },
         facets=obj(
             ["board", "kind", "prefecture", "theme"],
             board=_COUNTS,
@@ -132,6 +137,7 @@ async def search_api(request: Request) -> Response:
             "items": [_hit_json(hit) for hit in results.hits],
             "next_cursor": results.next_cursor,
             "total": results.total,
+            "total_capped": results.capped,
             "facets": results.facets,
         }
     )

@@ -287,3 +287,38 @@ async def test_the_search_page_names_boards_by_title_and_dates_in_japan_time(
     assert page.status_code == 200
     assert ">kankei (" not in page.text
     assert "年" in page.text.split('class="meta"', 1)[1].split("</time>", 1)[0]
+
+
+async def test_a_broad_query_ranks_and_counts_only_its_newest_matches(
+    client: httpx2.AsyncClient, admin: Member, alice: Member, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from forum import search
+
+    await new_board(client, admin)
+    await new_thread(client, alice, title="古い人口の話", body="人口の統計")  # two matches
+    for title, body in CORPUS:  # "人口減少への対応" matches twice
+        await new_thread(client, alice, title=title, body=body)
+    await new_board(client, admin, "other")
+    for n in range(3):  # three posts match, their titles do not (by three people: no burst)
+        writer = await make_member(username=f"writer-{n}")
+        await new_thread(client, writer, "other", title=f"報告{n}", body=f"人口の動き{n}")
+    whole = await found(client, "人口")
+    assert whole["total"] == 7 and whole["total_capped"] is False
+    assert "古い人口の話" in {hit["title"] for hit in whole["items"]}
+
+    monkeypatch.setattr(search, "CANDIDATES", 4)
+    capped = await found(client, "人口")
+    # The newest four: the three posts of "other" and one of "人口減少への対応".
+    assert capped["total"] == 4 and capped["total_capped"] is True
+    assert capped["facets"]["board"] == {"kankei": 1, "other": 3}
+    assert {hit["title"] for hit in capped["items"]} == {
+        "報告0",
+        "報告1",
+        "報告2",
+        "人口減少への対応",
+    }
+    # A chosen board ranks its own newest matches, however far back the site's go.
+    kankei = await found(client, "人口", board="kankei")
+    assert {hit["title"] for hit in kankei["items"]} == {"古い人口の話", "人口減少への対応"}
+    page = await client.get("/search", params={"q": "人口"})
+    assert "4件以上見つかりました。" in page.text
