@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ import orjson
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from tests.conftest import REDIS_URL
 from tests.realtime.support import Frame, open_ws, subscribe
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -421,3 +423,9 @@ async def followers(
     finally:
         for viewer in viewers:
             await viewer.close()
+
+
+# A Redis pub/sub channel of this run's own: other runs and benchmarks on the same Redis
+# (even with the same thread ids) never reach our viewers. Every process gets the same URL.
+_SEP = "&" if "?" in REDIS_URL else "?"
+BROKER_URL = f"{REDIS_URL}{_SEP}channel=koryu:test:{uuid.uuid4().hex}" if REDIS_URL else ""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import uuid
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from websockets.exceptions import ConnectionClosed
 
 from tests.conftest import POSTGRES_URL, REDIS_URL, _empty_postgres
 from tests.forum.scaleout_support import (
+    BROKER_URL,
     ORIGIN,
     PASSWORD,
     Follower,
@@ -36,10 +36,6 @@ pytestmark = [
         not POSTGRES_URL, reason="needs PostgreSQL: set KORYU_TEST_DATABASE_URL to run"
     ),
 ]
-# A Redis pub/sub channel of this run's own: other runs and benchmarks on the same Redis
-# (even with the same thread ids) never reach our viewers. Every process gets the same URL.
-_SEP = "&" if "?" in REDIS_URL else "?"
-BROKER_URL = f"{REDIS_URL}{_SEP}channel=koryu:test:{uuid.uuid4().hex}" if REDIS_URL else ""
 needs_redis = pytest.mark.skipif(
     not (POSTGRES_URL and REDIS_URL),
     reason="needs PostgreSQL and Redis: set KORYU_TEST_DATABASE_URL and KORYU_TEST_REDIS_URL",
