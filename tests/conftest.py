@@ -216,3 +216,14 @@ async def bob(app: Starlette) -> Member:
 @pytest.fixture
 def anyio_backend() -> Iterator[str]:
     yield "asyncio"
+
+
+@pytest.fixture
+async def shared_db(postgres_migrated: str, tmp_path: Path) -> str:
+    """The run's PostgreSQL database, emptied, with an admin that several real `koryu serve`
+    processes share (tests/forum/scaleout_support.py starts them)."""
+    from tests.forum.scaleout_support import createuser  # it imports this module
+
+    await _empty_postgres(postgres_migrated)
+    await asyncio.to_thread(createuser, postgres_migrated, tmp_path)
+    return postgres_migrated

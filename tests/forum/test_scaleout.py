@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from tests.conftest import POSTGRES_URL, REDIS_URL, _empty_postgres
+from tests.conftest import POSTGRES_URL, REDIS_URL
 from tests.forum.scaleout_support import (
     BROKER_URL,
     ORIGIN,
@@ -23,7 +23,6 @@ from tests.forum.scaleout_support import (
     Follower,
     RedisServer,
     api,
-    createuser,
     followers,
     koryu_servers,
 )
@@ -51,14 +50,6 @@ def redis_server_binary() -> str:
             pytest.fail("KORYU_TEST_REDIS_URL is set but the redis-server binary is missing")
         pytest.skip("needs the redis-server binary (or set KORYU_TEST_REDIS_URL to require it)")
     return binary
-
-
-@pytest.fixture
-async def shared_db(postgres_migrated: str, tmp_path: Path) -> str:
-    """The run's PostgreSQL database, emptied, with an admin the processes share."""
-    await _empty_postgres(postgres_migrated)
-    await asyncio.to_thread(createuser, postgres_migrated, tmp_path)
-    return postgres_migrated
 
 
 def assert_every_post_once_in_order(viewer: Follower, made: list[dict[str, object]]) -> None:

@@ -9,8 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import POSTGRES_URL, REDIS_URL, _empty_postgres
-from tests.forum.scaleout_support import BROKER_URL, ORIGIN, api, createuser, koryu_servers
+from tests.conftest import POSTGRES_URL, REDIS_URL
+from tests.forum.scaleout_support import (
+    BROKER_URL,
+    ORIGIN,
+    api,
+    koryu_servers,
+)
 from tests.realtime.support import open_ws, recv, subscribe
 
 pytestmark = [
@@ -21,13 +26,6 @@ pytestmark = [
         reason="needs PostgreSQL and Redis: set KORYU_TEST_DATABASE_URL and KORYU_TEST_REDIS_URL",
     ),
 ]
-
-
-@pytest.fixture
-async def shared_db(postgres_migrated: str, tmp_path: Path) -> str:
-    await _empty_postgres(postgres_migrated)
-    await asyncio.to_thread(createuser, postgres_migrated, tmp_path)
-    return postgres_migrated
 
 
 async def test_a_session_started_on_one_process_goes_live_for_viewers_of_another(
