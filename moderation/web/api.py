@@ -15,7 +15,7 @@ from forum.web import inputs as forum_inputs
 from forum.web.common import Endpoint, actor_of, api_route, gate_of, read_body, require_user
 from forum.web.params import path_id, path_username, query
 from forum.web.responses import JSON
-from moderation import actions, audit, flags, queue, revisions, ruleset, sanctions, stats
+from moderation import actions, audit, bulk, flags, queue, revisions, ruleset, sanctions, stats
 from moderation.access import check_admin, check_moderator
 from moderation.thread_tools import THREAD_ACTIONS, move_thread, set_thread_flag
 from moderation.web import inputs
@@ -94,6 +94,36 @@ def decision(action: str) -> Endpoint:
         return _result(await actions.revise(actor, item_id, version, reason=reason))
 
     return decide
+
+
+def outcome_resource(outcome: bulk.Outcome) -> dict[str, Any]:
+    """One item of a selection: 200 and its decision, or the status and error of its own."""
+    error = outcome.error
+    return {
+        "id": outcome.item_id,
+        "status": error.status if error else 200,
+        "result": asdict(outcome.result) if outcome.result else None,
+        "error": {"code": error.code, "message": error.message} if error else None,
+    }
+
+
+async def decide_many(request: Request) -> Response:
+    require_user(request)
+    data = await read_body(request, inputs.BULK_DECISION)
+    outcomes = await bulk.decide_many(
+        actor_of(request),
+        [(entry["id"], entry["version"]) for entry in data["items"]],
+        bulk.BulkDecision(data["decision"]),
+        reason=data.get("reason", ""),
+    )
+    return JSON(
+        {
+            "decision": data["decision"],
+            "decided": sum(1 for o in outcomes if o.decided),
+            "failed": sum(1 for o in outcomes if not o.decided),
+            "items": [outcome_resource(o) for o in outcomes],
+        }
+    )
 
 
 async def reject_templates(request: Request) -> Response:
@@ -227,6 +257,7 @@ def routes() -> list[BaseRoute]:
     return [
         route("/moderation/queue", list_queue, ["GET"]),
         route("/moderation/stats", queue_stats, ["GET"]),
+        route("/moderation/items/bulk", decide_many, ["POST"]),
         route("/moderation/items/{id}", get_item, ["GET"]),
         *(route(f"/moderation/items/{{id}}/{a}", decision(a), ["POST"]) for a in DECISIONS),
         route("/moderation/templates", reject_templates, ["GET"]),

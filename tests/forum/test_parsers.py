@@ -36,6 +36,7 @@ BODIES: dict[str, Body] = {
     "PostPatch": inputs.POST_PATCH,
     "ReadInput": inputs.READ_INPUT,
     "DecisionInput": moderation_inputs.DECISION,
+    "BulkDecisionInput": moderation_inputs.BULK_DECISION,
     "RuleSettings": moderation_inputs.RULE_SETTINGS,
     "WatchedWordInput": moderation_inputs.WATCHED_WORD,
     "TemplateInput": moderation_inputs.TEMPLATE,
@@ -98,6 +99,19 @@ def edges(schema: dict[str, Any]) -> tuple[list[Any], list[Any]]:
     if schema["type"] == "boolean":
         return [True, False], [1, 0, "true", 1.175494351e-38]
     assert schema["type"] == "array"
+    if schema["items"]["type"] == "object":
+        # Every item filled at the edges of its own schema, then one item wrong at a time.
+        item_schema = schema["items"]
+        item = {name: edges(prop)[0][0] for name, prop in item_schema["properties"].items()}
+        low, high = schema.get("minItems", 0), schema["maxItems"]
+        bad: list[Any] = [[item] * (high + 1), [1], [{**item, "not_a_field": 1}], item]
+        if low:
+            bad.append([])
+        for name in item_schema["required"]:
+            bad.append([{k: v for k, v in item.items() if k != name}])
+        for name, prop in item_schema["properties"].items():
+            bad.extend([{**item, name: wrong}] for wrong in edges(prop)[1])
+        return [[item] * max(low, 1), [item] * high], bad
     if schema["items"]["type"] == "string":
         high = schema["items"]["maxLength"]
         too_many = ["a"] * (schema["maxItems"] + 1)
