@@ -33,14 +33,26 @@ def _result(result: actions.Result) -> Response:
 # --- the queue ----------------------------------------------------------------------------
 
 
+def session_directory(request: Request) -> queue.SessionDirectory | None:
+    """Live sessions, as ``forum.app`` gave them (moderation knows nothing of live)."""
+    found: queue.SessionDirectory | None = getattr(request.app.state, "queue_sessions", None)
+    return found
+
+
 async def list_queue(request: Request) -> Response:
     require_user(request)
+    actor = actor_of(request)
     specs = QUERY["/moderation/queue"]
+    session: int | None = query(request, "session", specs["session"], None)
+    thread = None
+    if session is not None:
+        thread = await queue.session_thread(actor, session_directory(request), session)
     page = await queue.list_queue(
-        actor_of(request),
+        actor,
         board=query(request, "board", specs["board"], None),
         kind=query(request, "kind", specs["kind"], None),
         reason=query(request, "reason", specs["reason"], None),
+        thread=thread,
         cursor=query(request, "cursor", specs["cursor"], None),
         limit=query(request, "limit", specs["limit"], 50),
     )

@@ -96,6 +96,7 @@ QUERY: dict[str, dict[str, Spec]] = {
         "board": SLUG,
         "kind": Choice(values=tuple(k.value for k in ItemKind)),
         "reason": Text(min_length=1, max_length=40),
+        "session": ID,
         "cursor": CURSOR,
         "limit": QUEUE_LIMIT,
     },

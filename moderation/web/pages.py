@@ -24,13 +24,14 @@ from forum.web.templating import render
 from moderation import actions, bulk, ruleset
 from moderation.access import check_moderator, list_moderated_boards
 from moderation.labels import reason_label
-from moderation.queue import list_queue
+from moderation.queue import list_queue, session_choices, session_thread
 from moderation.stats import chart, queue_stats
+from moderation.web.api import session_directory
 from moderation.web.inputs import QUERY
 
 __all__ = ["NOTICES", "notice_text", "routes"]
 
-FILTERS = ("board", "kind", "reason")
+FILTERS = ("board", "kind", "reason", "session")
 REASON_FILTERS = (
     "premoderated",
     "first_posts",
@@ -110,7 +111,11 @@ async def queue_page(request: Request) -> Response:
     actor = actor_of(request)
     check_moderator(actor)
     specs = QUERY["/moderation/queue"]
-    filters: dict[str, str] = {name: query(request, name, specs[name], "") for name in FILTERS}
+    filters: dict[str, Any] = {name: query(request, name, specs[name], "") for name in FILTERS}
+    directory = session_directory(request)
+    thread = None
+    if filters["session"]:
+        thread = await session_thread(actor, directory, filters["session"])
     now = datetime.now(UTC)
     # The channels' heads are read before the items, so the page is never older than the
     # position moderation.js resumes from: nothing between render and subscribe is lost.
@@ -122,6 +127,7 @@ async def queue_page(request: Request) -> Response:
         board=filters["board"] or None,
         kind=filters["kind"] or None,
         reason=filters["reason"] or None,
+        thread=thread,
         cursor=query(request, "cursor", specs["cursor"], None),
         limit=30,
     )
@@ -137,6 +143,7 @@ async def queue_page(request: Request) -> Response:
         "filters": filters,
         "query": urlencode({k: v for k, v in filters.items() if v}),
         "boards": boards,
+        "sessions": await session_choices(actor, directory),
         "reasons": [(code, reason_label(code)) for code in REASON_FILTERS],
         "size": figures.size,
         "oldest": minutes_label(oldest) if oldest is not None else "",
