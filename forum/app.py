@@ -35,6 +35,7 @@ from forum.web.pages import error_page
 from forum.web.responses import JSON, error_response, is_api
 from live import web as live_web
 from live.demo import load_programme
+from live.metrics import FiguresSource
 from live.queue_scope import QueueSessions
 from live.sessions import board_of_session, join_allowance_key
 from live.slowmode import SlowModeGate
@@ -42,6 +43,7 @@ from live.ticker import run_ticker
 from moderation import web as moderation_web
 from moderation.gate import ModerationGate
 from moderation.queue import SessionDirectory
+from moderation.stats import thread_figures
 from realtime.backends import create_broker
 from realtime.rawsocket import CaptureRawSend
 
@@ -188,6 +190,9 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
     # of it.
     queue_sessions: SessionDirectory = QueueSessions()
     app.state.queue_sessions = queue_sessions
+    # And the session page's figures come from moderation's queue the same way round.
+    session_figures: FiguresSource = thread_figures
+    app.state.session_figures = session_figures
     # A session's join link counts its sign-ups against the link, not the hall's one address.
     app.state.join_allowance = join_allowance_key
     app.state.limiters = {

@@ -7,12 +7,29 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from typing import Any
+
+from tortoise.connection import get_connection
+
+from forum.models import PostKind, PostStatus
 from forum.permissions import Actor
 from moderation.access import check_moderator, moderated_boards
-from moderation.models import QueueItem
+from moderation.models import ItemKind, ItemState, QueueItem
 from moderation.queue import scoped_items
 
-__all__ = ["Bar", "Chart", "Hour", "QueueStats", "chart", "hourly", "queue_stats"]
+__all__ = [
+    "MAX_MINUTES",
+    "Bar",
+    "Chart",
+    "Hour",
+    "Minute",
+    "QueueStats",
+    "ThreadFigures",
+    "chart",
+    "hourly",
+    "queue_stats",
+    "thread_figures",
+]
 
 HOURS = 24
 JST = ZoneInfo("Asia/Tokyo")
@@ -118,4 +135,127 @@ def chart(hours: list[Hour], *, width: int = 480, height: int = 120) -> Chart:
             points.append(f"{round(i * slot + slot / 2, 1)},{round(y, 1)}")
     return Chart(
         width, height, round(slot - 2, 1), bars, " ".join(points), top_created, top_minutes
+    )
+
+
+# --- one thread's questions, minute by minute (a live session's, for its moderators) -------
+
+# A day of minutes at most: a longer window shows its last day.
+MAX_MINUTES = 24 * 60
+
+
+@dataclass(frozen=True, slots=True)
+class Minute:
+    start: datetime
+    approved: int
+    rejected: int
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadFigures:
+    """Held questions of one thread: waiting now, decided per minute, time to approval."""
+
+    waiting: int
+    minutes: list[Minute]
+    approved: int
+    rejected: int
+    median_seconds: float | None
+    p90_seconds: float | None
+
+
+def _minute_floor(value: datetime) -> datetime:
+    return value.astimezone(UTC).replace(second=0, microsecond=0)
+
+
+# Each dialect's spelling of "whole minutes from the window's start" and "seconds from
+# arrival to decision"; the rest of each statement is shared.
+_SQL = {
+    "sqlite": (
+        "(CAST(strftime('%s', i.decided_at) AS INTEGER)"
+        " - CAST(strftime('%s', ?) AS INTEGER)) / 60",
+        "(julianday(i.decided_at) - julianday(i.created_at)) * 86400.0",
+    ),
+    "postgres": (
+        "CAST(FLOOR(EXTRACT(EPOCH FROM (i.decided_at - CAST(? AS TIMESTAMPTZ))) / 60) AS INTEGER)",
+        "CAST(EXTRACT(EPOCH FROM (i.decided_at - i.created_at)) AS DOUBLE PRECISION)",
+    ),
+}
+_HELD_QUESTIONS = (
+    "FROM moderation_items i JOIN posts p ON p.id = i.post_id"
+    " WHERE i.thread_id = ? AND i.kind = 'pending' AND p.kind = 'question'"
+    " AND i.decided_at >= ? AND i.decided_at < ?"
+)
+# One pass ranks the approvals by their wait; the median is the middle one (or the mean of
+# the two middle ones) and p90 the nearest rank, ceil(0.9 n) = (9 n + 9) / 10 in integers.
+_RANKS = (
+    "SELECT r, d, n FROM (SELECT {d} AS d, ROW_NUMBER() OVER (ORDER BY {d}) AS r,"
+    " COUNT(*) OVER () AS n {rows} AND i.decision = 'approved') ranked"
+    " WHERE r = (n + 1) / 2 OR r = (n + 2) / 2 OR r = (9 * n + 9) / 10"
+)
+
+
+def _numbered(postgres: bool, query: str) -> str:
+    if not postgres:
+        return query
+    parts = query.split("?")
+    return "".join(p + (f"${i + 1}" if i < len(parts) - 1 else "") for i, p in enumerate(parts))
+
+
+async def thread_figures(
+    actor: Actor, *, board_id: int, thread_id: int, start: datetime, end: datetime
+) -> ThreadFigures:
+    """Minute buckets from ``start`` (rounded down to the minute) until ``end``, computed by
+    the database: a count, a grouped count and one ranking, whatever the number of rows."""
+    check_moderator(actor, board_id)
+    start = _minute_floor(start)
+    end = max(end.astimezone(UTC), start)
+    count = -int(-(end - start).total_seconds() // 60)  # whole minutes, the last one begun
+    if count > MAX_MINUTES:
+        count = MAX_MINUTES
+        start = _minute_floor(end) - timedelta(minutes=MAX_MINUTES - 1)
+    waiting = await (
+        QueueItem.filter(
+            thread_id=thread_id,
+            state=ItemState.OPEN,
+            kind=ItemKind.PENDING,
+            post__kind=PostKind.QUESTION,
+        )
+        .exclude(post__status=PostStatus.DELETED)
+        .count()
+    )
+    conn = get_connection("default")
+    postgres = conn.capabilities.dialect == "postgres"
+    minute_sql, seconds_sql = _SQL["postgres" if postgres else "sqlite"]
+    # SQLite holds a stamp as the text Tortoise writes, str() of the UTC datetime: the same
+    # spelling keeps the comparisons in the order of time.
+    stamp: Any = (lambda v: v) if postgres else (lambda v: str(v.astimezone(UTC)))
+    window = [thread_id, stamp(start), stamp(end)]
+    grouped = (
+        f"SELECT {minute_sql} AS m, i.decision AS decision, COUNT(*) AS c {_HELD_QUESTIONS}"
+        " AND i.decision IN ('approved', 'rejected') GROUP BY 1, 2"
+    )
+    rows = await conn.execute_query_dict(_numbered(postgres, grouped), [stamp(start), *window])
+    approved = [0] * count
+    rejected = [0] * count
+    for row in rows:
+        minute = int(row["m"])
+        if 0 <= minute < count:
+            (approved if row["decision"] == "approved" else rejected)[minute] += int(row["c"])
+    ranks = _RANKS.format(d=seconds_sql, rows=_HELD_QUESTIONS)
+    ranked = await conn.execute_query_dict(_numbered(postgres, ranks), window)
+    waits = {int(row["r"]): float(row["d"]) for row in ranked}
+    median = p90 = None
+    if ranked:
+        n = int(ranked[0]["n"])
+        median = round((waits[(n + 1) // 2] + waits[(n + 2) // 2]) / 2, 3)
+        p90 = round(waits[(9 * n + 9) // 10], 3)
+    return ThreadFigures(
+        waiting=waiting,
+        minutes=[
+            Minute(start + timedelta(minutes=i), approved[i], rejected[i]) for i in range(count)
+        ],
+        approved=sum(approved),
+        rejected=sum(rejected),
+        median_seconds=median,
+        p90_seconds=p90,
     )

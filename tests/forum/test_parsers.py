@@ -104,14 +104,14 @@ def edges(schema: dict[str, Any]) -> tuple[list[Any], list[Any]]:
         item_schema = schema["items"]
         item = {name: edges(prop)[0][0] for name, prop in item_schema["properties"].items()}
         low, high = schema.get("minItems", 0), schema["maxItems"]
-        bad: list[Any] = [[item] * (high + 1), [1], [{**item, "not_a_field": 1}], item]
+        refused_lists: list[Any] = [[item] * (high + 1), [1], [{**item, "not_a_field": 1}], item]
         if low:
-            bad.append([])
+            refused_lists.append([])
         for name in item_schema["required"]:
-            bad.append([{k: v for k, v in item.items() if k != name}])
+            refused_lists.append([{k: v for k, v in item.items() if k != name}])
         for name, prop in item_schema["properties"].items():
-            bad.extend([{**item, name: wrong}] for wrong in edges(prop)[1])
-        return [[item] * max(low, 1), [item] * high], bad
+            refused_lists.extend([{**item, name: wrong}] for wrong in edges(prop)[1])
+        return [[item] * max(low, 1), [item] * high], refused_lists
     if schema["items"]["type"] == "string":
         high = schema["items"]["maxLength"]
         too_many = ["a"] * (schema["maxItems"] + 1)

@@ -63,10 +63,8 @@ async def test_a_selection_is_approved_at_once_each_with_its_own_result_and_even
     assert [r["id"] for r in body["items"]] == [i["id"] for i in items]
     assert all(r["status"] == 200 and r["error"] is None for r in body["items"])
     assert {r["result"]["decision"] for r in body["items"]} == {"approved"}
-    statuses = await Post.filter(id__in=[i["post"]["id"] for i in items]).values_list(
-        "status", flat=True
-    )
-    assert set(statuses) == {PostStatus.PUBLISHED}
+    posts = await Post.filter(id__in=[i["post"]["id"] for i in items])
+    assert {p.status for p in posts} == {PostStatus.PUBLISHED}
     # The single-item path ran for each: one decision event and one audit row per item.
     names = await event_names("moderation:kankei")
     assert names.count("item.decided") == 3

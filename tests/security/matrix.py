@@ -214,6 +214,8 @@ HTTP: dict[str, str] = {
     "PUT /api/v1/sessions/{id}/follow": SIGNED_IN,
     "PUT /api/v1/sessions/{id}/follow @closed": READERS_HERE,
     "DELETE /api/v1/sessions/{id}/follow": SIGNED_IN,
+    "GET /api/v1/sessions/{id}/metrics @here": STAFF_HERE,
+    "GET /api/v1/sessions/{id}/metrics @closed": STAFF_HERE,
     "GET /sessions": EVERYONE,
     "GET /sessions.ics": EVERYONE,
     "GET /sessions/new": SIGNED_IN,  # the form; creating needs the board's staff

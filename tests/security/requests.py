@@ -579,6 +579,8 @@ async def _end(site: Site, person: Person) -> Call:
 
 simple("PUT /api/v1/sessions/{id}/follow", "/api/v1/sessions/{session_scheduled}/follow")
 simple("DELETE /api/v1/sessions/{id}/follow", "/api/v1/sessions/{session_scheduled}/follow")
+simple("GET /api/v1/sessions/{id}/metrics @here", "/api/v1/sessions/{session_live}/metrics")
+simple("GET /api/v1/sessions/{id}/metrics @closed", "/api/v1/sessions/{session_closed}/metrics")
 simple("PUT /api/v1/sessions/{id}/follow @closed", "/api/v1/sessions/{session_closed}/follow")
 
 page("GET /sessions", "/sessions")
