@@ -173,9 +173,7 @@ class SessionDirectory(Protocol):
     async def current(self, board_ids: frozenset[int] | None) -> Sequence[SessionRef]: ...
 
 
-async def session_thread(
-    actor: Actor, sessions: SessionDirectory | None, session_id: int
-) -> int:
+async def session_thread(actor: Actor, sessions: SessionDirectory | None, session_id: int) -> int:
     """The thread of a session whose board the actor moderates, or 404."""
     check_moderator(actor)
     found = await sessions.find(session_id) if sessions is not None else None
@@ -184,9 +182,7 @@ async def session_thread(
     return found.thread_id
 
 
-async def session_choices(
-    actor: Actor, sessions: SessionDirectory | None
-) -> list[SessionRef]:
+async def session_choices(actor: Actor, sessions: SessionDirectory | None) -> list[SessionRef]:
     """The live and coming sessions of the boards the actor moderates."""
     check_moderator(actor)
     if sessions is None:

@@ -319,9 +319,16 @@ async function fetchPage() {
     const shown = document.getElementById(id);
     if (fresh && shown) shown.textContent = fresh.textContent;
   }
-  const chart = document.querySelector(".mod-chart svg");
-  const freshChart = doc.querySelector(".mod-chart svg");
-  if (chart && freshChart) chart.replaceWith(document.importNode(freshChart, true));
+  // The chart and its table together; the table stays open if the reader opened it.
+  const chart = document.getElementById("mod-chart");
+  const freshChart = doc.getElementById("mod-chart");
+  if (chart && freshChart) {
+    const opened = chart.querySelector("details")?.open;
+    const copy = document.importNode(freshChart, true);
+    const details = copy.querySelector("details");
+    if (details && opened) details.open = true;
+    chart.replaceWith(copy);
+  }
   if (!list) return;
   const fresh = Array.from(doc.querySelectorAll(".mod-items > .mod-item"));
   fresh.forEach((node, index) => {

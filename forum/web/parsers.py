@@ -285,7 +285,9 @@ class ObjectList:
         parsed = []
         for index, entry in enumerate(value):
             if not isinstance(entry, dict):
-                raise Invalid(_("{index}番目: オブジェクトで指定してください。").format(index=index))
+                raise Invalid(
+                    _("{index}番目: オブジェクトで指定してください。").format(index=index)
+                )
             try:
                 parsed.append(self.item.parse(entry))
             except ValidationFailed as exc:

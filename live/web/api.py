@@ -8,10 +8,10 @@ from starlette.routing import BaseRoute
 
 from forum.errors import BadRequest
 from forum.i18n import gettext as _
+from forum.resources import iso
 from forum.web.common import actor_of, api_route, read_body, require_user
 from forum.web.params import path_id, query
 from forum.web.responses import JSON
-from forum.resources import iso
 from live import follow, metrics, sessions, transitions
 from live.models import SessionKind, SessionState
 from live.web.inputs import (

@@ -88,9 +88,7 @@ SCHEMAS: dict[str, Schema] = {
         p90_seconds=nullable({"type": "number"}),
         minutes={
             "type": "array",
-            "items": obj(
-                ["start", "approved", "rejected"], start=TIME, approved=INT, rejected=INT
-            ),
+            "items": obj(["start", "approved", "rejected"], start=TIME, approved=INT, rejected=INT),
         },
         **{"from": TIME, "to": TIME},
     ),

@@ -59,6 +59,15 @@ async def list_queue(request: Request) -> Response:
     return JSON({"items": page.resources(), "next_cursor": page.next_cursor})
 
 
+def _bucket(bucket: stats.Bucket) -> dict[str, Any]:
+    return {
+        "start": iso(bucket.start),
+        "created": bucket.created,
+        "decided": bucket.decided,
+        "median_minutes": bucket.median_minutes,
+    }
+
+
 async def queue_stats(request: Request) -> Response:
     require_user(request)
     now = datetime.now(UTC)
@@ -68,15 +77,8 @@ async def queue_stats(request: Request) -> Response:
             "size": figures.size,
             "oldest_created_at": iso(figures.oldest),
             "oldest_minutes": figures.oldest_minutes(now),
-            "hours": [
-                {
-                    "start": iso(h.start),
-                    "created": h.created,
-                    "decided": h.decided,
-                    "median_minutes": h.median_minutes,
-                }
-                for h in figures.hours
-            ],
+            "hours": [_bucket(b) for b in figures.hours],
+            "minutes": [_bucket(b) for b in figures.minutes],
         }
     )
 

@@ -19,19 +19,22 @@ from forum.i18n import ngettext
 from forum.web.common import actor_of, require_user
 from forum.web.forms import field, login_redirect, read_form, redirect, safe_next
 from forum.web.params import path_id, query
+from forum.web.parsers import Choice
 from forum.web.responses import JSON
 from forum.web.templating import render
 from moderation import actions, bulk, ruleset
 from moderation.access import check_moderator, list_moderated_boards
 from moderation.labels import reason_label
 from moderation.queue import list_queue, session_choices, session_thread
-from moderation.stats import chart, queue_stats
+from moderation.stats import Per, chart, queue_stats, time_label
 from moderation.web.api import session_directory
 from moderation.web.inputs import QUERY
 
 __all__ = ["NOTICES", "notice_text", "routes"]
 
 FILTERS = ("board", "kind", "reason", "session")
+# The chart's buckets: by the hour (the last day) or by the minute (the last hour).
+PER = Choice(values=tuple(p.value for p in Per))
 REASON_FILTERS = (
     "premoderated",
     "first_posts",
@@ -132,6 +135,8 @@ async def queue_page(request: Request) -> Response:
         limit=30,
     )
     figures = await queue_stats(actor, now)
+    per = Per(query(request, "chart", PER, Per.HOUR.value))
+    shown = figures.buckets(per)
     items = page.resources()
     for item in items:
         item["age"] = age_label(item["created_at"], now)
@@ -141,14 +146,26 @@ async def queue_page(request: Request) -> Response:
         "items": items,
         "next_cursor": page.next_cursor,
         "filters": filters,
-        "query": urlencode({k: v for k, v in filters.items() if v}),
+        "query": urlencode(
+            {
+                k: v
+                for k, v in {**filters, "chart": per.value if per is Per.MINUTE else ""}.items()
+                if v
+            }
+        ),
         "boards": boards,
         "sessions": await session_choices(actor, directory),
         "reasons": [(code, reason_label(code)) for code in REASON_FILTERS],
         "size": figures.size,
         "oldest": minutes_label(oldest) if oldest is not None else "",
-        "chart": chart(figures.hours),
-        "hours": figures.hours,
+        "chart": chart(shown),
+        "buckets": [(time_label(b.start), b) for b in shown],
+        "per": per.value,
+        "chart_links": {
+            p.value: "/moderation?"
+            + urlencode({**{k: v for k, v in filters.items() if v}, "chart": p.value})
+            for p in Per
+        },
         "templates": await ruleset.list_templates(),
         "notice": notice_text(notice) if notice in NOTICES else "",
         "notice_is_error": notice not in DONE,

@@ -12,8 +12,8 @@ import pytest
 from live.models import LiveSession, SessionState
 from moderation.models import QueueItem
 from tests.conftest import Member
-from tests.live.test_queue_scope import ask, live
 from tests.live.support import setup_board
+from tests.live.test_queue_scope import ask, live
 from tests.moderation.support import board_staff, new_board, queue
 from tests.moderation.test_pages import sign_in
 
@@ -39,7 +39,9 @@ PLAN: list[tuple[datetime, datetime | None, str | None]] = [
 ]
 
 
-async def staged(client: httpx2.AsyncClient, admin: Member, alice: Member) -> tuple[Member, dict[str, Any]]:
+async def staged(
+    client: httpx2.AsyncClient, admin: Member, alice: Member
+) -> tuple[Member, dict[str, Any]]:
     """A session that ran 04:00–04:05 UTC with PLAN's questions, stamped as planned."""
     organiser = await setup_board(client, admin)
     session = await live(client, organiser, "全国フォーラム 質疑")
@@ -50,7 +52,10 @@ async def staged(client: httpx2.AsyncClient, admin: Member, alice: Member) -> tu
         if decision is not None:
             response = await client.post(
                 "/api/v1/moderation/items/bulk",
-                json={"items": [{"id": item["id"], "version": item["version"]}], "decision": decision},
+                json={
+                    "items": [{"id": item["id"], "version": item["version"]}],
+                    "decision": decision,
+                },
                 headers=organiser.headers,
             )
             assert response.json()["decided"] == 1
@@ -111,7 +116,7 @@ async def test_the_session_page_shows_the_figures_to_moderators_and_hides_them_f
     assert "55秒" in page and "2分0秒" in page  # median and p90
     assert f'href="/moderation?session={session["id"]}"' in page
     # The table under the chart holds the same numbers, a row per minute, in Japan time.
-    assert "<th scope=\"row\">13:01</th><td>2</td><td>0</td>" in page
+    assert '<th scope="row">13:01</th><td>2</td><td>0</td>' in page
     await sign_in(client, alice)
     page = (await client.get(f"/sessions/{session['id']}")).text
     assert 'id="metrics-heading"' not in page and "metric-waiting" not in page

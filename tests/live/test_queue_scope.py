@@ -16,7 +16,9 @@ from tests.moderation.test_pages import sign_in
 pytestmark = pytest.mark.asyncio
 
 
-async def live(client: httpx2.AsyncClient, organiser: Member, title: str, **extra: Any) -> dict[str, Any]:
+async def live(
+    client: httpx2.AsyncClient, organiser: Member, title: str, **extra: Any
+) -> dict[str, Any]:
     session = await new_session(
         client,
         organiser,
@@ -91,7 +93,11 @@ async def test_the_queue_page_offers_the_live_and_coming_sessions_of_ones_boards
     )
     other_board = await setup_board(client, admin, "chiiki2")
     hidden = await new_session(
-        client, other_board, board="chiiki2", title="他の掲示板の会", starts_at=T0 + timedelta(days=3651)
+        client,
+        other_board,
+        board="chiiki2",
+        title="他の掲示板の会",
+        starts_at=T0 + timedelta(days=3651),
     )
     await ask(client, alice, first, "Aへの質問です")
     outsider = await make_member(username="carol")

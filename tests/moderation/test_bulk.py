@@ -43,7 +43,11 @@ def selection(items: list[dict[str, Any]]) -> list[dict[str, int]]:
 
 
 async def bulk(
-    client: httpx2.AsyncClient, member: Member, items: list[dict[str, int]], decision: str, **extra: Any
+    client: httpx2.AsyncClient,
+    member: Member,
+    items: list[dict[str, int]],
+    decision: str,
+    **extra: Any,
 ) -> httpx2.Response:
     return await client.post(
         "/api/v1/moderation/items/bulk",
@@ -160,7 +164,9 @@ async def test_the_queue_page_offers_checkboxes_in_the_bulk_form_and_its_keys(
     assert '<form id="mod-bulk"' in page and 'action="/moderation/items/bulk"' in page
     for item in items:
         assert f'name="item" value="{item["id"]}" id="select-{item["id"]}" form="mod-bulk"' in page
-        assert f'name="v{item["id"]}" value="{item["version"]}" form="mod-bulk" data-version' in page
+        assert (
+            f'name="v{item["id"]}" value="{item["version"]}" form="mod-bulk" data-version' in page
+        )
     assert 'name="decision" value="approve"' in page and 'name="decision" value="reject"' in page
     assert "Shift+A" in page and "Shift+R" in page and "<kbd>x</kbd>" in page
 

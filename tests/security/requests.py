@@ -225,6 +225,7 @@ async def _bulk(site: Site, person: Person) -> Call:
     selection = {"items": [{"id": item, "version": version}], "decision": "approve"}
     return Call("POST", "/api/v1/moderation/items/bulk", selection)
 
+
 simple("GET /api/v1/moderation/templates", "/api/v1/moderation/templates")
 simple("GET /api/v1/moderation/log", "/api/v1/moderation/log")
 simple("GET /api/v1/moderation/rules", "/api/v1/moderation/rules")
@@ -490,6 +491,7 @@ async def _bulk_page(site: Site, person: Person) -> Call:
     item, version = await site.pending_item()
     form = {"item": str(item), f"v{item}": str(version), "decision": "approve"}
     return Call("POST", "/moderation/items/bulk", form=form, api=False)
+
 
 page("GET /moderation/rules", "/moderation/rules")
 page("POST /moderation/rules", "/moderation/rules", {k: str(v) for k, v in SETTINGS.items()})
