@@ -94,7 +94,7 @@ async def test_the_metrics_count_each_minute_and_rank_the_waits_to_approval(
 async def test_the_metrics_are_for_the_boards_moderators_only(
     client: httpx2.AsyncClient, admin: Member, alice: Member
 ) -> None:
-    organiser, session = await staged(client, admin, alice)
+    _organiser, session = await staged(client, admin, alice)
     path = f"/api/v1/sessions/{session['id']}/metrics"
     assert (await client.get(path, headers=alice.headers)).status_code == 403
     assert (await client.get(path)).status_code == 401
