@@ -334,8 +334,8 @@ async def test_x_selects_and_shift_a_approves_the_selection_while_another_page_f
     await expect(ito.locator("#mod-live")).to_contain_text("2件を承認しました")
     await expect(ito.locator("#mod-selected")).to_have_text("")
     await expect(item(ito, ids[1])).to_be_visible()
-    decided = await QueueItem.filter(decision=Decision.APPROVED).values_list("id", flat=True)
-    assert sorted(decided) == [ids[0], ids[2]]
+    decided = await QueueItem.filter(decision=Decision.APPROVED).order_by("id")
+    assert [row.id for row in decided] == [ids[0], ids[2]]
     assert await stayed(ito)
     # "Select all" on the other page takes only what is still open there.
     await kato.locator("#mod-select-all").check()
