@@ -17,6 +17,7 @@ from forum.i18n import gettext as _
 from forum.i18n import ngettext
 from forum.models import PostKind, PostStatus
 from forum.permissions import Actor
+from forum.search_index import to_dialect
 from moderation.access import check_moderator, moderated_boards
 from moderation.models import ItemKind, ItemState, QueueItem
 from moderation.queue import scoped_items
@@ -223,13 +224,6 @@ _RANKS = (
 )
 
 
-def _numbered(postgres: bool, query: str) -> str:
-    if not postgres:
-        return query
-    parts = query.split("?")
-    return "".join(p + (f"${i + 1}" if i < len(parts) - 1 else "") for i, p in enumerate(parts))
-
-
 async def thread_figures(
     actor: Actor, *, board_id: int, thread_id: int, start: datetime, end: datetime
 ) -> ThreadFigures:
@@ -263,7 +257,7 @@ async def thread_figures(
         f"SELECT {minute_sql} AS m, i.decision AS decision, COUNT(*) AS c {_HELD_QUESTIONS}"
         " AND i.decision IN ('approved', 'rejected') GROUP BY 1, 2"
     )
-    rows = await conn.execute_query_dict(_numbered(postgres, grouped), [stamp(start), *window])
+    rows = await conn.execute_query_dict(to_dialect(conn, grouped), [stamp(start), *window])
     approved = [0] * count
     rejected = [0] * count
     for row in rows:
@@ -271,7 +265,7 @@ async def thread_figures(
         if 0 <= minute < count:
             (approved if row["decision"] == "approved" else rejected)[minute] += int(row["c"])
     ranks = _RANKS.format(d=seconds_sql, rows=_HELD_QUESTIONS)
-    ranked = await conn.execute_query_dict(_numbered(postgres, ranks), window)
+    ranked = await conn.execute_query_dict(to_dialect(conn, ranks), window)
     waits = {int(row["r"]): float(row["d"]) for row in ranked}
     median = p90 = None
     if ranked:
