@@ -12,7 +12,18 @@ from forum import web as forum_web
 from forum.web import api, inputs, mail_pages, notifications_api
 from forum.web import search as search_web
 from forum.web.openapi import document
-from forum.web.parsers import ID, MAX_ID, Body, Flag, Invalid, Spec, Text, TextList
+from forum.web.parsers import (
+    ID,
+    MAX_ID,
+    Body,
+    Flag,
+    Integer,
+    Invalid,
+    ObjectList,
+    Spec,
+    Text,
+    TextList,
+)
 from live import web as live_web
 from live.web import inputs as live_inputs
 from moderation import web as moderation_web
@@ -214,3 +225,33 @@ def test_a_text_list_returns_bounded_strings_or_refuses_the_whole_array(
         )
     else:
         assert parsed == value and len(parsed) <= 4
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.integers(),
+            st.fixed_dictionaries({"id": st.integers(), "version": st.integers()}),
+        ),
+        max_size=5,
+    )
+)
+def test_an_object_list_returns_each_object_parsed_or_refuses_the_whole_array(
+    value: list[object],
+) -> None:
+    item = Body({"id": ID, "version": Integer(minimum=0)}, frozenset({"id", "version"}))
+    spec = ObjectList(item=item, min_items=1, max_items=3)
+
+    def fits(entry: object) -> bool:
+        return (
+            isinstance(entry, dict)
+            and 1 <= entry["id"] <= MAX_ID
+            and 0 <= entry["version"] <= MAX_ID
+        )
+
+    try:
+        parsed = spec.parse(value)
+    except Invalid:
+        assert not 1 <= len(value) <= 3 or not all(fits(entry) for entry in value)
+    else:
+        assert parsed == value
