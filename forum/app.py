@@ -35,11 +35,15 @@ from forum.web.pages import error_page
 from forum.web.responses import JSON, error_response, is_api
 from live import web as live_web
 from live.demo import load_programme
+from live.metrics import FiguresSource
+from live.queue_scope import QueueSessions
 from live.sessions import board_of_session, join_allowance_key
 from live.slowmode import SlowModeGate
 from live.ticker import run_ticker
 from moderation import web as moderation_web
 from moderation.gate import ModerationGate
+from moderation.queue import SessionDirectory
+from moderation.stats import thread_figures
 from realtime.backends import create_broker
 from realtime.rawsocket import CaptureRawSend
 
@@ -182,6 +186,13 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
     default_gate: Gatekeeper = SlowModeGate(ModerationGate())
     app.state.gate = gate or default_gate
     app.state.home_panels = [live_web.home_panel]
+    # The queue narrowed to a live session: moderation asks live through this, knowing nothing
+    # of it.
+    queue_sessions: SessionDirectory = QueueSessions()
+    app.state.queue_sessions = queue_sessions
+    # And the session page's figures come from moderation's queue the same way round.
+    session_figures: FiguresSource = thread_figures
+    app.state.session_figures = session_figures
     # A session's join link counts its sign-ups against the link, not the hall's one address.
     app.state.join_allowance = join_allowance_key
     app.state.limiters = {

@@ -25,7 +25,16 @@ from moderation.gate import ModerationGate
 from moderation.models import Decision, Flag, ItemKind, ItemState, QueueItem
 from moderation.queue import load_item
 
-__all__ = ["CLAIM_TTL", "MAX_REASON", "Result", "approve", "claim", "reject", "revise"]
+__all__ = [
+    "CLAIM_TTL",
+    "MAX_REASON",
+    "Result",
+    "approve",
+    "check_reason",
+    "claim",
+    "reject",
+    "revise",
+]
 
 # A claim keeps others off an item this long; after that an abandoned item is free again.
 CLAIM_TTL = timedelta(minutes=15)
@@ -56,7 +65,7 @@ def _validate(actor: Actor, item: QueueItem, version: int, now: datetime) -> Non
         raise Conflict(_("ほかのモデレーターが担当しています。"), code="already_claimed")
 
 
-def _check_reason(reason: str) -> str:
+def check_reason(reason: str) -> str:
     if len(reason) > MAX_REASON:
         raise ValidationFailed(
             _("入力内容を確認してください。"),
@@ -147,7 +156,7 @@ async def approve(
     assert actor.user is not None
     now = datetime.now(UTC)
     _validate(actor, item, version, now)
-    reason = _check_reason(reason)
+    reason = check_reason(reason)
     if item.post.status is PostStatus.DELETED:
         raise Conflict(_("この投稿は削除されています。"), code="post_deleted")
     proposal = item.post.proposed_body
@@ -241,7 +250,7 @@ async def _refuse(
     assert actor.user is not None
     now = datetime.now(UTC)
     _validate(actor, item, version, now)
-    reason = _check_reason(reason)
+    reason = check_reason(reason)
     if item.kind is ItemKind.EDIT and not await Flag.filter(item_id=item.id).exists():
         return await _refuse_edit(actor, item, version, reason, decision, now)
     revision = decision is Decision.REVISION

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from forum import events
 from forum.errors import BadRequest, NotFound
@@ -24,6 +25,8 @@ from moderation.rules import decode_reason
 __all__ = [
     "BODY_REASONS",
     "QueuePage",
+    "SessionDirectory",
+    "SessionRef",
     "codes_of",
     "flag_resource",
     "flags_by_item",
@@ -33,6 +36,8 @@ __all__ = [
     "open_item",
     "rescreened",
     "scoped_items",
+    "session_choices",
+    "session_thread",
 ]
 
 REASON_RE = re.compile(r"[a-z_]{1,40}")
@@ -143,6 +148,48 @@ async def load_item(actor: Actor, item_id: int) -> QueueItem:
     return item
 
 
+class SessionRef(Protocol):
+    """A live session as the queue sees it: moderation knows nothing of live's models."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def board_id(self) -> int: ...
+    @property
+    def thread_id(self) -> int: ...
+    @property
+    def starts_at(self) -> datetime: ...
+
+
+class SessionDirectory(Protocol):
+    """What ``forum.app`` gives the queue to narrow it to one session's thread."""
+
+    async def find(self, session_id: int) -> SessionRef | None: ...
+
+    async def current(self, board_ids: frozenset[int] | None) -> Sequence[SessionRef]: ...
+
+
+async def session_thread(actor: Actor, sessions: SessionDirectory | None, session_id: int) -> int:
+    """The thread of a session whose board the actor moderates, or 404."""
+    check_moderator(actor)
+    found = await sessions.find(session_id) if sessions is not None else None
+    if found is None or not can_moderate(actor, found.board_id):
+        raise NotFound(_("セッションが見つかりません。"))
+    return found.thread_id
+
+
+async def session_choices(actor: Actor, sessions: SessionDirectory | None) -> list[SessionRef]:
+    """The live and coming sessions of the boards the actor moderates."""
+    check_moderator(actor)
+    if sessions is None:
+        return []
+    return list(await sessions.current(moderated_boards(actor)))
+
+
 @dataclass(frozen=True, slots=True)
 class QueuePage:
     items: list[QueueItem]
@@ -159,13 +206,17 @@ async def list_queue(
     board: str | None = None,
     kind: str | None = None,
     reason: str | None = None,
+    thread: int | None = None,
     cursor: str | None = None,
     limit: int = 50,
 ) -> QueuePage:
+    """``thread`` narrows the queue to one thread (a live session's, say)."""
     check_moderator(actor)
     query = scoped_items(actor)
     if board:
         query = query.filter(board__slug=board)
+    if thread is not None:
+        query = query.filter(thread_id=thread)
     if kind:
         if kind not in {k.value for k in ItemKind}:
             raise BadRequest(_("kind は pending、flagged、edit のいずれかです。"), code="bad_query")

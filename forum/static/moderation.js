@@ -46,6 +46,9 @@ function reveal(item, key) {
 }
 
 function typing(target) {
+  if (target instanceof HTMLInputElement && ["checkbox", "radio"].includes(target.type)) {
+    return false;
+  }
   return (
     target instanceof HTMLElement &&
     (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName))
@@ -70,6 +73,9 @@ document.addEventListener("keydown", (event) => {
     a: () => item && press(item, "a"),
     e: () => item && reveal(item, "e"),
     r: () => item && reveal(item, "r"),
+    x: () => item && toggle(item),
+    A: () => bulkSubmit("approve"),
+    R: () => revealBulk(),
   };
   const action = actions[event.key];
   if (action) {
@@ -106,6 +112,7 @@ function leave(item) {
   gone.add(item.dataset.id);
   item.remove();
   showEmpty();
+  showSelection();
   if (wasCurrent) select(items[index + 1] ?? items[index - 1]);
 }
 
@@ -147,6 +154,120 @@ list?.addEventListener("submit", async (event) => {
     announce(answer.message);
   }
 });
+
+// --- a selection: x, Shift+A, Shift+R and the bulk bar ------------------------------------
+
+const bulkForm = document.getElementById("mod-bulk");
+const selectAll = bulkForm?.querySelector("[data-select-all]");
+const counter = document.getElementById("mod-selected");
+
+const checkbox = (item) => item.querySelector("[data-select]");
+const chosen = () => open().filter((item) => checkbox(item)?.checked);
+
+function showSelection() {
+  const items = open();
+  const count = chosen().length;
+  if (counter) counter.textContent = count ? text("count", { n: count }) : "";
+  if (selectAll) {
+    selectAll.checked = count > 0 && count === items.length;
+    selectAll.indeterminate = count > 0 && count < items.length;
+    selectAll.disabled = items.length === 0;
+  }
+}
+
+function toggle(item) {
+  const box = checkbox(item);
+  if (!box || box.disabled) return;
+  box.checked = !box.checked;
+  showSelection();
+}
+
+function bulkSubmit(decision) {
+  if (!bulkForm) return;
+  if (!chosen().length) {
+    say(text("choose"));
+    return;
+  }
+  bulkForm.requestSubmit(bulkForm.querySelector('button[data-bulk="' + decision + '"]'));
+}
+
+function revealBulk() {
+  const panel = bulkForm?.querySelector("[data-bulk-panel]");
+  if (!panel) return;
+  panel.open = true;
+  panel.querySelector("select")?.focus();
+}
+
+if (bulkForm) {
+  bulkForm.querySelector("[data-select-all-wrap]")?.removeAttribute("hidden");
+  selectAll?.addEventListener("change", () => {
+    for (const item of open()) {
+      const box = checkbox(item);
+      if (box && !box.disabled) box.checked = selectAll.checked;
+    }
+    showSelection();
+  });
+  list?.addEventListener("change", (event) => {
+    if (event.target instanceof HTMLInputElement && event.target.matches("[data-select]")) {
+      showSelection();
+    }
+  });
+  bulkForm.addEventListener("submit", async (event) => {
+    if (bulkForm.dataset.native) return;
+    event.preventDefault();
+    if (bulkForm.getAttribute("aria-busy") === "true") return;
+    const items = chosen();
+    if (!items.length) {
+      say(text("choose"));
+      return;
+    }
+    const submitter = event.submitter;
+    bulkForm.setAttribute("aria-busy", "true");
+    for (const item of items) item.setAttribute("aria-busy", "true");
+    let answer;
+    try {
+      const response = await fetch(bulkForm.action, {
+        method: "POST",
+        body: new FormData(bulkForm, submitter),
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+      });
+      answer = await response.json();
+    } catch {
+      bulkForm.removeAttribute("aria-busy");
+      for (const item of items) item.removeAttribute("aria-busy");
+      bulkForm.dataset.native = "1";
+      bulkForm.requestSubmit(submitter);
+      return;
+    }
+    bulkForm.removeAttribute("aria-busy");
+    for (const item of items) item.removeAttribute("aria-busy");
+    for (const outcome of answer.items ?? []) {
+      const item = document.getElementById("item-" + outcome.id);
+      if (!item) continue;
+      if (outcome.decided) {
+        leave(item);
+      } else {
+        // Left as it was (another moderator was first): kept on screen, unselected, with why.
+        const box = checkbox(item);
+        if (box) box.checked = false;
+        const claim = item.querySelector("[data-claim]");
+        if (claim && outcome.message) claim.textContent = outcome.message;
+      }
+    }
+    if (answer.items) {
+      const panel = bulkForm.querySelector("[data-bulk-panel]");
+      if (panel) panel.open = false;
+      const reason = bulkForm.querySelector("textarea");
+      if (reason) reason.value = "";
+      say(answer.message);
+      refresh();
+    } else {
+      announce(answer.message);
+    }
+    showSelection();
+  });
+}
 
 // --- live: moderation:{board} channels over /ws ------------------------------------------
 
@@ -198,9 +319,16 @@ async function fetchPage() {
     const shown = document.getElementById(id);
     if (fresh && shown) shown.textContent = fresh.textContent;
   }
-  const chart = document.querySelector(".mod-chart svg");
-  const freshChart = doc.querySelector(".mod-chart svg");
-  if (chart && freshChart) chart.replaceWith(document.importNode(freshChart, true));
+  // The chart and its table together; the table stays open if the reader opened it.
+  const chart = document.getElementById("mod-chart");
+  const freshChart = doc.getElementById("mod-chart");
+  if (chart && freshChart) {
+    const opened = chart.querySelector("details")?.open;
+    const copy = document.importNode(freshChart, true);
+    const details = copy.querySelector("details");
+    if (details && opened) details.open = true;
+    chart.replaceWith(copy);
+  }
   if (!list) return;
   const fresh = Array.from(doc.querySelectorAll(".mod-items > .mod-item"));
   fresh.forEach((node, index) => {
@@ -209,6 +337,7 @@ async function fetchPage() {
     list.insertBefore(document.importNode(node, true), after ?? null);
   });
   showEmpty();
+  showSelection();
 }
 
 // Every event a moderation: channel carries (forum/events.py, CHANNEL_EVENTS) is a key of
@@ -227,9 +356,12 @@ const handlers = {
       item.classList.add("is-decided");
       item.removeAttribute("aria-current");
       item.querySelector("[data-claim]").textContent = text("decided", { name: data.decided_by });
-      for (const control of item.querySelectorAll("button, textarea, select")) {
+      for (const control of item.querySelectorAll("button, textarea, select, input")) {
         control.disabled = true;
       }
+      const box = checkbox(item);
+      if (box) box.checked = false;
+      showSelection();
     }
     refresh();
   },

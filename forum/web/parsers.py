@@ -27,6 +27,7 @@ __all__ = [
     "IdList",
     "Integer",
     "Invalid",
+    "ObjectList",
     "Spec",
     "Text",
     "TextList",
@@ -263,3 +264,46 @@ class Body:
             "properties": properties,
             "additionalProperties": False,
         }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ObjectList:
+    """A JSON array of objects, each read by ``item`` (a selection of queue items, say)."""
+
+    item: Body
+    max_items: int
+    min_items: int = 0
+    nullable: bool = False
+
+    def parse(self, value: object) -> list[dict[str, Any]]:
+        if not isinstance(value, list) or not self.min_items <= len(value) <= self.max_items:
+            raise Invalid(
+                _("{low}〜{high}個のオブジェクトの配列で指定してください。").format(
+                    low=self.min_items, high=self.max_items
+                )
+            )
+        parsed = []
+        for index, entry in enumerate(value):
+            if not isinstance(entry, dict):
+                raise Invalid(
+                    _("{index}番目: オブジェクトで指定してください。").format(index=index)
+                )
+            try:
+                parsed.append(self.item.parse(entry))
+            except ValidationFailed as exc:
+                wrong = ", ".join(f"{name}: {why}" for name, why in sorted(exc.fields.items()))
+                raise Invalid(f"{index}: {wrong}") from None
+        return parsed
+
+    def from_string(self, raw: str) -> list[dict[str, Any]]:
+        raise Invalid(_("クエリでは指定できません。"))
+
+    def schema(self) -> dict[str, Any]:
+        schema: dict[str, Any] = {
+            "type": "array",
+            "items": self.item.schema(),
+            "maxItems": self.max_items,
+        }
+        if self.min_items:
+            schema["minItems"] = self.min_items
+        return schema

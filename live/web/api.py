@@ -8,10 +8,11 @@ from starlette.routing import BaseRoute
 
 from forum.errors import BadRequest
 from forum.i18n import gettext as _
+from forum.resources import iso
 from forum.web.common import actor_of, api_route, read_body, require_user
 from forum.web.params import path_id, query
 from forum.web.responses import JSON
-from live import follow, sessions, transitions
+from live import follow, metrics, sessions, transitions
 from live.models import SessionKind, SessionState
 from live.web.inputs import (
     SESSION_INPUT,
@@ -21,7 +22,7 @@ from live.web.inputs import (
     session_fields,
 )
 
-__all__ = ["routes", "site_url"]
+__all__ = ["figures_source", "metrics_resource", "routes", "site_url"]
 
 
 def site_url(request: Request) -> str:
@@ -106,6 +107,38 @@ async def follow_session(request: Request) -> Response:
     return JSON({"session": session.id, "following": following})
 
 
+def figures_source(request: Request) -> metrics.FiguresSource | None:
+    """Moderation's figures, as ``forum.app`` gave them (live does not import moderation)."""
+    found: metrics.FiguresSource | None = getattr(request.app.state, "session_figures", None)
+    return found
+
+
+def metrics_resource(found: metrics.SessionMetrics) -> dict[str, object]:
+    figures = found.figures
+    return {
+        "session": found.session_id,
+        "from": iso(found.start),
+        "to": iso(found.end),
+        "waiting": figures.waiting,
+        "approved": figures.approved,
+        "rejected": figures.rejected,
+        "median_seconds": figures.median_seconds,
+        "p90_seconds": figures.p90_seconds,
+        "minutes": [
+            {"start": iso(m.start), "approved": m.approved, "rejected": m.rejected}
+            for m in figures.minutes
+        ],
+    }
+
+
+async def session_metrics(request: Request) -> Response:
+    require_user(request)
+    actor = actor_of(request)
+    session = await sessions.get_session(actor, path_id(request))
+    found = await metrics.session_metrics(actor, session, figures_source(request))
+    return JSON(metrics_resource(found))
+
+
 def routes() -> list[BaseRoute]:
     return [
         api_route("/sessions", list_sessions, ["GET"]),
@@ -115,4 +148,5 @@ def routes() -> list[BaseRoute]:
         api_route("/sessions/{id}/start", start_session, ["POST"]),
         api_route("/sessions/{id}/end", end_session, ["POST"]),
         api_route("/sessions/{id}/follow", follow_session, ["PUT", "DELETE"]),
+        api_route("/sessions/{id}/metrics", session_metrics, ["GET"]),
     ]

@@ -68,6 +68,30 @@ SCHEMAS: dict[str, Schema] = {
     "SessionInput": SESSION_INPUT.schema(),
     "SessionPatch": SESSION_PATCH.schema(),
     "Following": obj(["session", "following"], session=INT, following=BOOL),
+    "SessionMetrics": obj(
+        [
+            "session",
+            "from",
+            "to",
+            "waiting",
+            "approved",
+            "rejected",
+            "median_seconds",
+            "p90_seconds",
+            "minutes",
+        ],
+        session=INT,
+        waiting=INT,
+        approved=INT,
+        rejected=INT,
+        median_seconds=nullable({"type": "number"}),
+        p90_seconds=nullable({"type": "number"}),
+        minutes={
+            "type": "array",
+            "items": obj(["start", "approved", "rejected"], start=TIME, approved=INT, rejected=INT),
+        },
+        **{"from": TIME, "to": TIME},
+    ),
 }
 
 RUN = "the organiser, the board's moderators, the session's moderators"
@@ -80,6 +104,7 @@ OPERATIONS: list[Operation] = [
     ("post", "/sessions/{id}/end", "End now (409 invalid_state)", None, 200, "Session", RUN, False),
     ("put", "/sessions/{id}/follow", "Get a notice when the session goes live", None, 200, "Following", "user", False),
     ("delete", "/sessions/{id}/follow", "Stop following", None, 200, "Following", "user", False),
+    ("get", "/sessions/{id}/metrics", "Held questions per minute: waiting now, approved and rejected, median and p90 seconds to approval", None, 200, "SessionMetrics", "moderators of the session's board", False),
 ]  # fmt: skip
 
 QUERY: dict[str, dict[str, Spec]] = {"/sessions": SESSION_QUERY}

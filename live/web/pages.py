@@ -13,20 +13,22 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from forum import boards
+from forum.charts import bar_chart
 from forum.errors import BadRequest, Conflict, ValidationFailed
 from forum.i18n import gettext as _
-from forum.permissions import can_moderate
+from forum.permissions import Actor, can_moderate
 from forum.render import render_markdown_async
 from forum.web.common import actor_of, require_user
 from forum.web.forms import field, form_value, login_redirect, read_form, redirect
 from forum.web.params import SLUG, path_id, query
 from forum.web.parsers import Flag, Invalid, Spec, Text
 from forum.web.templating import render
-from live import archive, calendar, follow, sessions, transitions
+from live import archive, calendar, follow, metrics, sessions, transitions
 from live.joinlink import qr_svg
-from live.models import SessionKind, SessionState
+from live.models import LiveSession, SessionKind, SessionState
 from live.sessions import MAX_DESCRIPTION, MAX_TITLE, MAX_URL, MAX_VENUE
 from live.web import inputs
+from live.web.api import figures_source
 from live.web.inputs import (
     JST,
     MAX_STAFF,
@@ -177,9 +179,47 @@ async def session_page(request: Request) -> Response:
         "done": query(request, "done", DONE, ""),
         "channel": sessions.channel_of(session),
         "seq": await sessions.channel_seq(session),
+        **await _metrics_context(request, actor, session),
         **_labels(),
     }
     return render(request, "live/session.html", context)
+
+
+def seconds_label(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    whole = round(seconds)
+    if whole < 60:
+        return _("{s}秒").format(s=whole)
+    return _("{m}分{s}秒").format(m=whole // 60, s=whole % 60)
+
+
+async def _metrics_context(request: Request, actor: Actor, session: LiveSession) -> dict[str, Any]:
+    """The moderation figures, for the moderators of the session's board only."""
+    source = figures_source(request)
+    if source is None or not metrics.can_see_metrics(actor, session):
+        return {"metrics": None}
+    found = await metrics.session_metrics(actor, session, source)
+    minutes = found.figures.minutes
+    labels = [m.start.astimezone(JST).strftime("%H:%M") for m in minutes]
+    chart = bar_chart(
+        labels,
+        [("approved", [m.approved for m in minutes]), ("rejected", [m.rejected for m in minutes])],
+        titles=[
+            _("{time} — 承認 {approved}件・却下 {rejected}件").format(
+                time=label, approved=m.approved, rejected=m.rejected
+            )
+            for label, m in zip(labels, minutes, strict=True)
+        ],
+        y_title=_("質問数"),
+    )
+    return {
+        "metrics": found.figures,
+        "metrics_chart": chart,
+        "metrics_rows": list(zip(labels, minutes, strict=True)),
+        "median_label": seconds_label(found.figures.median_seconds),
+        "p90_label": seconds_label(found.figures.p90_seconds),
+    }
 
 
 async def qr_code(request: Request) -> Response:

@@ -15,7 +15,7 @@ from forum.web import inputs as forum_inputs
 from forum.web.common import Endpoint, actor_of, api_route, gate_of, read_body, require_user
 from forum.web.params import path_id, path_username, query
 from forum.web.responses import JSON
-from moderation import actions, audit, flags, queue, revisions, ruleset, sanctions, stats
+from moderation import actions, audit, bulk, flags, queue, revisions, ruleset, sanctions, stats
 from moderation.access import check_admin, check_moderator
 from moderation.thread_tools import THREAD_ACTIONS, move_thread, set_thread_flag
 from moderation.web import inputs
@@ -33,18 +33,39 @@ def _result(result: actions.Result) -> Response:
 # --- the queue ----------------------------------------------------------------------------
 
 
+def session_directory(request: Request) -> queue.SessionDirectory | None:
+    """Live sessions, as ``forum.app`` gave them (moderation knows nothing of live)."""
+    found: queue.SessionDirectory | None = getattr(request.app.state, "queue_sessions", None)
+    return found
+
+
 async def list_queue(request: Request) -> Response:
     require_user(request)
+    actor = actor_of(request)
     specs = QUERY["/moderation/queue"]
+    session: int | None = query(request, "session", specs["session"], None)
+    thread = None
+    if session is not None:
+        thread = await queue.session_thread(actor, session_directory(request), session)
     page = await queue.list_queue(
-        actor_of(request),
+        actor,
         board=query(request, "board", specs["board"], None),
         kind=query(request, "kind", specs["kind"], None),
         reason=query(request, "reason", specs["reason"], None),
+        thread=thread,
         cursor=query(request, "cursor", specs["cursor"], None),
         limit=query(request, "limit", specs["limit"], 50),
     )
     return JSON({"items": page.resources(), "next_cursor": page.next_cursor})
+
+
+def _bucket(bucket: stats.Bucket) -> dict[str, Any]:
+    return {
+        "start": iso(bucket.start),
+        "created": bucket.created,
+        "decided": bucket.decided,
+        "median_minutes": bucket.median_minutes,
+    }
 
 
 async def queue_stats(request: Request) -> Response:
@@ -56,15 +77,8 @@ async def queue_stats(request: Request) -> Response:
             "size": figures.size,
             "oldest_created_at": iso(figures.oldest),
             "oldest_minutes": figures.oldest_minutes(now),
-            "hours": [
-                {
-                    "start": iso(h.start),
-                    "created": h.created,
-                    "decided": h.decided,
-                    "median_minutes": h.median_minutes,
-                }
-                for h in figures.hours
-            ],
+            "hours": [_bucket(b) for b in figures.hours],
+            "minutes": [_bucket(b) for b in figures.minutes],
         }
     )
 
@@ -94,6 +108,36 @@ def decision(action: str) -> Endpoint:
         return _result(await actions.revise(actor, item_id, version, reason=reason))
 
     return decide
+
+
+def outcome_resource(outcome: bulk.Outcome) -> dict[str, Any]:
+    """One item of a selection: 200 and its decision, or the status and error of its own."""
+    error = outcome.error
+    return {
+        "id": outcome.item_id,
+        "status": error.status if error else 200,
+        "result": asdict(outcome.result) if outcome.result else None,
+        "error": {"code": error.code, "message": error.message} if error else None,
+    }
+
+
+async def decide_many(request: Request) -> Response:
+    require_user(request)
+    data = await read_body(request, inputs.BULK_DECISION)
+    outcomes = await bulk.decide_many(
+        actor_of(request),
+        [(entry["id"], entry["version"]) for entry in data["items"]],
+        bulk.BulkDecision(data["decision"]),
+        reason=data.get("reason", ""),
+    )
+    return JSON(
+        {
+            "decision": data["decision"],
+            "decided": sum(1 for o in outcomes if o.decided),
+            "failed": sum(1 for o in outcomes if not o.decided),
+            "items": [outcome_resource(o) for o in outcomes],
+        }
+    )
 
 
 async def reject_templates(request: Request) -> Response:
@@ -227,6 +271,7 @@ def routes() -> list[BaseRoute]:
     return [
         route("/moderation/queue", list_queue, ["GET"]),
         route("/moderation/stats", queue_stats, ["GET"]),
+        route("/moderation/items/bulk", decide_many, ["POST"]),
         route("/moderation/items/{id}", get_item, ["GET"]),
         *(route(f"/moderation/items/{{id}}/{a}", decision(a), ["POST"]) for a in DECISIONS),
         route("/moderation/templates", reject_templates, ["GET"]),

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from forum.lifecycle import MAX_BODY
 from forum.web.params import CURSOR, SLUG
-from forum.web.parsers import Body, Choice, Integer, Spec, Text
+from forum.web.parsers import ID, Body, Choice, Integer, ObjectList, Spec, Text
 from moderation.actions import MAX_REASON
+from moderation.bulk import MAX_ITEMS, BulkDecision
 from moderation.flags import MAX_NOTE
 from moderation.models import FlagReason, ItemKind, WordAction
 from moderation.ruleset import SETTING_MAX, SETTING_NAMES
 from moderation.sanctions import MAX_HOURS, SanctionKind
 
 __all__ = [
+    "BULK_DECISION",
     "DECISION",
     "FLAG",
     "LOG_LIMIT",
@@ -39,6 +41,18 @@ DECISION = Body(
         "body": Text(min_length=1, max_length=MAX_BODY, pattern=SOME_TEXT),
     },
     frozenset({"version"}),
+)
+BULK_DECISION = Body(
+    {
+        "items": ObjectList(
+            item=Body({"id": ID, "version": Integer(minimum=0)}, frozenset({"id", "version"})),
+            min_items=1,
+            max_items=MAX_ITEMS,
+        ),
+        "decision": Choice(values=tuple(d.value for d in BulkDecision)),
+        "reason": REASON,
+    },
+    frozenset({"items", "decision"}),
 )
 RULE_SETTINGS = Body(
     {
@@ -82,6 +96,7 @@ QUERY: dict[str, dict[str, Spec]] = {
         "board": SLUG,
         "kind": Choice(values=tuple(k.value for k in ItemKind)),
         "reason": Text(min_length=1, max_length=40),
+        "session": ID,
         "cursor": CURSOR,
         "limit": QUEUE_LIMIT,
     },

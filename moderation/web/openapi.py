@@ -32,6 +32,14 @@ FLAG = obj(
     created_at=TIME,
 )
 
+BUCKET = obj(
+    ["start", "created", "decided", "median_minutes"],
+    start=TIME,
+    created=INT,
+    decided=INT,
+    median_minutes=nullable({"type": "number"}),
+)
+
 SCHEMAS: dict[str, Schema] = {
     "QueueItem": obj(
         ["id", "kind", "state", "post", "reasons", "flags", "version", "claimed_by"],
@@ -58,21 +66,30 @@ SCHEMAS: dict[str, Schema] = {
         decision=nullable(STR),
         post_status=STR,
     ),
+    "BulkDecisionInput": inputs.BULK_DECISION.schema(),
+    "BulkDecisionResult": obj(
+        ["decision", "decided", "failed", "items"],
+        decision={"enum": ["approve", "reject"]},
+        decided=INT,
+        failed=INT,
+        items={
+            "type": "array",
+            "items": obj(
+                ["id", "status", "result", "error"],
+                id=INT,
+                status=INT,
+                result=nullable(ref("DecisionResult")),
+                error=nullable(obj(["code", "message"], code=STR, message=STR)),
+            ),
+        },
+    ),
     "QueueStats": obj(
-        ["size", "oldest_created_at", "oldest_minutes", "hours"],
+        ["size", "oldest_created_at", "oldest_minutes", "hours", "minutes"],
         size=INT,
         oldest_created_at=nullable(TIME),
         oldest_minutes=nullable(INT),
-        hours={
-            "type": "array",
-            "items": obj(
-                ["start", "created", "decided", "median_minutes"],
-                start=TIME,
-                created=INT,
-                decided=INT,
-                median_minutes=nullable({"type": "number"}),
-            ),
-        },
+        hours={"type": "array", "items": BUCKET},
+        minutes={"type": "array", "items": BUCKET},
     ),
     "AuditEntry": obj(
         ["id", "actor", "action", "target", "board", "before", "after", "reason", "created_at"],
@@ -122,7 +139,8 @@ SCHEMAS: dict[str, Schema] = {
 MOD = "moderators of the item's board"
 OPERATIONS: list[Operation] = [
     ("get", "/moderation/queue", "Open queue items, oldest first", None, 200, "QueueItemList", "moderators", False),
-    ("get", "/moderation/stats", "Queue size, oldest item, last 24 hours", None, 200, "QueueStats", "moderators", False),
+    ("get", "/moderation/stats", "Queue size, oldest item, the last 24 hours by the hour and the last hour by the minute", None, 200, "QueueStats", "moderators", False),
+    ("post", "/moderation/items/bulk", "Approve or reject a selection; each item its own transaction and status (409 stale_version per item); an item the caller cannot moderate refuses all (404)", "BulkDecisionInput", 200, "BulkDecisionResult", MOD, False),
     ("get", "/moderation/items/{id}", "One queue item", None, 200, "QueueItem", MOD, False),
     ("post", "/moderation/items/{id}/claim", "Claim an item (409 stale_version, already_claimed)", "DecisionInput", 200, "DecisionResult", MOD, False),
     ("post", "/moderation/items/{id}/approve", "Approve, optionally with an edited body", "DecisionInput", 200, "DecisionResult", MOD, False),

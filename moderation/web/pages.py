@@ -15,21 +15,26 @@ from starlette.routing import BaseRoute, Route
 from forum import events, outbox
 from forum.errors import ForumError
 from forum.i18n import gettext as _
+from forum.i18n import ngettext
 from forum.web.common import actor_of, require_user
 from forum.web.forms import field, login_redirect, read_form, redirect, safe_next
 from forum.web.params import path_id, query
+from forum.web.parsers import Choice
 from forum.web.responses import JSON
 from forum.web.templating import render
-from moderation import actions, ruleset
+from moderation import actions, bulk, ruleset
 from moderation.access import check_moderator, list_moderated_boards
 from moderation.labels import reason_label
-from moderation.queue import list_queue
-from moderation.stats import chart, queue_stats
+from moderation.queue import list_queue, session_choices, session_thread
+from moderation.stats import Per, chart, queue_stats, time_label
+from moderation.web.api import session_directory
 from moderation.web.inputs import QUERY
 
 __all__ = ["NOTICES", "notice_text", "routes"]
 
-FILTERS = ("board", "kind", "reason")
+FILTERS = ("board", "kind", "reason", "session")
+# The chart's buckets: by the hour (the last day) or by the minute (the last hour).
+PER = Choice(values=tuple(p.value for p in Per))
 REASON_FILTERS = (
     "premoderated",
     "first_posts",
@@ -56,8 +61,13 @@ NOTICES = frozenset(
         "post_deleted",
         "invalid",
         "not_found",
+        "bulk_approved",
+        "bulk_rejected",
+        "bulk_partial",
+        "bulk_empty",
     }
 )
+DONE = frozenset({"claimed", "approved", "rejected", "revision", "bulk_approved", "bulk_rejected"})
 
 
 def notice_text(code: str) -> str:
@@ -71,6 +81,12 @@ def notice_text(code: str) -> str:
         "post_deleted": _("この投稿は削除されています。"),
         "invalid": _("入力内容を確認してください。"),
         "not_found": _("項目が見つかりません。"),
+        "bulk_approved": _("選んだ項目を承認しました。"),
+        "bulk_rejected": _("選んだ項目を却下しました。投稿者に理由を通知しました。"),
+        "bulk_partial": _(
+            "一部の項目はほかのモデレーターが先に対応していたため、そのままにしました。"
+        ),
+        "bulk_empty": _("項目を選んでください。"),
     }
     return texts.get(code, "")
 
@@ -98,7 +114,11 @@ async def queue_page(request: Request) -> Response:
     actor = actor_of(request)
     check_moderator(actor)
     specs = QUERY["/moderation/queue"]
-    filters: dict[str, str] = {name: query(request, name, specs[name], "") for name in FILTERS}
+    filters: dict[str, Any] = {name: query(request, name, specs[name], "") for name in FILTERS}
+    directory = session_directory(request)
+    thread = None
+    if filters["session"]:
+        thread = await session_thread(actor, directory, filters["session"])
     now = datetime.now(UTC)
     # The channels' heads are read before the items, so the page is never older than the
     # position moderation.js resumes from: nothing between render and subscribe is lost.
@@ -110,10 +130,13 @@ async def queue_page(request: Request) -> Response:
         board=filters["board"] or None,
         kind=filters["kind"] or None,
         reason=filters["reason"] or None,
+        thread=thread,
         cursor=query(request, "cursor", specs["cursor"], None),
         limit=30,
     )
     figures = await queue_stats(actor, now)
+    per = Per(query(request, "chart", PER, Per.HOUR.value))
+    shown = figures.buckets(per)
     items = page.resources()
     for item in items:
         item["age"] = age_label(item["created_at"], now)
@@ -123,16 +146,29 @@ async def queue_page(request: Request) -> Response:
         "items": items,
         "next_cursor": page.next_cursor,
         "filters": filters,
-        "query": urlencode({k: v for k, v in filters.items() if v}),
+        "query": urlencode(
+            {
+                k: v
+                for k, v in {**filters, "chart": per.value if per is Per.MINUTE else ""}.items()
+                if v
+            }
+        ),
         "boards": boards,
+        "sessions": await session_choices(actor, directory),
         "reasons": [(code, reason_label(code)) for code in REASON_FILTERS],
         "size": figures.size,
         "oldest": minutes_label(oldest) if oldest is not None else "",
-        "chart": chart(figures.hours),
-        "hours": figures.hours,
+        "chart": chart(shown),
+        "buckets": [(time_label(b.start), b) for b in shown],
+        "per": per.value,
+        "chart_links": {
+            p.value: "/moderation?"
+            + urlencode({**{k: v for k, v in filters.items() if v}, "chart": p.value})
+            for p in Per
+        },
         "templates": await ruleset.list_templates(),
         "notice": notice_text(notice) if notice in NOTICES else "",
-        "notice_is_error": notice not in {"claimed", "approved", "rejected", "revision"},
+        "notice_is_error": notice not in DONE,
         "channels": " ".join(channels),
         "heads": " ".join(str(head) for head in heads),
     }
@@ -206,9 +242,82 @@ def decision_form(action: str) -> Callable[[Request], Awaitable[Response]]:
     return decide
 
 
+def _selection(form: FormData) -> list[tuple[int, int]]:
+    """The checked items, each with the version its row was showing (``v{id}``)."""
+    chosen = []
+    for raw in form.getlist("item"):
+        if not isinstance(raw, str) or not raw.isdigit() or len(raw) > 10:
+            continue
+        version = field(form, f"v{raw}")
+        chosen.append((int(raw), int(version) if version.isdigit() and len(version) < 12 else -1))
+    return chosen[: bulk.MAX_ITEMS]
+
+
+def bulk_message(decided: int, failed: int, decision: bulk.BulkDecision) -> str:
+    if decision is bulk.BulkDecision.APPROVE:
+        done = ngettext("%(num)d件を承認しました。", "%(num)d件を承認しました。", decided)
+    else:
+        done = ngettext("%(num)d件を却下しました。", "%(num)d件を却下しました。", decided)
+    text = done % {"num": decided}
+    if failed:
+        left = ngettext(
+            "%(num)d件はほかのモデレーターが先に対応していたため、そのままにしました。",
+            "%(num)d件はほかのモデレーターが先に対応していたため、そのままにしました。",
+            failed,
+        )
+        text += " " + left % {"num": failed}
+    return text
+
+
+async def decide_many_form(request: Request) -> Response:
+    """The queue's bulk bar: approve or reject every checked item, each on its own."""
+    form = await read_form(request)
+    require_user(request)
+    actor = actor_of(request)
+    script = "application/json" in request.headers.get("accept", "")
+    raw_decision = field(form, "decision")
+    decision = bulk.BulkDecision(raw_decision) if raw_decision in ("approve", "reject") else None
+    selection = _selection(form)
+    if decision is None or not selection:
+        return _answer("bulk_empty", 422) if script else _back(form, "bulk_empty")
+    try:
+        outcomes = await bulk.decide_many(actor, selection, decision, reason=_reason(form))
+    except ForumError as exc:
+        if exc.status in (401, 403):
+            raise
+        code = exc.code if exc.code in NOTICES else "invalid"
+        return _answer(code, exc.status) if script else _back(form, code)
+    decided = sum(1 for o in outcomes if o.decided)
+    failed = len(outcomes) - decided
+    if decision is bulk.BulkDecision.APPROVE:
+        notice = "bulk_approved" if not failed else "bulk_partial"
+    else:
+        notice = "bulk_rejected" if not failed else "bulk_partial"
+    if not script:
+        return _back(form, notice)
+    assert actor.user is not None
+    return JSON(
+        {
+            "notice": notice,
+            "message": bulk_message(decided, failed, decision),
+            "by": actor.user.username,
+            "items": [
+                {
+                    "id": o.item_id,
+                    "decided": o.decided,
+                    "code": o.error.code if o.error else None,
+                    "message": o.error.message if o.error else None,
+                }
+                for o in outcomes
+            ],
+        }
+    )
+
+
 def routes() -> list[BaseRoute]:
     return [
         Route("/moderation", queue_page, methods=["GET"], name="moderation"),
+        Route("/moderation/items/bulk", decide_many_form, methods=["POST"]),
         *(
             Route(f"/moderation/items/{{id}}/{a}", decision_form(a), methods=["POST"])
             for a in ("claim", "approve", "reject", "revise")

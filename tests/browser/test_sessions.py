@@ -9,6 +9,7 @@ import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page, ViewportSize, expect
 
+from forum import accounts
 from forum.models import Role
 from live import transitions
 from tests.browser.conftest import Site
@@ -71,3 +72,34 @@ async def test_a_session_going_live_by_the_clock_shows_on_an_open_page_without_r
     assert [m.after.value for m in moved] == ["live"]
     await expect(page.locator("#session-state")).to_have_text("開催中", timeout=WAIT)
     assert await page.evaluate("window.koryuStayed === true")
+
+
+async def test_a_moderator_reads_the_sessions_figures_and_chart_with_no_serious_violations(
+    browser: Browser, site: Site
+) -> None:
+    session = await _programme(site)
+    organiser = await make_member(username="org-2", role=Role.MODERATOR)
+    started = await site.api.post(
+        f"/api/v1/sessions/{session['id']}/start", headers=organiser.headers
+    )
+    assert started.status_code == 200, started.text
+    asker = await make_member(username="asker")
+    asked = await site.api.post(
+        f"/api/v1/threads/{session['thread']['id']}/posts",
+        json={"body": "質問です", "kind": "question"},
+        headers=asker.headers,
+    )
+    assert asked.json()["status"] == "pending"
+    context = await browser.new_context(locale="ja-JP", viewport={"width": 390, "height": 844})
+    raw, _login = await accounts.start_session(organiser.user, days=1)
+    await context.add_cookies([{"name": "koryu_session", "value": raw, "url": site.base}])
+    page = await context.new_page()
+    await page.goto(f"{site.base}/sessions/{session['id']}")
+    await expect(page.locator("#metric-waiting")).to_have_text("1件")
+    await expect(page.locator("#metrics-chart")).to_be_visible()
+    await page.locator(".session-metrics summary").click()
+    await expect(page.locator(".session-metrics table tbody tr").first).to_be_visible()
+    assert await _serious(page) == []
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390
+    await context.close()

@@ -12,7 +12,18 @@ from forum import web as forum_web
 from forum.web import api, inputs, mail_pages, notifications_api
 from forum.web import search as search_web
 from forum.web.openapi import document
-from forum.web.parsers import ID, MAX_ID, Body, Flag, Invalid, Spec, Text, TextList
+from forum.web.parsers import (
+    ID,
+    MAX_ID,
+    Body,
+    Flag,
+    Integer,
+    Invalid,
+    ObjectList,
+    Spec,
+    Text,
+    TextList,
+)
 from live import web as live_web
 from live.web import inputs as live_inputs
 from moderation import web as moderation_web
@@ -36,6 +47,7 @@ BODIES: dict[str, Body] = {
     "PostPatch": inputs.POST_PATCH,
     "ReadInput": inputs.READ_INPUT,
     "DecisionInput": moderation_inputs.DECISION,
+    "BulkDecisionInput": moderation_inputs.BULK_DECISION,
     "RuleSettings": moderation_inputs.RULE_SETTINGS,
     "WatchedWordInput": moderation_inputs.WATCHED_WORD,
     "TemplateInput": moderation_inputs.TEMPLATE,
@@ -98,6 +110,19 @@ def edges(schema: dict[str, Any]) -> tuple[list[Any], list[Any]]:
     if schema["type"] == "boolean":
         return [True, False], [1, 0, "true", 1.175494351e-38]
     assert schema["type"] == "array"
+    if schema["items"]["type"] == "object":
+        # Every item filled at the edges of its own schema, then one item wrong at a time.
+        item_schema = schema["items"]
+        item = {name: edges(prop)[0][0] for name, prop in item_schema["properties"].items()}
+        low, high = schema.get("minItems", 0), schema["maxItems"]
+        refused_lists: list[Any] = [[item] * (high + 1), [1], [{**item, "not_a_field": 1}], item]
+        if low:
+            refused_lists.append([])
+        for name in item_schema["required"]:
+            refused_lists.append([{k: v for k, v in item.items() if k != name}])
+        for name, prop in item_schema["properties"].items():
+            refused_lists.extend([{**item, name: wrong}] for wrong in edges(prop)[1])
+        return [[item] * max(low, 1), [item] * high], refused_lists
     if schema["items"]["type"] == "string":
         high = schema["items"]["maxLength"]
         too_many = ["a"] * (schema["maxItems"] + 1)
@@ -200,3 +225,33 @@ def test_a_text_list_returns_bounded_strings_or_refuses_the_whole_array(
         )
     else:
         assert parsed == value and len(parsed) <= 4
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.integers(),
+            st.fixed_dictionaries({"id": st.integers(), "version": st.integers()}),
+        ),
+        max_size=5,
+    )
+)
+def test_an_object_list_returns_each_object_parsed_or_refuses_the_whole_array(
+    value: list[object],
+) -> None:
+    item = Body({"id": ID, "version": Integer(minimum=0)}, frozenset({"id", "version"}))
+    spec = ObjectList(item=item, min_items=1, max_items=3)
+
+    def fits(entry: object) -> bool:
+        return (
+            isinstance(entry, dict)
+            and 1 <= entry["id"] <= MAX_ID
+            and 0 <= entry["version"] <= MAX_ID
+        )
+
+    try:
+        parsed = spec.parse(value)
+    except Invalid:
+        assert not 1 <= len(value) <= 3 or not all(fits(entry) for entry in value)
+    else:
+        assert parsed == value

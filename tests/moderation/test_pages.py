@@ -53,7 +53,7 @@ async def test_the_queue_page_shows_items_size_age_chart_and_keyboard_forms(
     text = text_of(page)
     assert "モデレーションキュー" in text
     assert "1件" in text and "最も古い項目の待ち時間" in text
-    assert "<svg" in page.text and 'class="mod-chart-bar"' in page.text
+    assert "<svg" in page.text and 'class="chart-bar chart-bar-created"' in page.text
     assert "<strong>承認待ち</strong>" in page.text
     assert "事前承認の掲示板・スレッド" in text
     for key in ("c", "a"):

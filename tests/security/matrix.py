@@ -96,6 +96,7 @@ HTTP: dict[str, str] = {
     "GET /api/v1/moderation/queue": MODERATORS,
     "GET /api/v1/moderation/stats": MODERATORS,
     "GET /api/v1/moderation/items/{id}": STAFF_HERE,
+    "POST /api/v1/moderation/items/bulk": STAFF_HERE,  # an item elsewhere refuses them all
     "POST /api/v1/moderation/items/{id}/claim": STAFF_HERE,
     "POST /api/v1/moderation/items/{id}/approve": STAFF_HERE,
     "POST /api/v1/moderation/items/{id}/reject": STAFF_HERE,
@@ -186,6 +187,7 @@ HTTP: dict[str, str] = {
     "POST /cases/{id}/edit @own": CASE_WRITERS,
     "POST /cases/{id}/delete @own": CASE_WRITERS,
     "GET /moderation": MODERATORS,
+    "POST /moderation/items/bulk": STAFF_HERE,
     "POST /moderation/items/{id}/claim": STAFF_HERE,
     "POST /moderation/items/{id}/approve": STAFF_HERE,
     "POST /moderation/items/{id}/reject": STAFF_HERE,
@@ -216,6 +218,8 @@ HTTP: dict[str, str] = {
     "PUT /api/v1/sessions/{id}/follow": SIGNED_IN,
     "PUT /api/v1/sessions/{id}/follow @closed": READERS_HERE,
     "DELETE /api/v1/sessions/{id}/follow": SIGNED_IN,
+    "GET /api/v1/sessions/{id}/metrics @here": STAFF_HERE,
+    "GET /api/v1/sessions/{id}/metrics @closed": STAFF_HERE,
     "GET /sessions": EVERYONE,
     "GET /sessions.ics": EVERYONE,
     "GET /sessions/new": SIGNED_IN,  # the form; creating needs the board's staff

@@ -218,6 +218,14 @@ def _decision(action: str) -> None:
 for _action in ("claim", "approve", "reject", "revise"):
     _decision(_action)
 
+
+@row("POST /api/v1/moderation/items/bulk")
+async def _bulk(site: Site, person: Person) -> Call:
+    item, version = await site.pending_item()
+    selection = {"items": [{"id": item, "version": version}], "decision": "approve"}
+    return Call("POST", "/api/v1/moderation/items/bulk", selection)
+
+
 simple("GET /api/v1/moderation/templates", "/api/v1/moderation/templates")
 simple("GET /api/v1/moderation/log", "/api/v1/moderation/log")
 simple("GET /api/v1/moderation/rules", "/api/v1/moderation/rules")
@@ -481,6 +489,14 @@ def _decision_page(action: str) -> None:
 for _action in ("claim", "approve", "reject", "revise"):
     _decision_page(_action)
 
+
+@row("POST /moderation/items/bulk")
+async def _bulk_page(site: Site, person: Person) -> Call:
+    item, version = await site.pending_item()
+    form = {"item": str(item), f"v{item}": str(version), "decision": "approve"}
+    return Call("POST", "/moderation/items/bulk", form=form, api=False)
+
+
 page("GET /moderation/rules", "/moderation/rules")
 page("POST /moderation/rules", "/moderation/rules", {k: str(v) for k, v in SETTINGS.items()})
 
@@ -569,6 +585,8 @@ async def _end(site: Site, person: Person) -> Call:
 
 simple("PUT /api/v1/sessions/{id}/follow", "/api/v1/sessions/{session_scheduled}/follow")
 simple("DELETE /api/v1/sessions/{id}/follow", "/api/v1/sessions/{session_scheduled}/follow")
+simple("GET /api/v1/sessions/{id}/metrics @here", "/api/v1/sessions/{session_live}/metrics")
+simple("GET /api/v1/sessions/{id}/metrics @closed", "/api/v1/sessions/{session_closed}/metrics")
 simple("PUT /api/v1/sessions/{id}/follow @closed", "/api/v1/sessions/{session_closed}/follow")
 
 page("GET /sessions", "/sessions")
