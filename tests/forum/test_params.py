@@ -20,7 +20,19 @@ pytestmark = pytest.mark.asyncio
 
 LONG_NAME = "a" * 41
 PATH_VALUES = [LONG_NAME, "%00", "a%00b", str(MAX_ID + 1), str(2**63), "-1", "1.5", "0"]
-QUERY_NAMES = ["limit", "after", "cursor", "board", "kind", "reason", "unread", "quote", "reply_to"]
+QUERY_NAMES = [
+    "limit",
+    "after",
+    "cursor",
+    "board",
+    "kind",
+    "reason",
+    "unread",
+    "quote",
+    "reply_to",
+    "sort",
+    "state",
+]
 QUERY_VALUES = [
     str(MAX_ID + 1),
     str(2**63),

@@ -15,6 +15,7 @@ from forum.web.openapi import document
 from forum.web.parsers import ID, MAX_ID, Body, Flag, Invalid, Spec, Text, TextList
 from live import web as live_web
 from live.web import inputs as live_inputs
+from live.web import qa_pages
 from moderation import web as moderation_web
 from moderation.web import inputs as moderation_inputs
 
@@ -54,6 +55,8 @@ QUERIES: dict[str, dict[str, Spec]] = {
     **notifications_api.QUERY,
     **moderation_inputs.QUERY,
     "/sessions": live_inputs.SESSION_QUERY,
+    # A page's query, not the API's: the question board's sort and filter.
+    "/sessions/{id}/questions": qa_pages.QUERY,
     **search_web.QUERY,
 }
 

@@ -233,6 +233,14 @@ HTTP: dict[str, str] = {
     "POST /sessions/{id}/control @start": STAFF_HERE,
     "POST /sessions/{id}/control @end": STAFF_HERE,
     "POST /sessions/{id}/control @follow": SIGNED_IN,
+    # The question board and the presenter view show what the thread shows (never an
+    # anonymous asker); the console is for the session's experts and the board's staff.
+    "GET /sessions/{id}/questions @here": EVERYONE,
+    "GET /sessions/{id}/questions @closed": READERS_HERE,
+    "GET /sessions/{id}/presenter @here": EVERYONE,
+    "GET /sessions/{id}/presenter @closed": READERS_HERE,
+    "GET /sessions/{id}/console @here": STAFF_HERE,
+    "GET /sessions/{id}/console @closed": STAFF_HERE,
     "GET /j/{code} @here": EVERYONE,
     "GET /j/{code} @closed": READERS_HERE,
 }
