@@ -33,6 +33,9 @@ function start() {
   // Questions in a state no list of this page shows (the presenter's answered ones), kept to
   // come back if their state changes again.
   const parked = new Map();
+  // Questions asked from this page: an anonymous one arrives with no author, and its asker
+  // may not vote for it.
+  const mine = new Set();
   let sort = root.dataset.sort || "votes";
   let filter = root.dataset.filter || "";
   let held = 0;
@@ -222,7 +225,7 @@ function start() {
     li.dataset.votes = String(post.votes);
     li.dataset.state = state;
     if (mode === "console") li.tabIndex = -1;
-    const own = Boolean(me && post.author && post.author.username === me);
+    const own = mine.has(post.id) || Boolean(me && post.author && post.author.username === me);
     if (mode === "board") {
       const box = el("div", "q-vote");
       if (me && !own) {
@@ -396,6 +399,7 @@ function start() {
     const anonymous = form.querySelector('input[name="anonymous"]').checked;
     try {
       const post = await send("POST", `/api/v1/threads/${threadId}/posts`, { body, kind: "question", anonymous });
+      mine.add(post.id);
       form.querySelector("textarea").value = "";
       if (note) note.textContent = post.status === "published" ? strings.asked : strings.asked_pending;
     } catch (error) {
