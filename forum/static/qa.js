@@ -84,6 +84,7 @@ function start() {
     }
     if (data.assigned_to) element.dataset.assigned = data.assigned_to.username;
     else delete element.dataset.assigned;
+    element.classList.toggle("q-mine", Boolean(me && data.assigned_to && data.assigned_to.username === me));
     const similar = element.querySelector(".q-similar");
     if (similar) {
       similar.hidden = !data.similar_count;
@@ -281,8 +282,9 @@ function start() {
     const group = el("div", "q-actions");
     group.setAttribute("role", "group");
     group.setAttribute("aria-label", strings.actions);
-    const template = root.querySelector(".q-actions");
-    const keys = template ? [...template.querySelectorAll("button")].map((b) => b.dataset.action) : ["answering", "answered_live", "deferred", "write"];
+    const keys = root.dataset.expert === "true"
+      ? ["assigned", "answering", "answered_live", "deferred", "write"]
+      : ["answered_live", "deferred"];
     const labels = { assigned: ["a", strings.assign], answering: ["n", strings.answering], answered_live: ["l", strings.answered_live], deferred: ["d", strings.deferred], write: ["w", strings.write] };
     for (const action of keys) {
       const [key, label] = labels[action];
@@ -457,9 +459,9 @@ function start() {
       if (!target || !body.trim()) return;
       try {
         await send("POST", `/api/v1/threads/${threadId}/posts`, { kind: "answer", reply_to: Number(target.dataset.id), body });
+        // The server marks the question answered_written with the answer (question.updated).
         dialog.close();
         say(strings.answer_sent);
-        if (target.dataset.state !== "answered_written") await act(target, "answered_written");
         target.focus();
       } catch (error) {
         say(error.message);

@@ -272,6 +272,8 @@ async def test_the_console_is_for_the_sessions_experts_and_the_boards_staff(
     # The organiser runs the session but is not one of its experts: nothing to take on.
     organiser = (await client.get(path, headers=hall.organiser.headers)).text
     assert 'data-action="assigned"' not in row(organiser, asked)
+    assert 'data-action="write"' not in row(organiser, asked)
+    assert 'data-action="answered_live"' in row(organiser, asked)
     assert "j / k" in speaker
 
 
