@@ -22,6 +22,7 @@ from live.models import LiveSession, SessionStaff, StaffRole
 
 __all__ = [
     "ANSWERED",
+    "Answer",
     "MAX_QUESTIONS",
     "Filter",
     "Question",
@@ -31,6 +32,7 @@ __all__ = [
     "feed",
     "check_console",
     "is_session_expert",
+    "load_answers",
     "load_questions",
     "state_of",
 ]
@@ -94,6 +96,33 @@ async def feed(session: LiveSession) -> tuple[str, int]:
     before the rows so that a page is never older than the position it resumes from."""
     channel = events.thread_channel(session.thread_id)  # type: ignore[attr-defined]
     return channel, await outbox.head(channel)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """An expert's written answer, shown under its question marked 有識者の回答."""
+
+    id: int
+    html: str
+    expert: str  # the expert's display name: answers are never anonymous
+    created_at: datetime
+
+
+async def load_answers(questions: Sequence[Question]) -> dict[int, list[Answer]]:
+    """The published written answers to ``questions``, by question, oldest first, in one query."""
+    ids = [q.id for q in questions if q.state == AnswerState.ANSWERED_WRITTEN.value]
+    if not ids:
+        return {}
+    rows = (
+        await Post.filter(reply_to_id__in=ids, kind=PostKind.ANSWER, status=PostStatus.PUBLISHED)
+        .order_by("id")
+        .select_related("author")
+    )
+    found: dict[int, list[Answer]] = {}
+    for post in rows:
+        answer = Answer(post.id, post.html, post.author.display_name, post.created_at)
+        found.setdefault(post.reply_to_id, []).append(answer)  # type: ignore[attr-defined]
+    return found
 
 
 def state_of(post: Post) -> str:

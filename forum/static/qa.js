@@ -95,6 +95,7 @@ function start() {
   }
 
   function added(post) {
+    if (post.kind === "answer") { answered(post); return; }
     if (post.kind !== "question" || post.status !== "published" || item(post.id)) return;
     const element = renderQuestion(post);
     const list = listFor(post.answer_state || "open");
@@ -102,6 +103,13 @@ function start() {
     if (list) list.append(element); else parked.set(post.id, element);
     announce(strings.new_question);
     changed();
+  }
+
+  // A written answer goes under its question, marked 有識者の回答 (not on the hall's screen).
+  function answered(post) {
+    const box = item(post.reply_to)?.querySelector(".q-answers");
+    if (!box || post.status !== "published" || document.getElementById(`answer-${post.id}`)) return;
+    box.append(renderAnswer(post));
   }
 
   function edited(post) {
@@ -273,9 +281,24 @@ function start() {
     similar.hidden = true;
     meta.append(assignee, " ", similar);
     main.append(body, meta);
+    if (mode !== "presenter") main.append(el("div", "q-answers"));
     if (mode === "console") main.append(renderActions());
     li.append(main);
     return li;
+  }
+
+  // Mirrors the answers of the macro question() in templates/live/_questions.html.
+  function renderAnswer(post) {
+    const section = el("section", "q-answer");
+    section.id = `answer-${post.id}`;
+    section.setAttribute("aria-label", strings.answer_label);
+    const meta = el("p", "q-answer-meta");
+    meta.append(el("span", "badge badge-expert", strings.answer_label), " ", el("span", "q-answer-expert", post.author ? post.author.display_name : ""));
+    const body = el("div", "post-body");
+    // post.html was rendered from Markdown and sanitised (nh3 allow-list) on the server.
+    body.innerHTML = post.html;
+    section.append(meta, body);
+    return section;
   }
 
   function renderActions() {

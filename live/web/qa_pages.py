@@ -106,6 +106,7 @@ async def board_page(request: Request) -> Response:
         "filter": shown,
         "filters": _filter_labels(),
         "can_ask": can_post_in(actor, session.thread, session.board) and session.thread.live,
+        "answers": await questionboard.load_answers(rows),
     }
     return render(request, "live/questions.html", context)
 
@@ -123,6 +124,7 @@ async def console_page(request: Request) -> Response:
         "lists": _grouped(rows, BOARD_LISTS),
         "list_states": BOARD_LISTS,
         "is_expert": questionboard.is_session_expert(actor, staff),
+        "answers": await questionboard.load_answers(rows),
     }
     return render(request, "live/console.html", context)
 
