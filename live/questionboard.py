@@ -22,15 +22,15 @@ from live.models import LiveSession, SessionStaff, StaffRole
 
 __all__ = [
     "ANSWERED",
-    "Answer",
     "MAX_QUESTIONS",
+    "STATES",
+    "Answer",
     "Filter",
     "Question",
     "Sort",
-    "STATES",
     "can_console",
-    "feed",
     "check_console",
+    "feed",
     "is_session_expert",
     "load_answers",
     "load_questions",

@@ -20,7 +20,7 @@ from forum.permissions import can_post_in
 from forum.web.common import actor_of
 from forum.web.forms import login_redirect
 from forum.web.params import path_id, query
-from forum.web.parsers import Choice
+from forum.web.parsers import Choice, Spec
 from forum.web.templating import render
 from live import questionboard, sessions
 from live.joinlink import qr_svg
@@ -29,7 +29,7 @@ from live.questionboard import Filter, Question, Sort
 
 __all__ = ["QUERY", "routes", "state_label"]
 
-QUERY = {
+QUERY: dict[str, Spec] = {
     "sort": Choice(values=tuple(s.value for s in Sort)),
     "state": Choice(values=tuple(f.value for f in Filter if f.value)),
 }

@@ -114,10 +114,12 @@ async def clean(page: Page) -> None:
 async def put_on_stage(post_id: int, expert: Member) -> None:
     """What the console's n key does through the answer-state API, done directly here."""
     async with outbox.atomic() as tx:
-        await Post.filter(id=post_id).using_db(tx.conn).update(
-            answer_state=AnswerState.ANSWERING, assigned_to_id=expert.user.id
+        await (
+            Post.filter(id=post_id)
+            .using_db(tx.conn)
+            .update(answer_state=AnswerState.ANSWERING, assigned_to_id=expert.user.id)
         )
-        post = await Post.get(id=post_id).using_db(tx.conn)
+        post = await Post.filter(id=post_id).using_db(tx.conn).get()
         tx.emit(events.question_updated(post, expert.user))
 
 

@@ -61,7 +61,9 @@ async def live_hall(client: httpx2.AsyncClient, admin: Member) -> Hall:
         experts=["expert-ito", "expert-sato"],
         slow_mode_seconds=0,
     )
-    started = await client.post(f"/api/v1/sessions/{session['id']}/start", headers=organiser.headers)
+    started = await client.post(
+        f"/api/v1/sessions/{session['id']}/start", headers=organiser.headers
+    )
     assert started.status_code == 200, started.text
     asker = await make_member(username="bob-asker", display_name=ASKER_NAME)
     voters = [await make_member(username=f"voter-{n}") for n in range(3)]
