@@ -37,8 +37,8 @@ from live import web as live_web
 from live.demo import load_programme
 from live.sessions import board_of_session, join_allowance_key
 from live.slowmode import SlowModeGate
-from live.written import WrittenAnswerGate
 from live.ticker import run_ticker
+from live.written import WrittenAnswerGate
 from moderation import web as moderation_web
 from moderation.gate import ModerationGate
 from realtime.backends import create_broker

@@ -20,6 +20,7 @@ channel and tells the asker, in the transaction of the change; neither names the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from forum import events, notifications, outbox, posts
 from forum.errors import Conflict, Forbidden, ValidationFailed
@@ -42,9 +43,9 @@ __all__ = [
     "ENDED",
     "HELD",
     "Desk",
+    "check_answerer",
     "load_desk",
     "notify_askers",
-    "check_answerer",
     "record_written_answer",
     "set_answer_state",
     "state_of",
@@ -53,9 +54,7 @@ __all__ = [
 
 # States in which a question belongs to an expert.
 HELD = frozenset({AnswerState.ASSIGNED, AnswerState.ANSWERING})
-ENDED = frozenset(
-    {AnswerState.ANSWERED_LIVE, AnswerState.ANSWERED_WRITTEN, AnswerState.DEFERRED}
-)
+ENDED = frozenset({AnswerState.ANSWERED_LIVE, AnswerState.ANSWERED_WRITTEN, AnswerState.DEFERRED})
 
 
 def _reason(state: AnswerState) -> str:
@@ -104,9 +103,7 @@ async def load_desk(actor: Actor, post_id: int) -> Desk:
     thread, published and not merged away (422 otherwise)."""
     post, thread, board = await posts.get_post(actor, post_id)
     if post.kind is not PostKind.QUESTION:
-        raise ValidationFailed(
-            _("回答の状態を変えられるのは質問だけです。"), code="not_a_question"
-        )
+        raise ValidationFailed(_("回答の状態を変えられるのは質問だけです。"), code="not_a_question")
     session = await LiveSession.get_or_none(thread_id=thread.id)
     if session is None:
         raise ValidationFailed(
@@ -257,8 +254,10 @@ async def tell_askers(
 ) -> None:
     """The asker hears what became of their question, and so do the askers of the questions
     merged into it (each once); the notice names nobody."""
-    merged = await Post.filter(merged_into_id=post.id).using_db(tx.conn).values_list(
-        "author_id", flat=True
+    merged: list[Any] = list(
+        await Post.filter(merged_into_id=post.id)
+        .using_db(tx.conn)
+        .values_list("author_id", flat=True)
     )
     author_id: int = post.author_id  # type: ignore[attr-defined]
     askers = {int(a) for a in merged}
@@ -310,7 +309,7 @@ async def record_written_answer(tx: outbox.Tx, actor: Actor, answer: Post) -> No
     question_id: int | None = answer.reply_to_id  # type: ignore[attr-defined]
     if question_id is None or actor.user is None:
         return
-    question = await Post.get_or_none(id=question_id).using_db(tx.conn)
+    question = await Post.get_or_none(id=question_id, using_db=tx.conn)
     if question is None or question.kind is not PostKind.QUESTION:
         return
     holder: int | None = question.assigned_to_id  # type: ignore[attr-defined]

@@ -16,6 +16,8 @@ unless it asks for the same target again, which answers as the first did.
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise.expressions import F
 
 from forum import events, lifecycle, outbox
@@ -37,9 +39,7 @@ _MOVE_VOTES = (
 
 
 def _invalid(message: str, code: str) -> ValidationFailed:
-    return ValidationFailed(
-        _("入力内容を確認してください。"), code=code, fields={"into": message}
-    )
+    return ValidationFailed(_("入力内容を確認してください。"), code=code, fields={"into": message})
 
 
 async def _merged_before(actor: Actor, post_id: int, into: int) -> Post | None:
@@ -91,11 +91,7 @@ async def _merge(desk: Desk, target: Post) -> Post:
     target_author: int = target.author_id  # type: ignore[attr-defined]
     async with outbox.atomic() as tx:
         for post_id in sorted((duplicate.id, target.id)):
-            await (
-                Post.filter(id=post_id)
-                .using_db(tx.conn)
-                .update(similar_count=F("similar_count"))
-            )
+            await Post.filter(id=post_id).using_db(tx.conn).update(similar_count=F("similar_count"))
         if not await lifecycle.withdraw(tx, duplicate, thread, Withdrawal.MERGED):
             raise Conflict(
                 _("この質問はすでにまとめられたか、削除されました。"), code="already_merged"
@@ -111,12 +107,13 @@ async def _merge(desk: Desk, target: Post) -> Post:
                 code="merge_target_changed",
             )
         await Post.filter(id=duplicate.id).using_db(tx.conn).update(merged_into_id=target.id)
-        earlier = await (
-            Post.filter(merged_into_id=duplicate.id)
+        earlier: list[Any] = list(
+            await Post.filter(merged_into_id=duplicate.id)
             .using_db(tx.conn)
             .values_list("author_id", flat=True)
         )
-        askers = {int(a) for a in earlier} | {int(duplicate.author_id)}  # type: ignore[attr-defined]
+        duplicate_author: int = duplicate.author_id  # type: ignore[attr-defined]
+        askers = {int(a) for a in earlier} | {duplicate_author}
         askers.discard(target_author)
         await (
             Post.filter(merged_into_id=duplicate.id)

@@ -6,13 +6,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
+from forum import posts
 from forum.errors import BadRequest
 from forum.i18n import gettext as _
+from forum.models import AnswerState
 from forum.web.common import actor_of, api_route, read_body, require_user
 from forum.web.params import path_id, query
 from forum.web.responses import JSON
-from forum import posts
-from forum.models import AnswerState
 from live import answers, follow, merges, sessions, transitions
 from live.models import SessionKind, SessionState
 from live.web.inputs import (

@@ -28,8 +28,8 @@ from live.sessions import (
 
 __all__ = [
     "ANSWER_STATE_INPUT",
-    "MERGE_INPUT",
     "JST",
+    "MERGE_INPUT",
     "SESSION_INPUT",
     "SESSION_PATCH",
     "SESSION_QUERY",

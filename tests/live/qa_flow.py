@@ -70,6 +70,7 @@ class Viewer:
         async with asyncio.timeout(15):
             while True:
                 frame = orjson.loads(await self.ws.recv())
+                assert isinstance(frame, dict)
                 if frame["type"] == "event" and frame.get("channel") == self.channel:
                     self.seq = frame["seq"]
                     self.frames.append(frame)
@@ -104,7 +105,9 @@ async def _ok(response: httpx2.Response, *codes: int) -> dict[str, Any]:
     return data
 
 
-async def _join(ep: Endpoint, admin: dict[str, str], username: str, name: str, role: str) -> dict[str, str]:
+async def _join(
+    ep: Endpoint, admin: dict[str, str], username: str, name: str, role: str
+) -> dict[str, str]:
     body = {
         "username": username,
         "password": PASSWORD,

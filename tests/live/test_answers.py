@@ -176,7 +176,11 @@ async def test_a_written_answer_is_published_under_its_question_and_answers_it(
     question = await approved_question(client, hall)
     answered = await client.post(
         f"/api/v1/threads/{hall.thread_id}/posts",
-        json={"body": "地域おこし協力隊の経験者に任せる例があります。", "kind": "answer", "reply_to": question},
+        json={
+            "body": "地域おこし協力隊の経験者に任せる例があります。",
+            "kind": "answer",
+            "reply_to": question,
+        },
         headers=hall.mori.headers,
     )
     assert answered.status_code == 201, answered.text

@@ -49,7 +49,7 @@ async def test_a_merge_carries_votes_once_per_person_and_counts_the_duplicate(
     assert body["id"] == target
     assert body["votes"] == 3  # both, only_target, only_duplicate; the target's asker not
     assert body["similar_count"] == 1
-    voters = set(await Vote.filter(post_id=target).values_list("user_id", flat=True))
+    voters = {int(v.user_id) for v in await Vote.filter(post_id=target)}  # type: ignore[attr-defined]
     assert voters == {both.user.id, only_target.user.id, only_duplicate.user.id}
     assert await Vote.filter(post_id=duplicate).count() == 0
     gone = await Post.get(id=duplicate)
@@ -77,7 +77,10 @@ async def test_the_merged_asker_is_told_and_follows_the_target_from_then_on(
     told = await Notification.filter(user_id=hall.asker.user.id, kind=NotificationKind.ANSWER_STATE)
     assert len(told) == 2
     target_asker = hall.audience[0].user.id
-    assert await Notification.filter(user_id=target_asker, kind=NotificationKind.ANSWER_STATE).count() == 1
+    assert (
+        await Notification.filter(user_id=target_asker, kind=NotificationKind.ANSWER_STATE).count()
+        == 1
+    )
     listed = await client.get("/api/v1/notifications", headers=hall.asker.headers)
     assert all(n["by"] is None for n in listed.json()["items"])
 

@@ -37,7 +37,9 @@ async def test_an_anonymous_question_through_the_whole_flow_names_nobody_outside
     hall = await open_hall(client, admin)
     await moderating_expert(client, admin, hall)
     secret = int((await ask(client, hall, SECRET_QUESTION, anonymous=True))["id"])
-    other = int((await ask(client, hall, "空き家の登録を増やす方法は。", by=hall.audience[0]))["id"])
+    other = int(
+        (await ask(client, hall, "空き家の登録を増やす方法は。", by=hall.audience[0]))["id"]
+    )
     await approve_all(client, hall)
     answers = []
     for state in ("assigned", "answering", "answered_live"):
@@ -73,9 +75,7 @@ async def test_an_anonymous_question_through_the_whole_flow_names_nobody_outside
     for viewer in (hall.ito, hall.organiser, hall.audience[1]):
         page = await client.get(f"/t/{hall.thread_id}", headers=viewer.headers)
         assert not names_asker(page.text), viewer.user.username
-        found = await client.get(
-            "/api/v1/search", params={"q": "空き家"}, headers=viewer.headers
-        )
+        found = await client.get("/api/v1/search", params={"q": "空き家"}, headers=viewer.headers)
         assert found.status_code == 200
         assert not names_asker(found.text), viewer.user.username
 
