@@ -46,6 +46,8 @@ BODIES: dict[str, Body] = {
     "FlagInput": moderation_inputs.FLAG,
     "SessionInput": live_inputs.SESSION_INPUT,
     "SessionPatch": live_inputs.SESSION_PATCH,
+    "AnswerStateInput": live_inputs.ANSWER_STATE_INPUT,
+    "MergeInput": live_inputs.MERGE_INPUT,
     "FollowInput": notifications_api.FOLLOW_INPUT,
     "EmailInput": mail_pages.EMAIL_INPUT,
     "MailSettingsInput": mail_pages.MAIL_SETTINGS_INPUT,

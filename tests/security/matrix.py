@@ -212,6 +212,10 @@ HTTP: dict[str, str] = {
     "PUT /api/v1/sessions/{id}/follow": SIGNED_IN,
     "PUT /api/v1/sessions/{id}/follow @closed": READERS_HERE,
     "DELETE /api/v1/sessions/{id}/follow": SIGNED_IN,
+    # A live question's answer state and merges: the session's experts (none in these
+    # sessions) and those who run it, the board's staff and site staff.
+    "POST /api/v1/posts/{id}/answer-state": STAFF_HERE,
+    "POST /api/v1/posts/{id}/merge": STAFF_HERE,
     "GET /sessions": EVERYONE,
     "GET /sessions.ics": EVERYONE,
     "GET /sessions/new": SIGNED_IN,  # the form; creating needs the board's staff

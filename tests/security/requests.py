@@ -567,6 +567,19 @@ simple("PUT /api/v1/sessions/{id}/follow", "/api/v1/sessions/{session_scheduled}
 simple("DELETE /api/v1/sessions/{id}/follow", "/api/v1/sessions/{session_scheduled}/follow")
 simple("PUT /api/v1/sessions/{id}/follow @closed", "/api/v1/sessions/{session_closed}/follow")
 
+
+@row("POST /api/v1/posts/{id}/answer-state")
+async def _answer_state(site: Site, person: Person) -> Call:
+    question = await site.live_question()
+    return Call("POST", f"/api/v1/posts/{question}/answer-state", {"state": "deferred"})
+
+
+@row("POST /api/v1/posts/{id}/merge")
+async def _merge(site: Site, person: Person) -> Call:
+    target, duplicate = await site.live_question(), await site.live_question()
+    return Call("POST", f"/api/v1/posts/{duplicate}/merge", {"into": target})
+
+
 page("GET /sessions", "/sessions")
 page("GET /sessions.ics", "/sessions.ics")
 page("GET /sessions/new", "/sessions/new?board=here")
