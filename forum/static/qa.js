@@ -88,7 +88,8 @@ function start() {
     const similar = element.querySelector(".q-similar");
     if (similar) {
       similar.hidden = !data.similar_count;
-      similar.querySelector(".q-similar-count").textContent = String(data.similar_count);
+      similar.dataset.count = String(data.similar_count);
+      similar.textContent = strings.similar.replace("{n}", data.similar_count);
     }
     setVotes(data.id, data.votes);
     changed();
@@ -276,8 +277,8 @@ function start() {
     const assignee = el("span", "q-assignee", `${strings.assignee}: `);
     assignee.append(el("span", "q-assignee-name", ""));
     assignee.hidden = true;
-    const similar = el("span", "q-similar", `${strings.similar}: `);
-    similar.append(el("span", "q-similar-count", "0"));
+    const similar = el("span", "q-similar", strings.similar.replace("{n}", "0"));
+    similar.dataset.count = "0";
     similar.hidden = true;
     meta.append(assignee, " ", similar);
     main.append(body, meta);
@@ -551,7 +552,7 @@ function readStrings() {
   const defaults = {
     state_connecting: "接続中…", state_live: "ライブ更新中", state_reconnecting: "再接続中…",
     state_offline: "オフライン", state_closed: "更新停止", anonymous: "匿名", votes_unit: "票",
-    vote: "票。この質問に投票", assignee: "担当", similar: "同様の質問",
+    vote: "票。この質問に投票", assignee: "担当", similar: "同様の質問 {n}件",
     reorder: "並べ替え", pending_changes: "{n}件の変更", failed: "操作できませんでした。",
     new_question: "新しい質問が届きました", states: {},
   };

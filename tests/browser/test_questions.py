@@ -4,6 +4,7 @@ and the hall's presenter view, all following one another live and all axe clean.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -12,7 +13,7 @@ import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, ConsoleMessage, Page, ViewportSize, expect
 
-from forum import accounts, events, outbox
+from forum import accounts
 from forum.models import AnswerState, Post, Role
 from tests.browser.conftest import Site
 from tests.conftest import Member, make_member
@@ -26,6 +27,7 @@ TABLET: ViewportSize = {"width": 820, "height": 1180}
 HALL: ViewportSize = {"width": 1920, "height": 1080}
 QUESTION = "関係人口を増やすための予算はどう確保しましたか？"
 ASKER = "山田 花子"
+ANSWER = "ふるさと納税の使途に関係人口の事業を加えました。"
 
 
 @dataclass
@@ -111,18 +113,6 @@ async def clean(page: Page) -> None:
     assert "山田" not in content and "bob-asker" not in content
 
 
-async def put_on_stage(post_id: int, expert: Member) -> None:
-    """What the console's n key does through the answer-state API, done directly here."""
-    async with outbox.atomic() as tx:
-        await (
-            Post.filter(id=post_id)
-            .using_db(tx.conn)
-            .update(answer_state=AnswerState.ANSWERING, assigned_to_id=expert.user.id)
-        )
-        post = await Post.filter(id=post_id).using_db(tx.conn).get()
-        tx.emit(events.question_updated(post, expert.user))
-
-
 async def test_an_anonymous_question_goes_from_the_board_through_the_queue_to_console_and_hall(
     browser: Browser, site: Site
 ) -> None:
@@ -172,27 +162,56 @@ async def test_an_anonymous_question_goes_from_the_board_through_the_queue_to_co
     for page in (voter, board, console, presenter):
         await expect(page.locator(f"#q-{post_id} .vote-count")).to_have_text("1", timeout=WAIT)
 
-    # On stage: the presenter view shows it large, the console shows who has it.
-    await put_on_stage(post_id, hall.speaker)
+    # The expert takes it with the keyboard, then answers it on stage.
+    await console.keyboard.press("j")
+    await expect(console.locator(f"#q-{post_id}")).to_be_focused()
+    await console.keyboard.press("a")
+    for page in (console, board, voter):
+        await expect(page.locator(f"#q-{post_id} .q-state")).to_have_text("担当決定", timeout=WAIT)
+        await expect(page.locator(f"#q-{post_id} .q-assignee")).to_contain_text("佐藤 講師")
+    await expect(console.locator(f"#q-{post_id}")).to_have_class(re.compile(r"\bq-mine\b"))
+    await console.keyboard.press("n")
     await expect(presenter.locator("#now .question")).to_contain_text(QUESTION, timeout=WAIT)
     await expect(presenter.locator("#now-empty")).to_be_hidden()
     await expect(presenter.locator("#next .question")).to_have_count(0)
-    await expect(console.locator(f"#q-{post_id} .q-assignee")).to_contain_text("佐藤 講師")
-    await expect(console.locator(f"#q-{post_id} .q-state")).to_have_text("回答中")
-    await expect(board.locator(f"#q-{post_id} .q-state")).to_have_text("回答中")
+    await expect(console.locator(f"#q-{post_id} .q-state")).to_have_text("回答中", timeout=WAIT)
+    await expect(board.locator(f"#q-{post_id} .q-state")).to_have_text("回答中", timeout=WAIT)
     size = await presenter.locator("#now .q-body").evaluate(
         "node => parseFloat(getComputedStyle(node).fontSize)"
     )
     assert size >= 48, size  # readable from the back of a hall on a 1080p screen
+    assert await serious(presenter) == []
 
     # The voter takes the vote back; every screen follows.
     await button.click()
     await expect(button).to_have_attribute("aria-pressed", "false", timeout=WAIT)
     await expect(presenter.locator(f"#q-{post_id} .vote-count")).to_have_text("0", timeout=WAIT)
 
+    # w writes an answer: it shows under the question, which folds away as answered.
+    await console.locator(f"#q-{post_id}").focus()
+    await console.keyboard.press("w")
+    dialog = console.locator("#answer-dialog")
+    await expect(dialog).to_be_visible()
+    assert await serious(console) == []
+    await console.locator("#answer-body").fill(ANSWER)
+    await dialog.get_by_role("button", name="回答を送信").click()
+    await expect(dialog).to_be_hidden()
+    for page in (board, voter, console):
+        answered = page.locator(f"#answered #q-{post_id}")
+        await expect(answered).to_have_count(1, timeout=WAIT)
+        await expect(answered.locator(".q-answer")).to_contain_text(ANSWER, timeout=WAIT)
+        await expect(answered.locator(".q-answer .badge")).to_have_text("有識者の回答")
+        await expect(page.locator("#answered-count")).to_have_text("1")
+    await expect(presenter.locator(f"#q-{post_id}")).to_have_count(0, timeout=WAIT)
+    await expect(presenter.locator("#now-empty")).to_be_visible()
+    await voter.locator("#answered-fold summary").click()
+    await expect(voter.locator(f"#q-{post_id} .q-answer")).to_be_visible()
+
     for page in (board, voter, console, presenter):
         await clean(page)
         assert await serious(page) == []
+    stored = await Post.get(id=post_id)
+    assert stored.answer_state is AnswerState.ANSWERED_WRITTEN
 
 
 async def test_the_board_sorts_and_filters_without_reload_and_keeps_the_readers_sort(
