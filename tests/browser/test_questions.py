@@ -13,7 +13,7 @@ import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, ConsoleMessage, Page, ViewportSize, expect
 
-from forum import accounts
+from forum import accounts, events, outbox
 from forum.models import AnswerState, Post, Role
 from tests.browser.conftest import Site
 from tests.conftest import Member, make_member
@@ -251,3 +251,55 @@ async def test_the_board_sorts_and_filters_without_reload_and_keeps_the_readers_
     await expect(page.locator('a[data-sort="new"]')).to_have_attribute("aria-current", "true")
     assert await rows.evaluate_all("rows => rows.map(r => Number(r.dataset.id))") == ids[::-1]
     assert getattr(page, "koryu_errors") == []  # noqa: B009
+
+
+async def test_merges_and_coalesced_tallies_reach_the_board_and_the_hall_and_reorder_them(
+    browser: Browser, site: Site
+) -> None:
+    hall = await stage(site)
+    thread_id = int(hall.session["thread"]["id"])
+    ids = []
+    for n, body in enumerate(
+        ("移住支援金の条件は？", "移住支援金の条件を教えて", "空き家バンクの運用は？")
+    ):
+        asked = await site.api.post(
+            f"/api/v1/threads/{thread_id}/posts",
+            json={"body": body, "kind": "question"},
+            headers=(hall.asker if n % 2 else hall.voter).headers,
+        )
+        assert asked.status_code == 201, asked.text
+        ids.append(int(asked.json()["id"]))
+    await Post.filter(id__in=ids).update(status="published")
+    kept, duplicate, other = ids
+    board = await opened(browser, site, hall.organiser, f"{hall.path}/questions")
+    presenter = await opened(browser, site, None, f"{hall.path}/presenter", viewport=HALL)
+    for page in (board, presenter):
+        await live(page)
+    merged = await site.api.post(
+        f"/api/v1/posts/{duplicate}/merge", json={"into": kept}, headers=hall.organiser.headers
+    )
+    assert merged.status_code == 200, merged.text
+    for page in (board, presenter):
+        await expect(page.locator(f"#q-{duplicate}")).to_have_count(0, timeout=WAIT)
+        await expect(page.locator(f"#q-{kept} .q-similar")).to_have_text(
+            "同様の質問 1件", timeout=WAIT
+        )
+    # A coalesced tally (votes.tallied) moves the third question to the top everywhere; on
+    # the board the reader is pointing at the list, so the move waits behind 並べ替え.
+    await board.locator(f"#q-{kept}").hover()
+    async with outbox.atomic() as tx:
+        await Post.filter(id=other).using_db(tx.conn).update(votes=7)
+        tx.emit(events.votes_tallied(thread_id, [{"id": other, "votes": 7}]))
+    reorder = board.locator("#qa-reorder")
+    await expect(reorder).to_be_visible(timeout=WAIT)
+    await expect(reorder).to_contain_text("並べ替え")
+    await expect(board.locator("#questions .question").first).to_have_attribute("id", f"q-{kept}")
+    await reorder.click()
+    await expect(reorder).to_be_hidden()
+    for page, selector in ((board, "#questions .question"), (presenter, "#next .question")):
+        await expect(page.locator(f"#q-{other} .vote-count")).to_have_text("7", timeout=WAIT)
+        await expect(page.locator(selector).first).to_have_attribute(
+            "id", f"q-{other}", timeout=WAIT
+        )
+    for page in (board, presenter):
+        await clean(page)
