@@ -365,3 +365,26 @@ async def test_the_rows_are_read_in_one_query_plus_one_for_the_readers_votes(
     ours = [sql for sql in seen if re.search(r'FROM "(posts|votes|users)"', sql)]
     assert len(rows) == 12 and len(ours) == 2, ours
     assert sum(1 for q in rows if q.asker is None) == 6
+
+
+async def test_a_written_answer_shows_under_its_question_on_the_board_and_the_console(
+    client: httpx2.AsyncClient, admin: Member
+) -> None:
+    hall = await live_hall(client, admin)
+    asked = await ask(client, hall, "空き家バンクの運用は？", anonymous=True)
+    await approve_all(client, hall)
+    answer = "町の宅建協会と協定を結び、見学会を月1回開いています。"
+    written = await client.post(
+        f"/api/v1/threads/{hall.thread_id}/posts",
+        json={"body": answer, "kind": "answer", "reply_to": asked},
+        headers=hall.speaker.headers,
+    )
+    assert written.status_code == 201, written.text
+    for path in ("questions", "console"):
+        page = (await client.get(f"/sessions/{hall.id}/{path}", headers=hall.expert.headers)).text
+        assert order(page, 'id="answered"') == [asked]
+        shown_row = row(page, asked)
+        assert answer in shown_row and "有識者の回答" in shown_row and "佐藤 講師" in shown_row
+        assert "匿名" in shown_row and not names_asker(page)
+    presenter = (await client.get(f"/sessions/{hall.id}/presenter")).text
+    assert answer not in presenter and f'id="q-{asked}"' not in presenter
