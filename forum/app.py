@@ -40,6 +40,7 @@ from live.queue_scope import QueueSessions
 from live.sessions import board_of_session, join_allowance_key
 from live.slowmode import SlowModeGate
 from live.ticker import run_ticker
+from live.written import WrittenAnswerGate
 from moderation import web as moderation_web
 from moderation.gate import ModerationGate
 from moderation.queue import SessionDirectory
@@ -183,7 +184,7 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
     app.state.settings = settings
     app.state.hub = hub
     # Typed here so that a gate missing a method of the protocol fails mypy, not a request.
-    default_gate: Gatekeeper = SlowModeGate(ModerationGate())
+    default_gate: Gatekeeper = WrittenAnswerGate(SlowModeGate(ModerationGate()))
     app.state.gate = gate or default_gate
     app.state.home_panels = [live_web.home_panel]
     # The queue narrowed to a live session: moderation asks live through this, knowing nothing

@@ -50,6 +50,7 @@ _WITHDRAWN_STATUS = {
     Withdrawal.HIDDEN: PostStatus.PENDING,
     Withdrawal.REJECTED: PostStatus.REJECTED,
     Withdrawal.REVISION: PostStatus.PENDING,
+    Withdrawal.MERGED: PostStatus.DELETED,
 }
 
 

@@ -33,6 +33,7 @@ from forum.models import (
     Notification,
     NotificationKind,
     Post,
+    PostKind,
     PostStatus,
     Role,
     Thread,
@@ -258,7 +259,11 @@ async def _fan_out(post_id: int, *, first: bool) -> None:
     reply_to: int | None = post.reply_to_id  # type: ignore[attr-defined]
     if reply_to is not None:
         parents = Post.filter(id=reply_to, status=PostStatus.PUBLISHED)
-        add(await _column(parents, "author_id"), NotificationKind.REPLIED)
+        # An expert's written answer tells the asker it is an answer, not a mere reply.
+        replied = (
+            NotificationKind.ANSWERED if post.kind is PostKind.ANSWER else NotificationKind.REPLIED
+        )
+        add(await _column(parents, "author_id"), replied)
     quoted = {int(i) for i in _QUOTE.findall(post.body)[:_MAX_QUOTES]} - {post.id}
     if quoted:
         sources = Post.filter(id__in=quoted, status=PostStatus.PUBLISHED, thread__board_id=board.id)

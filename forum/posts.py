@@ -17,6 +17,7 @@ from forum.gate import Gatekeeper, Verdict
 from forum.i18n import gettext as _
 from forum.lifecycle import MAX_BODY
 from forum.models import (
+    AnswerState,
     Board,
     IdempotencyRecord,
     Post,
@@ -188,6 +189,8 @@ async def write_post(
         status=verdict.status,
         reply_to_id=draft.reply_to,
         anonymous=draft.anonymous,
+        # A question starts open on the question board (live.answers moves it on).
+        answer_state=AnswerState.OPEN if draft.kind == PostKind.QUESTION.value else None,
         using_db=tx.conn,
     )
     post.author = actor.user
@@ -229,6 +232,18 @@ async def create_post(
                 _("入力内容を確認してください。"),
                 fields={"reply_to": _("返信先の投稿が見つかりません。")},
             )
+        if draft.kind == PostKind.ANSWER.value and (
+            parent.kind is not PostKind.QUESTION or parent.status is not PostStatus.PUBLISHED
+        ):
+            raise ValidationFailed(
+                _("入力内容を確認してください。"),
+                fields={"reply_to": _("回答できるのは公開中の質問だけです。")},
+            )
+    elif draft.kind == PostKind.ANSWER.value:
+        raise ValidationFailed(
+            _("入力内容を確認してください。"),
+            fields={"reply_to": _("回答する質問を指定してください。")},
+        )
     verdict = await gate.review(actor, board, thread, draft.body, kind=draft.kind)
     html = await render_markdown_async(draft.body)
     try:
@@ -246,7 +261,9 @@ async def create_post(
 
 
 async def get_post(actor: Actor, post_id: int) -> tuple[Post, Thread, Board]:
-    post = await Post.get_or_none(id=post_id).select_related("author", "thread", "thread__board")
+    post = await Post.get_or_none(id=post_id).select_related(
+        "author", "assigned_to", "thread", "thread__board"
+    )
     if post is None:
         raise NotFound(_("投稿が見つかりません。"))
     thread = post.thread
@@ -273,7 +290,7 @@ async def list_posts(
         )
     else:
         query = query.filter(status=PostStatus.PUBLISHED)
-    return await query.order_by("id").limit(limit).select_related("author")
+    return await query.order_by("id").limit(limit).select_related("author", "assigned_to")
 
 
 async def recent_posts_by(actor: Actor, author: User, *, limit: int = 10) -> list[Post]:

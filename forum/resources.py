@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from forum.models import Board, Post, Thread, User
+from forum.models import AnswerState, Board, Post, PostKind, Thread, User
 
 __all__ = [
+    "answer_state",
+    "assignee_resource",
     "board_resource",
     "iso",
     "post_resource",
@@ -71,6 +73,27 @@ def staff_badge(author: User | None) -> str | None:
     return author.role.value
 
 
+def answer_state(post: Post) -> str | None:
+    """A question's answer state; questions written before states existed are open."""
+    if post.answer_state is not None:
+        return post.answer_state.value
+    return AnswerState.OPEN.value if post.kind is PostKind.QUESTION else None
+
+
+def assignee_resource(post: Post) -> dict[str, Any] | None:
+    """The expert a question is assigned to, as ``{username, display_name}``.
+
+    The readers of posts (``forum.posts.get_post``, ``list_posts``) load the assignee with the
+    post; a post read without it (a new one, which has none) shows None.
+    """
+    if post.assigned_to_id is None:  # type: ignore[attr-defined]
+        return None
+    user = post.assigned_to
+    if not isinstance(user, User) or user.id != post.assigned_to_id:  # type: ignore[attr-defined]
+        return None
+    return {"username": user.username, "display_name": user.display_name}
+
+
 def post_resource(post: Post, *, author: User | None, proposal: bool = False) -> dict[str, Any]:
     """``author`` is None where the viewer may not know who wrote an anonymous question.
 
@@ -89,7 +112,9 @@ def post_resource(post: Post, *, author: User | None, proposal: bool = False) ->
         "reply_to": post.reply_to_id,  # type: ignore[attr-defined]
         "anonymous": post.anonymous,
         "votes": post.votes,
-        "answer_state": post.answer_state.value if post.answer_state else None,
+        "answer_state": answer_state(post),
+        "assigned_to": assignee_resource(post),
+        "similar_count": post.similar_count,
         "created_at": iso(post.created_at),
         "edited_at": iso(post.edited_at),
     }

@@ -30,7 +30,7 @@ from forum.search_text import Clause, Segment, parse_query, snippet
 
 __all__ = ["KINDS", "PAGE", "Hit", "Query", "Results", "search", "searchable"]
 
-KINDS = ("thread", "post", "question", "case")
+KINDS = ("thread", "post", "question", "answer", "case")
 MAX_QUERY = 200
 MAX_CLAUSES = 12
 PAGE = 20

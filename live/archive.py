@@ -43,6 +43,9 @@ def _answer_state_label(value: str) -> str:
         "answered_live": _("会場で回答"),
         "answered_written": _("文書で回答"),
         "deferred": _("保留"),
+        "answering": _("回答中"),
+        "assigned": _("担当決定"),
+        "open": _("未回答"),
         "": _("未回答"),
     }
     return labels.get(value, value)

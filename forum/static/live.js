@@ -6,7 +6,7 @@ const list = document.getElementById("posts");
 // Events of a thread: channel this client does not act on. Every name the server can send
 // on the channel (forum/events.py, CHANNEL_EVENTS) is either a key of `handlers` below or
 // listed here; tests/forum/test_events.py reads both and holds them to the server's list.
-const IGNORED = ["votes.tallied", "question.updated"];
+const IGNORED = ["votes.tallied"];
 if (root && list && "WebSocket" in window) start();
 
 function start() {
@@ -95,6 +95,23 @@ function start() {
       const count = document.querySelector(`#post-${data.id} .vote-count`);
       if (count) count.textContent = String(data.votes);
     },
+    // A question's answer state, assignee or similar count: its badges change in place.
+    "question.updated": (data) => {
+      const element = document.getElementById(`post-${data.id}`);
+      if (!element) return;
+      const state = element.querySelector(".answer-state");
+      if (state) {
+        state.dataset.state = data.answer_state;
+        state.textContent = strings[`answer_${data.answer_state}`] || data.answer_state;
+      }
+      const similar = element.querySelector(".similar-count");
+      if (similar) {
+        similar.textContent = strings.similar.replace("{n}", data.similar_count);
+        similar.hidden = !data.similar_count;
+      }
+      const count = element.querySelector(".vote-count");
+      if (count) count.textContent = String(data.votes);
+    },
     "thread.updated": (data) => {
       const title = root.querySelector("h1");
       if (title && typeof data.title === "string") title.textContent = data.title;
@@ -129,7 +146,16 @@ function start() {
     list.querySelector(".empty")?.remove();
     const nearBottom = window.innerHeight + window.scrollY >= document.body.scrollHeight - 200;
     const element = renderPost(post, strings);
-    list.append(element);
+    const question = post.kind === "answer" ? document.getElementById(`post-${post.reply_to}`) : null;
+    if (question) {
+      // As the server places it: after its question and the question's earlier answers.
+      let last = question;
+      while (last.nextElementSibling?.classList.contains("post-answer")
+        && last.nextElementSibling.dataset.answers === String(post.reply_to)) last = last.nextElementSibling;
+      last.after(element);
+    } else {
+      list.append(element);
+    }
     const who = post.author ? post.author.display_name : strings.anonymous;
     announce(strings.announce.replace("{name}", who));
     if (!nearBottom) {
@@ -203,6 +229,7 @@ function readStrings() {
     announce: "{name}さんの新しい投稿", anonymous: "匿名の参加者", viewers: "{n}人が閲覧中",
     expert: "有識者", question: "質問", edited: "編集済み", reply_to: "#{id} への返信",
     moved: "このスレッドは別の掲示板に移動しました。",
+    answer: "有識者の回答", answer_to: "#{id} への回答", similar: "同様の質問 {n}件",
   };
   const block = document.getElementById("live-strings");
   try { return { ...defaults, ...(block ? JSON.parse(block.textContent) : {}) }; } catch { return defaults; }
@@ -262,10 +289,24 @@ function renderPost(post, strings) {
   meta.append(" ", time);
   if (post.edited_at) meta.append(" ", el("span", "edited", strings.edited));
   if (post.kind === "question") meta.append(" ", el("span", "badge badge-question", strings.question));
+  if (post.kind === "answer") {
+    article.classList.add("post-answer");
+    article.dataset.answers = String(post.reply_to);
+    meta.append(" ", el("span", "badge badge-answer", strings.answer));
+  }
+  if (post.kind === "question" && post.status === "published") {
+    const state = post.answer_state || "open";
+    const badge = el("span", "badge answer-state", strings[`answer_${state}`] || state);
+    badge.dataset.state = state;
+    const similar = el("span", "similar-count", strings.similar.replace("{n}", post.similar_count || 0));
+    similar.hidden = !post.similar_count;
+    meta.append(" ", badge, " ", similar);
+  }
   article.append(meta);
   if (post.reply_to) {
     const reply = el("p", "reply-to");
-    const link = el("a", "", strings.reply_to.replace("{id}", post.reply_to));
+    const label = post.kind === "answer" ? strings.answer_to : strings.reply_to;
+    const link = el("a", "", label.replace("{id}", post.reply_to));
     link.href = `#post-${post.reply_to}`;
     reply.append(link);
     article.append(reply);

@@ -127,14 +127,30 @@ SCHEMAS: dict[str, Schema] = {
         id=INT,
         thread_id=INT,
         author=nullable(ref("User")),
-        kind={"enum": ["post", "question"]},
+        kind={"enum": ["post", "question", "answer"]},
         body=STR,
         html=STR,
         status={"enum": ["published", "pending", "rejected", "deleted"]},
         reply_to=nullable(INT),
         anonymous=BOOL,
         votes=INT,
-        answer_state=nullable({"enum": ["answered_live", "answered_written", "deferred"]}),
+        # Questions only (null for other posts): where the question stands in a live session.
+        answer_state=nullable(
+            {
+                "enum": [
+                    "open",
+                    "assigned",
+                    "answering",
+                    "answered_live",
+                    "answered_written",
+                    "deferred",
+                ]
+            }
+        ),
+        # The expert a question is assigned to.
+        assigned_to=nullable(obj(["username", "display_name"], username=STR, display_name=STR)),
+        # How many duplicate questions were merged into this one (同様の質問 N件).
+        similar_count=INT,
         created_at=TIME,
         edited_at=nullable(TIME),
         badge=nullable({"enum": ["expert", "moderator", "admin"]}),

@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute, Route
 from forum import accounts, boards, cases, events, follows, i18n, outbox, posts, threads
 from forum.errors import Forbidden, ForumError, NotFound, RateLimited, ValidationFailed
 from forum.i18n import gettext as _
-from forum.models import Board, FollowLevel, Post, PostStatus, Thread, User
+from forum.models import Board, FollowLevel, Post, PostKind, PostStatus, Thread, User
 from forum.permissions import can_moderate, can_post_in, can_see_author, can_start_thread
 from forum.web import pagecache
 from forum.web.api import AFTER
@@ -196,6 +196,25 @@ class PostView:
         return self.post.status is PostStatus.PUBLISHED
 
 
+def answers_under_questions(rows: list[Post]) -> list[Post]:
+    """Posts in order, except that an expert's written answer follows its question (after
+    the question's earlier answers) when the question is on the same page; live.js places
+    an answer arriving live the same way."""
+    on_page = {p.id for p in rows if p.kind is PostKind.QUESTION}
+    answers: dict[int, list[Post]] = {}
+    for p in rows:
+        parent: int | None = p.reply_to_id  # type: ignore[attr-defined]
+        if p.kind is PostKind.ANSWER and parent in on_page:
+            answers.setdefault(parent, []).append(p)  # type: ignore[arg-type]
+    placed: list[Post] = []
+    for p in rows:
+        if p.kind is PostKind.ANSWER and p.reply_to_id in on_page:  # type: ignore[attr-defined]
+            continue
+        placed.append(p)
+        placed.extend(answers.get(p.id, ()))
+    return placed
+
+
 def _id_query(request: Request, name: str) -> int:
     """An id from the query string (``?quote=``, ``?reply_to=``), 0 when absent."""
     value: int = query(request, name, ID, 0)
@@ -238,7 +257,7 @@ async def _thread_context(
     voted = await posts.voted_questions(actor, rows)
     views = [
         PostView(p, p.author if can_see_author(actor, p, board.id) else None, p.id in voted)
-        for p in rows
+        for p in answers_under_questions(rows)
     ]
     user: User | None = request.state.user
     follow = None

@@ -174,6 +174,7 @@ async def search_page(request: Request) -> Response:
                 "thread": _("スレッド"),
                 "post": _("投稿"),
                 "question": _("質問"),
+                "answer": _("有識者の回答"),
                 "case": _("実践事例"),
             },
         },

@@ -32,6 +32,7 @@ from forum.web.common import csrf_token
 __all__ = [
     "TEMPLATE_DIR",
     "affiliation_label",
+    "answer_state_label",
     "choices",
     "format_datetime",
     "moderates_any_board",
@@ -90,6 +91,19 @@ def moderation_label(value: object) -> str:
     return labels.get(str(value), str(value))
 
 
+def answer_state_label(value: object) -> str:
+    """A live question's answer state, as the thread page and the Q&A screens name it."""
+    labels = {
+        "open": _("回答待ち"),
+        "assigned": _("担当決定"),
+        "answering": _("回答中"),
+        "answered_live": _("会場で回答"),
+        "answered_written": _("文書で回答"),
+        "deferred": _("保留"),
+    }
+    return labels.get(str(value), str(value))
+
+
 def board_role_label(value: object) -> str:
     labels = {"member": _("メンバー"), "expert": _("有識者"), "moderator": _("モデレーター")}
     return labels.get(str(value), str(value))
@@ -133,6 +147,7 @@ def _environment() -> jinja2.Environment:
         role=role_label,
         moderation=moderation_label,
         board_role=board_role_label,
+        answer_state=answer_state_label,
         html_excerpt=html_excerpt,
     )
     env.globals.update(csrf_token=csrf_token, choices=choices)

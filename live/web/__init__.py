@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from live.web import api, openapi, pages
+from live.web import api, openapi, pages, qa_pages
 
 __all__ = ["OPENAPI", "api_routes", "home_panel", "page_routes"]
 
@@ -23,4 +23,4 @@ def api_routes() -> list[BaseRoute]:
 
 
 def page_routes() -> list[BaseRoute]:
-    return pages.routes()
+    return [*pages.routes(), *qa_pages.routes()]

@@ -6,15 +6,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
+from forum import posts
 from forum.errors import BadRequest
 from forum.i18n import gettext as _
+from forum.models import AnswerState
 from forum.resources import iso
 from forum.web.common import actor_of, api_route, read_body, require_user
 from forum.web.params import path_id, query
 from forum.web.responses import JSON
-from live import follow, metrics, sessions, transitions
+from live import answers, follow, merges, metrics, sessions, transitions
 from live.models import SessionKind, SessionState
 from live.web.inputs import (
+    ANSWER_STATE_INPUT,
+    MERGE_INPUT,
     SESSION_INPUT,
     SESSION_PATCH,
     SESSION_QUERY,
@@ -139,6 +143,30 @@ async def session_metrics(request: Request) -> Response:
     return JSON(metrics_resource(found))
 
 
+async def _post(request: Request, post_id: int) -> dict[str, object]:
+    actor = actor_of(request)
+    post, _thread, board = await posts.get_post(actor, post_id)
+    return posts.visible_post(actor, post, board.id)
+
+
+async def set_answer_state(request: Request) -> Response:
+    require_user(request)
+    post_id = path_id(request)
+    data = await read_body(request, ANSWER_STATE_INPUT)
+    await answers.set_answer_state(
+        actor_of(request), post_id, AnswerState(data["state"]), expert=data.get("expert")
+    )
+    return JSON(await _post(request, post_id))
+
+
+async def merge_question(request: Request) -> Response:
+    require_user(request)
+    post_id = path_id(request)
+    data = await read_body(request, MERGE_INPUT)
+    target = await merges.merge_question(actor_of(request), post_id, data["into"])
+    return JSON(await _post(request, target.id))
+
+
 def routes() -> list[BaseRoute]:
     return [
         api_route("/sessions", list_sessions, ["GET"]),
@@ -149,4 +177,6 @@ def routes() -> list[BaseRoute]:
         api_route("/sessions/{id}/end", end_session, ["POST"]),
         api_route("/sessions/{id}/follow", follow_session, ["PUT", "DELETE"]),
         api_route("/sessions/{id}/metrics", session_metrics, ["GET"]),
+        api_route("/posts/{id}/answer-state", set_answer_state, ["POST"]),
+        api_route("/posts/{id}/merge", merge_question, ["POST"]),
     ]

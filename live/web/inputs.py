@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from forum.errors import ValidationFailed
 from forum.i18n import gettext as _
+from forum.models import AnswerState
 from forum.web.params import SLUG, USERNAME
 from forum.web.parsers import MAX_ID, Body, Choice, Flag, Integer, Spec, Text, TextList
 from live.models import SessionKind, SessionState
@@ -26,7 +27,9 @@ from live.sessions import (
 )
 
 __all__ = [
+    "ANSWER_STATE_INPUT",
     "JST",
+    "MERGE_INPUT",
     "SESSION_INPUT",
     "SESSION_PATCH",
     "SESSION_QUERY",
@@ -107,6 +110,18 @@ def session_fields(parsed: Mapping[str, Any]) -> SessionFields:
         slow_mode_seconds=parsed.get("slow_mode_seconds"),
         clear_parent="parent" in parsed and parsed["parent"] is None,
     )
+
+
+# A question's answer state; ``expert`` routes it to a named expert of the session.
+ANSWER_STATE_INPUT = Body(
+    {
+        "state": Choice(values=tuple(s.value for s in AnswerState)),
+        "expert": Text(min_length=1, max_length=32, nullable=True),
+    },
+    frozenset({"state"}),
+)
+# A duplicate question merged into another of the same session.
+MERGE_INPUT = Body({"into": Integer(minimum=1, maximum=MAX_ID)}, frozenset({"into"}))
 
 
 # The programme's filters, read by these specs and stated by them in the OpenAPI document.

@@ -23,7 +23,7 @@ from forum.web.forms import field, form_value, login_redirect, read_form, redire
 from forum.web.params import SLUG, path_id, query
 from forum.web.parsers import Flag, Invalid, Spec, Text
 from forum.web.templating import render
-from live import archive, calendar, follow, metrics, sessions, transitions
+from live import archive, calendar, follow, metrics, questionboard, sessions, transitions
 from live.joinlink import qr_svg
 from live.models import LiveSession, SessionKind, SessionState
 from live.sessions import MAX_DESCRIPTION, MAX_TITLE, MAX_URL, MAX_VENUE
@@ -173,6 +173,7 @@ async def session_page(request: Request) -> Response:
         "qr": qr_svg(join_url, title=_("参加用リンクのQRコード")),
         "children": await sessions.list_sessions(actor, sessions.SessionFilter(parent=session.id)),
         "can_run": sessions.can_run(actor, session, staff),
+        "can_console": questionboard.can_console(actor, session, staff),
         "following": await follow.is_following(request.state.user, session),
         "qa": await archive.load_qa(session) if over else [],
         "over": over,

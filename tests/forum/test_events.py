@@ -18,6 +18,7 @@ CLIENTS = {
     "moderation.js": ChannelKind.MODERATION,
     "session.js": ChannelKind.SESSION,
     "notices.js": ChannelKind.USER,
+    "qa.js": ChannelKind.THREAD,
 }
 
 

@@ -32,6 +32,8 @@ QUERY_NAMES = [
     "reply_to",
     "session",
     "chart",
+    "sort",
+    "state",
 ]
 QUERY_VALUES = [
     str(MAX_ID + 1),

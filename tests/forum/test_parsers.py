@@ -26,6 +26,7 @@ from forum.web.parsers import (
 )
 from live import web as live_web
 from live.web import inputs as live_inputs
+from live.web import qa_pages
 from moderation import web as moderation_web
 from moderation.web import inputs as moderation_inputs
 
@@ -57,6 +58,8 @@ BODIES: dict[str, Body] = {
     "FlagInput": moderation_inputs.FLAG,
     "SessionInput": live_inputs.SESSION_INPUT,
     "SessionPatch": live_inputs.SESSION_PATCH,
+    "AnswerStateInput": live_inputs.ANSWER_STATE_INPUT,
+    "MergeInput": live_inputs.MERGE_INPUT,
     "FollowInput": notifications_api.FOLLOW_INPUT,
     "EmailInput": mail_pages.EMAIL_INPUT,
     "MailSettingsInput": mail_pages.MAIL_SETTINGS_INPUT,
@@ -66,6 +69,8 @@ QUERIES: dict[str, dict[str, Spec]] = {
     **notifications_api.QUERY,
     **moderation_inputs.QUERY,
     "/sessions": live_inputs.SESSION_QUERY,
+    # A page's query, not the API's: the question board's sort and filter.
+    "/sessions/{id}/questions": qa_pages.QUERY,
     **search_web.QUERY,
 }
 

@@ -220,6 +220,10 @@ HTTP: dict[str, str] = {
     "DELETE /api/v1/sessions/{id}/follow": SIGNED_IN,
     "GET /api/v1/sessions/{id}/metrics @here": STAFF_HERE,
     "GET /api/v1/sessions/{id}/metrics @closed": STAFF_HERE,
+    # A live question's answer state and merges: the session's experts (none in these
+    # sessions) and those who run it, the board's staff and site staff.
+    "POST /api/v1/posts/{id}/answer-state": STAFF_HERE,
+    "POST /api/v1/posts/{id}/merge": STAFF_HERE,
     "GET /sessions": EVERYONE,
     "GET /sessions.ics": EVERYONE,
     "GET /sessions/new": SIGNED_IN,  # the form; creating needs the board's staff
@@ -241,6 +245,14 @@ HTTP: dict[str, str] = {
     "POST /sessions/{id}/control @start": STAFF_HERE,
     "POST /sessions/{id}/control @end": STAFF_HERE,
     "POST /sessions/{id}/control @follow": SIGNED_IN,
+    # The question board and the presenter view show what the thread shows (never an
+    # anonymous asker); the console is for the session's experts and the board's staff.
+    "GET /sessions/{id}/questions @here": EVERYONE,
+    "GET /sessions/{id}/questions @closed": READERS_HERE,
+    "GET /sessions/{id}/presenter @here": EVERYONE,
+    "GET /sessions/{id}/presenter @closed": READERS_HERE,
+    "GET /sessions/{id}/console @here": STAFF_HERE,
+    "GET /sessions/{id}/console @closed": STAFF_HERE,
     "GET /j/{code} @here": EVERYONE,
     "GET /j/{code} @closed": READERS_HERE,
 }

@@ -589,6 +589,19 @@ simple("GET /api/v1/sessions/{id}/metrics @here", "/api/v1/sessions/{session_liv
 simple("GET /api/v1/sessions/{id}/metrics @closed", "/api/v1/sessions/{session_closed}/metrics")
 simple("PUT /api/v1/sessions/{id}/follow @closed", "/api/v1/sessions/{session_closed}/follow")
 
+
+@row("POST /api/v1/posts/{id}/answer-state")
+async def _answer_state(site: Site, person: Person) -> Call:
+    question = await site.live_question()
+    return Call("POST", f"/api/v1/posts/{question}/answer-state", {"state": "deferred"})
+
+
+@row("POST /api/v1/posts/{id}/merge")
+async def _merge(site: Site, person: Person) -> Call:
+    target, duplicate = await site.live_question(), await site.live_question()
+    return Call("POST", f"/api/v1/posts/{duplicate}/merge", {"into": target})
+
+
 page("GET /sessions", "/sessions")
 page("GET /sessions.ics", "/sessions.ics")
 page("GET /sessions/new", "/sessions/new?board=here")
@@ -608,6 +621,9 @@ for _target, _name in (("@here", "session_live"), ("@closed", "session_closed"))
     page(f"GET /sessions/{{id}}.ics {_target}", f"/sessions/{_id}.ics")
     page(f"GET /sessions/{{id}}/qr.svg {_target}", f"/sessions/{_id}/qr.svg")
     page(f"GET /sessions/{{id}}/report {_target}", f"/sessions/{_id}/report")
+    page(f"GET /sessions/{{id}}/questions {_target}", f"/sessions/{_id}/questions?sort=new")
+    page(f"GET /sessions/{{id}}/presenter {_target}", f"/sessions/{_id}/presenter")
+    page(f"GET /sessions/{{id}}/console {_target}", f"/sessions/{_id}/console")
 page("GET /sessions/{id}/export.csv @here", "/sessions/{session_ended}/export.csv")
 page("GET /sessions/{id}/export.md @here", "/sessions/{session_ended}/export.md")
 page("GET /sessions/{id}/export.csv @closed", "/sessions/{session_closed}/export.csv")

@@ -159,6 +159,14 @@ class Site:
             await self.api("POST", f"/sessions/{session}/end", self.admin)
         return session
 
+    async def live_question(self) -> int:
+        """A published question in the live session's thread, asked by the admin."""
+        thread = self.ids["session_live_thread"]
+        body = {"body": self.unique("質問 "), "kind": "question"}
+        asked = await self.api("POST", f"/threads/{thread}/posts", self.admin, **body)
+        assert asked["status"] == "published", asked
+        return int(asked["id"])
+
     async def case(self, owner: Member | None = None) -> int:
         """A practice case written by the admin, or credited to ``owner`` (whatever their role
         now: an expert made participant keeps their cases)."""
