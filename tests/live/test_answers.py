@@ -192,6 +192,8 @@ async def test_a_written_answer_is_published_under_its_question_and_answers_it(
     await outbox.settled()
     notices = await Notification.filter(user_id=hall.asker.user.id, kind=NotificationKind.ANSWERED)
     assert len(notices) == 1
+    replied = NotificationKind.REPLIED
+    assert not await Notification.filter(user_id=hall.asker.user.id, kind=replied).exists()
     page = await client.get(f"/t/{hall.thread_id}")
     assert "有識者の回答" in page.text
     html = page.text
