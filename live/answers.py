@@ -99,8 +99,8 @@ class Desk:
 
 
 async def load_desk(actor: Actor, post_id: int) -> Desk:
-    """The question ``post_id`` as ``actor`` may see it (404 otherwise), in a live session's
-    thread, published and not merged away (422 otherwise)."""
+    """The question ``post_id`` as ``actor`` may see it (404 otherwise: a merged question
+    is deleted), of a live session's thread (422 otherwise) and published (409 otherwise)."""
     post, thread, board = await posts.get_post(actor, post_id)
     if post.kind is not PostKind.QUESTION:
         raise ValidationFailed(_("回答の状態を変えられるのは質問だけです。"), code="not_a_question")
@@ -124,6 +124,14 @@ async def _named_expert(desk: Desk, username: str) -> User:
             fields={"expert": _("このセッションの有識者を指定してください。")},
         )
     return user
+
+
+async def _holder(post: Post) -> User:
+    """The expert holding the question: loaded with it by ``posts.get_post``."""
+    loaded = post.assigned_to
+    if isinstance(loaded, User):
+        return loaded
+    return await User.get(id=post.assigned_to_id)  # type: ignore[attr-defined]
 
 
 async def _assignee(
@@ -158,7 +166,7 @@ async def _assignee(
         return None
     if state in HELD:
         if current is not None and (runs or current == actor.id):
-            return await User.get(id=current)
+            return await _holder(post)
         if expert_self:
             assert actor.user is not None
             return actor.user
@@ -169,7 +177,7 @@ async def _assignee(
         )
     # Answered or deferred: it stays with whoever held it (or the expert who closed it).
     if current is not None:
-        return await User.get(id=current)
+        return await _holder(post)
     if expert_self:
         assert actor.user is not None
         return actor.user

@@ -114,8 +114,7 @@ OPERATIONS: list[Operation] = [
     ("put", "/sessions/{id}/follow", "Get a notice when the session goes live", None, 200, "Following", "user", False),
     ("delete", "/sessions/{id}/follow", "Stop following", None, 200, "Following", "user", False),
     ("get", "/sessions/{id}/metrics", "Held questions per minute: waiting now, approved and rejected, median and p90 seconds to approval", None, 200, "SessionMetrics", "moderators of the session's board", False),
-
-    ("post", "/posts/{id}/answer-state", "Move a live question: open, assigned, answering (one per expert: the previous goes back to assigned), answered_live, answered_written, deferred; expert routes it (moderators). 403 not_session_staff, route_forbidden; 409 answer_state_changed, assigned_to_other, not_published; 422 not_a_question, not_a_live_question, not_an_expert, expert_required", "AnswerStateInput", 200, "Post", STAFF, False),
+    ("post", "/posts/{id}/answer-state", "Move a live question: open, assigned, answering (one per expert: the previous goes back to assigned), answered_live, answered_written, deferred; expert routes it (moderators). 403 not_session_staff, route_forbidden; 409 answer_state_changed, assigned_to_other, not_published; 422 not_a_question, not_a_live_question, not_an_expert, expert_required, expert_not_allowed", "AnswerStateInput", 200, "Post", STAFF, False),
     ("post", "/posts/{id}/merge", "Merge a duplicate question into another of the same session: votes once per person, similar_count grows; the same merge again answers alike. 403 not_session_moderator; 409 already_merged, merge_target_changed; 422 merge_into_itself, invalid_merge_target", "MergeInput", 200, "Post", RUN, False),
 ]  # fmt: skip
 

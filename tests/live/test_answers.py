@@ -192,6 +192,8 @@ async def test_a_written_answer_is_published_under_its_question_and_answers_it(
     await outbox.settled()
     notices = await Notification.filter(user_id=hall.asker.user.id, kind=NotificationKind.ANSWERED)
     assert len(notices) == 1
+    replied = NotificationKind.REPLIED
+    assert not await Notification.filter(user_id=hall.asker.user.id, kind=replied).exists()
     page = await client.get(f"/t/{hall.thread_id}")
     assert "有識者の回答" in page.text
     html = page.text
@@ -238,3 +240,15 @@ async def test_the_asker_is_told_of_each_move_and_the_notice_names_nobody(
     ]
     assert updates and all("author" not in u for u in updates)
     assert "bob-asker" not in str(updates) and "山田" not in str(updates)
+
+
+async def test_a_question_written_before_answer_states_reads_open_and_moves_on(
+    client: httpx2.AsyncClient, admin: Member
+) -> None:
+    hall = await open_hall(client, admin)
+    question = await approved_question(client, hall)
+    await Post.filter(id=question).update(answer_state=None)
+    assert (await client.get(f"/api/v1/posts/{question}")).json()["answer_state"] == "open"
+    taken = await move(client, hall.mori, question, "assigned")
+    assert taken.status_code == 200, taken.text
+    assert (await Post.get(id=question)).answer_state == "assigned"
