@@ -211,6 +211,9 @@ class Post(Model):
     # until the proposal is approved. Only its author and moderators ever see these.
     proposed_body = fields.TextField(null=True)
     proposed_html = fields.TextField(null=True)
+    # The files attached, as forum.attachments keeps them: [{id, name, type, kind, size,
+    # width, height, url, thumbnail_url}]. Null for a post without any.
+    attachments = fields.JSONField(null=True)
 
     class Meta:
         table = "posts"

@@ -92,6 +92,7 @@ def post_resource(post: Post, *, author: User | None, proposal: bool = False) ->
         "answer_state": post.answer_state.value if post.answer_state else None,
         "created_at": iso(post.created_at),
         "edited_at": iso(post.edited_at),
+        "attachments": list(post.attachments or []),
     }
     if proposal and post.proposed_body is not None:
         resource["proposal"] = {"body": post.proposed_body, "html": post.proposed_html}
