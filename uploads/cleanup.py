@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 
 from forum.models import Post, PostStatus
 from uploads.intake import file_key, thumb_key
@@ -31,13 +31,12 @@ async def clean_uploads(
     storage: Storage, *, retention: timedelta, grace: timedelta, now: datetime | None = None
 ) -> Cleaned:
     now = now or datetime.now(UTC)
-    gone_posts = Post.filter(status__in=_GONE).values_list("id", flat=True)
     # The retention period counts from when cleanup first saw the post gone; a post that
     # came back (an appeal upheld) has its files' clock stopped.
-    await Upload.filter(doomed_at=None, post_id__in=gone_posts).update(doomed_at=now)
+    await Upload.filter(doomed_at=None, post_id__in=_gone_posts()).update(doomed_at=now)
     await (
         Upload.filter(doomed_at__not_isnull=True)
-        .filter(Q(post_id=None) | ~Q(post_id__in=Post.filter(status__in=_GONE).values_list("id", flat=True)))
+        .filter(Q(post_id=None) | ~Q(post_id__in=_gone_posts()))
         .update(doomed_at=None)
     )
     withdrawn = await _remove(
@@ -49,6 +48,10 @@ async def clean_uploads(
         & (Q(detached_at=None) | Q(detached_at__lt=now - grace)),
     )
     return Cleaned(withdrawn, orphans)
+
+
+def _gone_posts() -> Subquery:
+    return Subquery(Post.filter(status__in=_GONE).values("id"))
 
 
 async def _remove(storage: Storage, condition: Q) -> int:

@@ -67,13 +67,14 @@ class S3Storage:
 
     async def put(self, key: str, source: BinaryIO, content_type: str) -> None:
         source.seek(0)
-        # upload_fileobj reads the file in parts (multipart upload past 8 MB), never whole.
+        # One PUT with the file itself as the body: botocore sends and checksums it in small
+        # blocks. (upload_fileobj would read multipart parts of 8 MB, ten at once, into memory.)
         await asyncio.to_thread(
-            self.client.upload_fileobj,
-            source,
-            self.bucket,
-            self.prefix + key,
-            ExtraArgs={"ContentType": content_type},
+            self.client.put_object,
+            Bucket=self.bucket,
+            Key=self.prefix + key,
+            Body=source,
+            ContentType=content_type,
         )
 
     async def open(self, key: str) -> AsyncIterator[bytes]:

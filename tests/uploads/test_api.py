@@ -178,7 +178,9 @@ async def test_uploading_needs_a_login_and_a_file(
 ) -> None:
     anonymous = await client.post("/api/v1/uploads", files={"file": ("a.pdf", samples.PDF)})
     assert anonymous.status_code == 401
-    nothing = await client.post("/api/v1/uploads", data={"x": "1"}, headers=alice.headers)
+    nothing = await client.post(
+        "/api/v1/uploads", files={"other": ("a.pdf", samples.PDF)}, headers=alice.headers
+    )
     assert nothing.status_code == 422
     assert nothing.json()["error"]["code"] == "missing_file"
     json_body = await client.post("/api/v1/uploads", json={"file": "x"}, headers=alice.headers)
