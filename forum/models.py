@@ -213,7 +213,7 @@ class Post(Model):
     proposed_html = fields.TextField(null=True)
     # The files attached, as forum.attachments keeps them: [{id, name, type, kind, size,
     # width, height, url, thumbnail_url}]. Null for a post without any.
-    attachments = fields.JSONField(null=True)
+    attachments: Any = fields.JSONField(null=True)
 
     class Meta:
         table = "posts"

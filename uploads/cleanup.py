@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from tortoise.expressions import Q, Subquery
 
@@ -65,7 +66,7 @@ async def _remove(storage: Storage, condition: Q) -> int:
         # Rows first, still on the condition: a file attached meanwhile keeps its row and
         # so its bytes; a deleted row can no longer be attached or served.
         await Upload.filter(condition, id__in=ids).delete()
-        kept = set(await Upload.filter(id__in=ids).values_list("id", flat=True))
+        kept: set[Any] = set(await Upload.filter(id__in=ids).values_list("id", flat=True))
         gone = [upload_id for upload_id in ids if upload_id not in kept]
         await storage.delete([k for i in gone for k in (file_key(keys[i]), thumb_key(keys[i]))])
         removed += len(gone)

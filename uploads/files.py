@@ -9,7 +9,7 @@ import shutil
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from uploads.storage import CHUNK, StoredFileMissing
 
@@ -28,11 +28,11 @@ class FileStorage:
             raise ValueError(f"not a storage key: {key!r}")
         return self.root / key
 
-    async def put(self, key: str, source: BinaryIO, content_type: str) -> None:
+    async def put(self, key: str, source: IO[bytes], content_type: str) -> None:
         await asyncio.to_thread(self._put, self._path(key), source)
 
     @staticmethod
-    def _put(path: Path, source: BinaryIO) -> None:
+    def _put(path: Path, source: IO[bytes]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         source.seek(0)
         # Written beside its place and renamed: a reader never sees half a file.

@@ -11,7 +11,7 @@ import asyncio
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import BinaryIO
+from typing import IO, Any, BinaryIO
 
 from forum.errors import Forbidden, PayloadTooLarge, ValidationFailed
 from forum.i18n import gettext as _
@@ -56,8 +56,10 @@ async def check_allowance(actor: Actor, limits: Limits, size: int) -> None:
     if size > limits.max_bytes:
         raise too_large(limits.max_bytes)
     since = datetime.now(UTC) - timedelta(days=1)
-    sent = await Upload.filter(owner_id=actor.user.id, created_at__gte=since).values_list(
-        "received", flat=True
+    sent: list[Any] = list(
+        await Upload.filter(owner_id=actor.user.id, created_at__gte=since).values_list(
+            "received", flat=True
+        )
     )
     if len(sent) >= limits.per_day:
         raise ValidationFailed(
@@ -112,7 +114,7 @@ async def receive(
         raise
 
 
-def _length(file: BinaryIO) -> int:
+def _length(file: IO[bytes]) -> int:
     file.seek(0, 2)
     length = file.tell()
     file.seek(0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import IO, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from uploads.storage import CHUNK, StoredFileMissing
@@ -65,7 +65,7 @@ class S3Storage:
     def from_url(cls, url: str) -> S3Storage:
         return cls(_location(url))
 
-    async def put(self, key: str, source: BinaryIO, content_type: str) -> None:
+    async def put(self, key: str, source: IO[bytes], content_type: str) -> None:
         source.seek(0)
         # One PUT with the file itself as the body: botocore sends and checksums it in small
         # blocks. (upload_fileobj would read multipart parts of 8 MB, ten at once, into memory.)

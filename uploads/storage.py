@@ -9,7 +9,7 @@ where S3 is used.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import BinaryIO, Protocol
+from typing import IO, Protocol
 from urllib.parse import urlsplit
 
 __all__ = ["CHUNK", "Storage", "StoredFileMissing", "create_storage"]
@@ -23,7 +23,7 @@ class StoredFileMissing(LookupError):
 
 
 class Storage(Protocol):
-    async def put(self, key: str, source: BinaryIO, content_type: str) -> None:
+    async def put(self, key: str, source: IO[bytes], content_type: str) -> None:
         """Store the bytes of ``source`` (read from its start, in chunks) under ``key``."""
 
     async def open(self, key: str) -> AsyncIterator[bytes]:

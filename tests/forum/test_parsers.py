@@ -58,13 +58,25 @@ QUERIES: dict[str, dict[str, Spec]] = {
 }
 
 
-def request_bodies() -> set[str]:
+# Multipart bodies (a file sent): read by Starlette's form parser and the uploads' intake,
+# which sniffs the file itself; each names the form fields it reads.
+MULTIPART: dict[str, tuple[str, ...]] = {"UploadForm": ("file",)}
+
+
+def request_bodies(media: str = "application/json") -> set[str]:
     return {
-        operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/")[-1]
+        operation["requestBody"]["content"][media]["schema"]["$ref"].rsplit("/")[-1]
         for item in DOCUMENT["paths"].values()
         for operation in item.values()
-        if "requestBody" in operation
+        if "requestBody" in operation and media in operation["requestBody"]["content"]
     }
+
+
+def test_every_multipart_body_of_the_document_is_registered_with_its_fields() -> None:
+    assert request_bodies("multipart/form-data") == set(MULTIPART)
+    for name, fields in MULTIPART.items():
+        assert tuple(SCHEMAS[name]["properties"]) == fields
+        assert SCHEMAS[name]["additionalProperties"] is False
 
 
 def refused(body: Body, field: str, value: Any) -> bool:
