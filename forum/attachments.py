@@ -14,10 +14,12 @@ from typing import Any, Protocol
 from forum import outbox
 from forum.errors import ValidationFailed
 from forum.i18n import gettext as _
-from forum.models import Post
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from forum.models import Post, PracticeCase
 from forum.permissions import Actor
 
-__all__ = ["Attacher", "attach", "bind"]
+__all__ = ["Attacher", "attach", "attach_case", "bind"]
 
 
 class Attacher(Protocol):
@@ -26,6 +28,17 @@ class Attacher(Protocol):
     ) -> list[dict[str, Any]]:
         """Make ``ids`` (in this order) the post's attachments, checked: the actor's own
         files not yet on a post, or the post's own. Returns the snapshot to keep."""
+        ...
+
+    async def attach_case(
+        self,
+        conn: BaseDBAsyncClient,
+        actor: Actor,
+        case: PracticeCase,
+        cover: int | None,
+        ids: Sequence[int],
+    ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        """The same for a practice case: its cover photo (an image) and its reports."""
         ...
 
 
@@ -50,3 +63,19 @@ async def attach(tx: outbox.Tx, actor: Actor, post: Post, ids: Sequence[int]) ->
     post.attachments = snapshot
     await post.save(update_fields=["attachments"], using_db=tx.conn)
     return True
+
+
+async def attach_case(
+    conn: BaseDBAsyncClient, actor: Actor, case: PracticeCase, cover: int | None, ids: Sequence[int]
+) -> None:
+    """Give a practice case this cover photo and these reports (replacing what it had)."""
+    current_cover = int(case.cover["id"]) if case.cover else None
+    current = [int(item["id"]) for item in case.attachments or []]
+    if cover == current_cover and list(ids) == current:
+        return
+    if _attacher is None:
+        raise ValidationFailed(
+            _("この構成ではファイルを添付できません。"), code="attachments_unavailable"
+        )
+    case.cover, case.attachments = await _attacher.attach_case(conn, actor, case, cover, ids)
+    await case.save(update_fields=["cover", "attachments"], using_db=conn)

@@ -368,6 +368,9 @@ class PracticeCase(Model):
     actions = fields.TextField()
     results = fields.TextField()
     challenges = fields.TextField()
+    # The cover photo and the attached reports, as forum.attachments keeps a post's.
+    cover: Any = fields.JSONField(null=True)
+    attachments: Any = fields.JSONField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

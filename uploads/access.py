@@ -1,6 +1,6 @@
 """Who may fetch a file: permissions follow the post it is attached to.
 
-A file on a post is served to exactly those who may read that post (a pending, hidden or
+A file on a practice case is everyone's, as cases are. A file on a post is served to exactly those who may read that post (a pending, hidden or
 rejected post's to its author and the board's moderators, a deleted post's to no one, a
 private board's to its members); a file on no post yet only to whoever uploaded it.
 """
@@ -23,6 +23,8 @@ async def readable_upload(actor: Actor, key: str) -> Upload:
     if upload is None:
         raise NotFound(_("ファイルが見つかりません。"))
     post_id: int | None = upload.post_id  # type: ignore[attr-defined]
+    if upload.case_id is not None:  # type: ignore[attr-defined]
+        return upload  # practice cases are public, their cover and reports too
     if post_id is None:
         if actor.id is None or actor.id != upload.owner_id:  # type: ignore[attr-defined]
             raise NotFound(_("ファイルが見つかりません。"))

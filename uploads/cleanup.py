@@ -45,7 +45,7 @@ async def clean_uploads(
     )
     orphans = await _remove(
         storage,
-        Q(post_id=None, created_at__lt=now - grace)
+        Q(post_id=None, case_id=None, created_at__lt=now - grace)
         & (Q(detached_at=None) | Q(detached_at__lt=now - grace)),
     )
     return Cleaned(withdrawn, orphans)

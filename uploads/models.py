@@ -25,6 +25,10 @@ class Upload(Model):
     post: fields.ForeignKeyNullableRelation[Model] = fields.ForeignKeyField(
         "models.Post", related_name="uploads", null=True, on_delete=fields.SET_NULL
     )
+    # Or a practice case's cover photo or report (cases are public, as their files).
+    case: fields.ForeignKeyNullableRelation[Model] = fields.ForeignKeyField(
+        "models.PracticeCase", related_name="uploads", null=True, on_delete=fields.SET_NULL
+    )
     name = fields.CharField(max_length=200)
     content_type = fields.CharField(max_length=100)
     kind = fields.CharEnumField(UploadKind, max_length=16)
@@ -44,4 +48,4 @@ class Upload(Model):
 
     class Meta:
         table = "uploads"
-        indexes = (("owner_id", "created_at"), ("post_id",))
+        indexes = (("owner_id", "created_at"), ("post_id",), ("case_id",))

@@ -139,7 +139,7 @@ document.addEventListener("click", (event) => {
 
 function setUpEditor(editor) {
   const form = editor.closest("form");
-  const input = editor.querySelector('input[type="file"]');
+  const input = editor.querySelector('input[type="file"][name="files"]');
   const pending = editor.querySelector(".attachment-pending");
   if (!form || !input || !pending || !window.fetch) return;
   const labels = editor.dataset;

@@ -5,14 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from forum import accounts, boards, cases, events, follows, i18n, outbox, posts, threads
 from forum.errors import (
-    BadRequest,
     Forbidden,
     ForumError,
     NotFound,
@@ -24,10 +23,11 @@ from forum.models import Board, Post, PostStatus, Thread, User
 from forum.permissions import can_moderate, can_post_in, can_see_author, can_start_thread
 from forum.web import pagecache
 from forum.web.api import AFTER
+from forum.web.attachments import attached_files
 from forum.web.common import actor_of, csrf_token, gate_of, rate_limit, require_user
 from forum.web.forms import field, form_value, login_redirect, read_form, redirect
 from forum.web.params import CURSOR, path_id, path_slug, path_username, query
-from forum.web.parsers import ID, Invalid
+from forum.web.parsers import ID
 from forum.web.templating import render, render_html
 
 __all__ = ["error_page", "routes"]
@@ -329,31 +329,6 @@ async def _reply(request: Request, form: FormData) -> Response:
         )
     notice = "?posted=pending" if posted.status is PostStatus.PENDING else ""
     return redirect(f"/t/{thread.id}{notice}#post-{posted.post_id}")
-
-
-async def attached_files(request: Request, form: FormData) -> tuple[int, ...]:
-    """The uploads a posted form attaches: ids the editor's script uploaded already, then
-    the files sent with the form itself (no script), each received as POST /uploads would."""
-    ids = _ids_of(form)
-    receive = request.app.state.receive_upload
-    for value in form.getlist("files"):
-        if isinstance(value, UploadFile) and value.filename:
-            try:
-                resource = await receive(request, value)
-            except ForumError as exc:
-                raise ValidationFailed(
-                    exc.message, code=exc.code, fields={"files": f"{value.filename}: {exc.message}"}
-                ) from None
-            ids.append(int(resource["id"]))
-    return tuple(ids)
-
-
-def _ids_of(form: FormData) -> list[int]:
-    raw = [value for value in form.getlist("attachments") if isinstance(value, str) and value]
-    try:
-        return [ID.from_string(value) for value in raw]
-    except Invalid:
-        raise BadRequest(_("添付ファイルの指定が正しくありません。"), code="bad_form") from None
 
 
 async def vote(request: Request) -> Response:

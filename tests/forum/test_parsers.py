@@ -17,8 +17,11 @@ from live import web as live_web
 from live.web import inputs as live_inputs
 from moderation import web as moderation_web
 from moderation.web import inputs as moderation_inputs
+from uploads import web as uploads_web
 
-DOCUMENT = document(*forum_web.OPENAPI, moderation_web.OPENAPI, live_web.OPENAPI)
+DOCUMENT = document(
+    *forum_web.OPENAPI, moderation_web.OPENAPI, live_web.OPENAPI, uploads_web.OPENAPI
+)
 SCHEMAS = DOCUMENT["components"]["schemas"]
 
 # Every request body the API reads, by the name the document gives its schema.
