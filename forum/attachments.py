@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from tortoise.backends.base.client import BaseDBAsyncClient
+
 from forum import outbox
 from forum.errors import ValidationFailed
 from forum.i18n import gettext as _
-from tortoise.backends.base.client import BaseDBAsyncClient
-
 from forum.models import Post, PracticeCase
 from forum.permissions import Actor
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
-
-from collections.abc import Sequence
 
 from forum import attachments as attached
 from forum import events, lifecycle, outbox

@@ -12,11 +12,10 @@ from tortoise.expressions import F, Q
 
 from forum import events, outbox
 from forum.errors import Forbidden, NotFound, ValidationFailed
-from forum.gate import OpenGate, Verdict
+from forum.gate import Gatekeeper, OpenGate, Verdict
 from forum.i18n import gettext as _
 from forum.models import Board, Post, PostStatus, Thread, User
 from forum.permissions import Actor, can_moderate, can_read_board
-from forum.gate import Gatekeeper
 from forum.posts import Draft, edit_post, write_post
 from forum.render import render_markdown_async
 from forum.resources import iso, thread_resource, user_resource

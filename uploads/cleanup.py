@@ -40,9 +40,7 @@ async def clean_uploads(
         .filter(Q(post_id=None) | ~Q(post_id__in=_gone_posts()))
         .update(doomed_at=None)
     )
-    withdrawn = await _remove(
-        storage, Q(doomed_at__lt=now - retention, post_id__not_isnull=True)
-    )
+    withdrawn = await _remove(storage, Q(doomed_at__lt=now - retention, post_id__not_isnull=True))
     orphans = await _remove(
         storage,
         Q(post_id=None, case_id=None, created_at__lt=now - grace)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import shutil
@@ -60,10 +61,8 @@ class FileStorage:
     def _delete(paths: list[Path]) -> None:
         for path in paths:
             path.unlink(missing_ok=True)
-            try:
+            with contextlib.suppress(OSError):
                 path.parent.rmdir()  # the key's folder, once its last variant is gone
-            except OSError:
-                pass
 
     async def close(self) -> None:
         return None

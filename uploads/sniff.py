@@ -36,9 +36,7 @@ PNG = Sniffed("image/png", ("png",), "PNG")
 GIF = Sniffed("image/gif", ("gif",), "GIF")
 WEBP = Sniffed("image/webp", ("webp",), "WEBP")
 PDF = Sniffed("application/pdf", ("pdf",))
-DOCX = Sniffed(
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document", ("docx",)
-)
+DOCX = Sniffed("application/vnd.openxmlformats-officedocument.wordprocessingml.document", ("docx",))
 XLSX = Sniffed("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ("xlsx",))
 PPTX = Sniffed(
     "application/vnd.openxmlformats-officedocument.presentationml.presentation", ("pptx",)
@@ -75,9 +73,7 @@ def _unsupported() -> ValidationFailed:
 
 
 def _polyglot() -> ValidationFailed:
-    return _refuse(
-        _("ファイルに別の形式のデータが含まれているため、添付できません。"), "polyglot"
-    )
+    return _refuse(_("ファイルに別の形式のデータが含まれているため、添付できません。"), "polyglot")
 
 
 def sniff(source: BinaryIO, size: int) -> Sniffed:
@@ -144,9 +140,7 @@ def _office(source: BinaryIO, size: int) -> Sniffed:
 
 
 def _bomb() -> ValidationFailed:
-    return _refuse(
-        _("展開すると大きくなりすぎるファイルは添付できません。"), "decompression_bomb"
-    )
+    return _refuse(_("展開すると大きくなりすぎるファイルは添付できません。"), "decompression_bomb")
 
 
 def clean_name(raw: str, kind: Sniffed) -> str:

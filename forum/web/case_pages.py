@@ -232,7 +232,9 @@ async def _edit_case(request: Request, form: FormData) -> Response:
         await cases.update_case(actor_of(request), view.case, data)
     except ValidationFailed as exc:
         context = await _form_context(
-            {**_as_form(data), **files}, exc.fields or {"files": exc.message}, f"/cases/{view.case.id}/edit"
+            {**_as_form(data), **files},
+            exc.fields or {"files": exc.message},
+            f"/cases/{view.case.id}/edit",
         )
         return render(request, "forum/case_form.html", context, status_code=422)
     return redirect(f"/cases/{view.case.id}")

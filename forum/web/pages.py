@@ -324,9 +324,7 @@ async def _reply(request: Request, form: FormData) -> Response:
         posted = await posts.create_post(actor, thread, board, draft, gate=gate_of(request))
     except ValidationFailed as exc:
         errors = exc.fields or {"files": exc.message}
-        return await _thread_page(
-            request, thread, board, form=kept, errors=errors, status_code=422
-        )
+        return await _thread_page(request, thread, board, form=kept, errors=errors, status_code=422)
     notice = "?posted=pending" if posted.status is PostStatus.PENDING else ""
     return redirect(f"/t/{thread.id}{notice}#post-{posted.post_id}")
 

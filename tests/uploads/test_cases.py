@@ -50,7 +50,9 @@ async def test_a_case_is_written_with_a_cover_photo_and_reports_shown_to_everyon
     case_url = response.headers["location"]
     client.cookies.clear()
     page = await client.get(case_url)
-    cover = re.search(r'<figure class="case-cover[^"]*"[^>]*>.*?<img src="(/files/[^"]+)"', page.text, re.S)
+    cover = re.search(
+        r'<figure class="case-cover[^"]*"[^>]*>.*?<img src="(/files/[^"]+)"', page.text, re.S
+    )
     assert cover is not None
     assert "報告書.pdf" in page.text and "予算.xlsx" in page.text
     # Cases are public: their files too, with the photo's position gone.
@@ -84,7 +86,12 @@ async def test_editing_a_case_keeps_ticked_files_and_drops_the_others(
     assert f'name="attachments" value="{first["id"]}" checked' in edit.text
     response = await client.post(
         f"{case_url}/edit",
-        data={**FIELDS, "csrf_token": token, "cover": str(cover["id"]), "attachments": str(second["id"])},
+        data={
+            **FIELDS,
+            "csrf_token": token,
+            "cover": str(cover["id"]),
+            "attachments": str(second["id"]),
+        },
     )
     assert response.status_code == 303, response.text
     page = await client.get(case_url)

@@ -35,7 +35,11 @@ async def _posted(
     photo = await uploaded(client, alice, "現地.jpg", samples.image("JPEG"))
     report = await uploaded(client, alice, "報告.pdf", samples.PDF)
     post = await reply(
-        client, alice, thread["thread"]["id"], "写真と報告書です", attachments=[photo["id"], report["id"]]
+        client,
+        alice,
+        thread["thread"]["id"],
+        "写真と報告書です",
+        attachments=[photo["id"], report["id"]],
     )
     return post, thread, moderator
 
@@ -53,7 +57,11 @@ async def test_a_published_posts_files_are_everyones_and_ride_on_its_resource(
     listed = await client.get(f"/api/v1/threads/{thread['thread']['id']}/posts")
     assert listed.json()["items"][-1]["attachments"] == post["attachments"]
     # Live viewers get them in the event, the same as a fresh fetch.
-    created = [data for name, data in await events(f"thread:{thread['thread']['id']}") if name == "post.created"]
+    created = [
+        data
+        for name, data in await events(f"thread:{thread['thread']['id']}")
+        if name == "post.created"
+    ]
     assert created[-1]["attachments"] == post["attachments"]
 
 
@@ -181,7 +189,9 @@ async def test_an_edit_replaces_the_attachments_and_tells_viewers(
     dropped = post["attachments"][1]["url"]
     assert await status_for(client, dropped, bob) == 404
     assert await status_for(client, dropped, alice) == 200
-    updated = [d for n, d in await events(f"thread:{thread['thread']['id']}") if n == "post.updated"]
+    updated = [
+        d for n, d in await events(f"thread:{thread['thread']['id']}") if n == "post.updated"
+    ]
     assert [a["name"] for a in updated[-1]["attachments"]] == ["追加.pdf", "現地.jpg"]
     # Someone else's post cannot be given one's files.
     bobs = await uploaded(client, bob, "b.pdf", samples.PDF)

@@ -25,7 +25,9 @@ __all__ = ["api_routes", "file_routes", "receive_form_file", "storage_of"]
 
 # What a file served here may do if a browser opens it anyway: nothing. No script, no
 # plugin, no form, not framed; a document is a download, never a page of this site.
-FILE_POLICY = "default-src 'none'; img-src 'self'; style-src 'none'; sandbox; frame-ancestors 'none'"
+FILE_POLICY = (
+    "default-src 'none'; img-src 'self'; style-src 'none'; sandbox; frame-ancestors 'none'"
+)
 
 
 def storage_of(request: Request) -> Storage:
@@ -76,7 +78,9 @@ async def create_upload(request: Request) -> Response:
 
 
 def _disposition(upload: Upload, *, inline: bool) -> str:
-    fallback = "".join(ch if ch.isascii() and ch.isprintable() and ch not in '"\\;' else "_" for ch in upload.name)
+    fallback = "".join(
+        ch if ch.isascii() and ch.isprintable() and ch not in '"\\;' else "_" for ch in upload.name
+    )
     kind = "inline" if inline else "attachment"
     return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(upload.name, safe='')}"
 
