@@ -73,3 +73,22 @@ async def test_ids_uploaded_by_the_editor_script_are_attached_from_hidden_fields
     assert response.status_code == 303, response.text
     posts = (await client.get(f"/api/v1/threads/{thread_id}/posts")).json()["items"]
     assert posts[-1]["attachments"][0]["id"] == photo["id"]
+
+
+async def test_the_moderation_queue_page_shows_a_held_posts_files(
+    client: httpx2.AsyncClient, admin: Member, alice: Member
+) -> None:
+    await new_board(client, admin, moderation="premoderated")
+    thread_id = (await new_thread(client, admin))["thread"]["id"]
+    report = await uploaded(client, alice, "申請書.pdf", samples.PDF)
+    held = await client.post(
+        f"/api/v1/threads/{thread_id}/posts",
+        json={"body": "確認をお願いします", "attachments": [report["id"]]},
+        headers=alice.headers,
+    )
+    assert held.json()["status"] == "pending"
+    await log_in(client, "admin-sato")
+    page = await client.get("/moderation")
+    assert page.status_code == 200
+    assert f'<a href="{report["url"]}" download="申請書.pdf">' in page.text
+    assert (await client.get(report["url"])).status_code == 200
