@@ -20,7 +20,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 from tortoise.contrib.starlette import RegisterTortoise
 
-from forum import accounts, mail, mailbox, notifications, outbox
+from forum import accounts, attachments, mail, mailbox, notifications, outbox
 from forum import web as forum_web
 from forum.channels import ChannelAccess, ForumHub
 from forum.config import Settings
@@ -47,8 +47,13 @@ from moderation.queue import SessionDirectory
 from moderation.stats import thread_figures
 from realtime.backends import create_broker
 from realtime.rawsocket import CaptureRawSend
+from uploads import web as uploads_web
+from uploads.attach import PostAttacher
+from uploads.cleanup import clean_uploads
+from uploads.intake import Limits
+from uploads.storage import Storage, create_storage
 
-__all__ = ["create_app", "load_demo_content"]
+__all__ = ["clean_uploads_once", "create_app", "load_demo_content"]
 
 log = logging.getLogger("koryu")
 STATIC_DIR = Path(__file__).parent / "static"
@@ -60,6 +65,8 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
 
     access = ChannelAccess(session_board=board_of_session)
     hub = ForumHub(create_broker(settings.realtime_broker_url), access)
+    storage = create_storage(settings.uploads_url)
+    attachments.bind(PostAttacher(settings.uploads_per_post))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -71,6 +78,9 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
                 run_ticker(stop, viewers=hub.viewers), name="koryu-sessions"
             )
             mailer = _start_mail(settings, stop)
+            cleaner = asyncio.create_task(
+                _clean_uploads_forever(settings, storage, stop), name="koryu-uploads"
+            )
             try:
                 yield
             finally:
@@ -94,6 +104,12 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
                         await ticker
                 except TimeoutError:
                     log.warning("the sessions' clock did not stop in time")
+                try:
+                    async with asyncio.timeout(30):
+                        await cleaner
+                except TimeoutError:
+                    log.warning("cleaning uploads did not stop in time")
+                await storage.close()
                 if mailer is not None:
                     try:
                         async with asyncio.timeout(30):
@@ -153,16 +169,19 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
                     *forum_web.api_routes(),
                     *moderation_web.api_routes(),
                     *live_web.api_routes(),
+                    *uploads_web.api_routes(),
                 ],
             ),
             openapi_route(
                 *forum_web.OPENAPI,
                 moderation_web.OPENAPI,
                 live_web.OPENAPI,
+                uploads_web.OPENAPI,
                 forum_web.settings_part(settings),
             ),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
             *forum_web.socket_routes(hub, access, settings),
+            *uploads_web.file_routes(),
             *moderation_web.page_routes(),
             *live_web.page_routes(),
             *forum_web.page_routes(),
@@ -171,7 +190,12 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
             # Outermost: fan-out writes pre-built frames to uvicorn's own transport.
             Middleware(CaptureRawSend),
             Middleware(SecurityHeadersMiddleware),
-            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+            Middleware(
+                BodyLimitMiddleware,
+                max_bytes=settings.max_body_bytes,
+                # One file and the form around it (framing, the post's text fields).
+                multipart_bytes=settings.upload_max_bytes + 1_000_000,
+            ),
             Middleware(IdentityMiddleware, secure_cookies=settings.secure_cookies),
         ],
         exception_handlers={
@@ -183,6 +207,15 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
     )
     app.state.settings = settings
     app.state.hub = hub
+    app.state.uploads = storage
+    app.state.upload_limits = Limits(
+        max_bytes=settings.upload_max_bytes,
+        per_post=settings.uploads_per_post,
+        per_day=settings.uploads_per_day,
+        bytes_per_day=settings.upload_bytes_per_day,
+    )
+    # The pages' forms (no JavaScript needed) send files with the post itself.
+    app.state.receive_upload = uploads_web.receive_form_file
     # Typed here so that a gate missing a method of the protocol fails mypy, not a request.
     default_gate: Gatekeeper = WrittenAnswerGate(SlowModeGate(ModerationGate()))
     app.state.gate = gate or default_gate
@@ -248,6 +281,41 @@ async def _prune_forever(settings: Settings, stop: asyncio.Event) -> None:
                 log.info("pruned %d realtime events", pruned)
         except Exception:
             log.warning("pruning realtime events failed", exc_info=True)
+
+
+async def clean_uploads_once(settings: Settings) -> tuple[int, int]:
+    """``koryu cleanup-uploads``: one pass; the database must be open."""
+    storage = create_storage(settings.uploads_url)
+    try:
+        cleaned = await clean_uploads(
+            storage,
+            retention=timedelta(days=settings.upload_retention_days),
+            grace=timedelta(hours=settings.upload_orphan_hours),
+        )
+    finally:
+        await storage.close()
+    return cleaned.withdrawn, cleaned.orphans
+
+
+async def _clean_uploads_forever(settings: Settings, storage: Storage, stop: asyncio.Event) -> None:
+    """Hourly, like pruning: files of rejected or deleted posts past retention, and orphans."""
+    wait = PRUNE_FIRST_AFTER
+    while not await _stopped_within(stop, wait):
+        wait = PRUNE_EVERY
+        try:
+            cleaned = await clean_uploads(
+                storage,
+                retention=timedelta(days=settings.upload_retention_days),
+                grace=timedelta(hours=settings.upload_orphan_hours),
+            )
+            if cleaned.withdrawn or cleaned.orphans:
+                log.info(
+                    "removed %d files of withdrawn posts and %d orphans",
+                    cleaned.withdrawn,
+                    cleaned.orphans,
+                )
+        except Exception:
+            log.warning("cleaning uploads failed", exc_info=True)
 
 
 async def _stopped_within(stop: asyncio.Event, seconds: float) -> bool:

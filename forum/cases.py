@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from forum import search_index
+from forum import attachments, search_index
 from forum.errors import Forbidden, NotFound, ValidationFailed
 from forum.i18n import gettext as _
 from forum.models import CaseTheme, CaseThemeLink, PopulationBand, PracticeCase, Role
@@ -92,6 +92,9 @@ class CaseFields:
     organisation: str = ""
     period: str = ""
     themes: tuple[int, ...] = ()
+    # Upload ids: the cover photo and the reports (forum.attachments).
+    cover: int | None = None
+    attachments: tuple[int, ...] = ()
 
 
 def _limit(errors: dict[str, str], name: str, value: str, high: int, *, required: bool) -> str:
@@ -170,6 +173,7 @@ async def create_case(actor: Actor, data: CaseFields) -> PracticeCase:
         await CaseThemeLink.bulk_create(
             [CaseThemeLink(case_id=case.id, theme_id=t) for t in themes], using_db=conn
         )
+        await attachments.attach_case(conn, actor, case, data.cover, data.attachments)
         await search_index.put(conn, case_doc(case, themes))
     return case
 
@@ -186,6 +190,7 @@ async def update_case(actor: Actor, case: PracticeCase, data: CaseFields) -> Pra
         await CaseThemeLink.bulk_create(
             [CaseThemeLink(case_id=case.id, theme_id=t) for t in themes], using_db=conn
         )
+        await attachments.attach_case(conn, actor, case, data.cover, data.attachments)
         await search_index.put(conn, case_doc(case, themes))
     return case
 

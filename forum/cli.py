@@ -1,4 +1,4 @@
-"""The ``koryu`` command: serve, migrate, createuser, demo, reindex."""
+"""The ``koryu`` command: serve, migrate, createuser, demo, reindex, cleanup-uploads."""
 
 from __future__ import annotations
 
@@ -147,6 +147,12 @@ async def _with_db(settings: Settings, work: str, args: argparse.Namespace) -> i
             return await _createuser(args)
         if work == "reindex":
             return await _reindex(args)
+        if work == "cleanup-uploads":
+            from forum.app import clean_uploads_once
+
+            withdrawn, orphans = await clean_uploads_once(settings)
+            print(f"removed {withdrawn} files of rejected or deleted posts and {orphans} orphans")
+            return 0
         from forum.app import load_demo_content
 
         created = await load_demo_content()
@@ -262,6 +268,10 @@ def parser() -> argparse.ArgumentParser:
     )
     rebuild.add_argument("--fresh", action="store_true", help="start over, not from the bookmark")
     rebuild.add_argument("--batch", type=int, default=500, help="rows per transaction")
+    commands.add_parser(
+        "cleanup-uploads",
+        help="remove files of rejected or deleted posts past retention, and orphans",
+    )
     return root
 
 

@@ -23,6 +23,7 @@ __all__ = [
 log = logging.getLogger("koryu.config")
 
 DEFAULT_DATABASE_URL = "sqlite://var/koryu.sqlite3"
+DEFAULT_UPLOADS_URL = "file://var/uploads"
 # "argon2": argon2id at production cost. "fast": argon2id at the least cost argon2 allows,
 # so a test suite that makes hundreds of accounts does not spend its time hashing.
 PASSWORD_HASHERS = ("argon2", "fast")
@@ -106,6 +107,19 @@ def _database_url(env: Mapping[str, str]) -> str:
     return url
 
 
+def _uploads_url(env: Mapping[str, str]) -> str:
+    url = env.get("KORYU_UPLOADS_URL", "") or DEFAULT_UPLOADS_URL
+    parts = urlsplit(url)
+    if parts.scheme == "file" and url.removeprefix("file://"):
+        return url
+    if parts.scheme == "s3" and parts.netloc:
+        return url
+    raise ConfigError(
+        "KORYU_UPLOADS_URL must be file://DIRECTORY or s3://BUCKET[/PREFIX]"
+        f"[?endpoint=URL&region=NAME], not {redacted(url)!r}"
+    )
+
+
 def _broker_url(env: Mapping[str, str]) -> str:
     url = env.get("KORYU_BROKER_URL", "") or "memory://"
     scheme = urlsplit(url).scheme.lower()
@@ -142,6 +156,16 @@ class Settings:
     # Mail is off unless set: smtp://host:port?from=koryu@example.jp (forum.mail).
     smtp_url: str = field(default="", repr=False)
     password_hasher: str = "argon2"  # noqa: S105 (a hasher's name, not a password)
+    # Attachments (uploads/): where they are kept, and how much one person may send.
+    uploads_url: str = DEFAULT_UPLOADS_URL
+    upload_max_bytes: int = 20_000_000
+    uploads_per_post: int = 10
+    uploads_per_day: int = 100
+    upload_bytes_per_day: int = 200_000_000
+    # A rejected or deleted post's files are kept this long (an appeal may bring it back);
+    # a file uploaded and never posted, this many hours.
+    upload_retention_days: int = 30
+    upload_orphan_hours: int = 24
 
     def __post_init__(self) -> None:
         if self.password_hasher not in PASSWORD_HASHERS:
@@ -193,6 +217,13 @@ class Settings:
             ws_connections_per_ip=_positive(env, "KORYU_WS_CONNECTIONS_PER_IP", 50),
             smtp_url=env.get("KORYU_SMTP_URL", "").strip(),
             password_hasher=env.get("KORYU_PASSWORD_HASHER", "argon2").strip().lower() or "argon2",
+            uploads_url=_uploads_url(env),
+            upload_max_bytes=_positive(env, "KORYU_UPLOAD_MAX_BYTES", 20_000_000),
+            uploads_per_post=_positive(env, "KORYU_UPLOADS_PER_POST", 10),
+            uploads_per_day=_positive(env, "KORYU_UPLOADS_PER_DAY", 100),
+            upload_bytes_per_day=_positive(env, "KORYU_UPLOAD_BYTES_PER_DAY", 200_000_000),
+            upload_retention_days=_positive(env, "KORYU_UPLOAD_RETENTION_DAYS", 30),
+            upload_orphan_hours=_positive(env, "KORYU_UPLOAD_ORPHAN_HOURS", 24),
         )
 
     def tortoise_config(self) -> dict[str, object]:
@@ -255,7 +286,7 @@ def tortoise_config(database_url: str) -> dict[str, object]:
         "connections": {"default": database_url},
         "apps": {
             "models": {
-                "models": ["forum.models", "moderation.models", "live.models"],
+                "models": ["forum.models", "moderation.models", "live.models", "uploads.models"],
                 "migrations": "forum.migrations",
                 "default_connection": "default",
             }

@@ -211,6 +211,9 @@ class Post(Model):
     # until the proposal is approved. Only its author and moderators ever see these.
     proposed_body = fields.TextField(null=True)
     proposed_html = fields.TextField(null=True)
+    # The files attached, as forum.attachments keeps them: [{id, name, type, kind, size,
+    # width, height, url, thumbnail_url}]. Null for a post without any.
+    attachments: Any = fields.JSONField(null=True)
 
     class Meta:
         table = "posts"
@@ -365,6 +368,9 @@ class PracticeCase(Model):
     actions = fields.TextField()
     results = fields.TextField()
     challenges = fields.TextField()
+    # The cover photo and the attached reports, as forum.attachments keeps a post's.
+    cover: Any = fields.JSONField(null=True)
+    attachments: Any = fields.JSONField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

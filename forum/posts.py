@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +11,7 @@ import orjson
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
+from forum import attachments as attached
 from forum import events, lifecycle, outbox
 from forum.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from forum.events import Withdrawal
@@ -66,12 +68,18 @@ class Draft:
     kind: str = PostKind.POST.value
     reply_to: int | None = None
     anonymous: bool = False
+    # Upload ids, in the order they are shown (uploads/, through forum.attachments).
+    attachments: tuple[int, ...] = ()
 
     def check(self) -> dict[str, str]:
         return lifecycle.check_body(self.body, kind=self.kind, anonymous=self.anonymous)
 
     def digest(self) -> str:
-        return content_hash(self.body, self.kind, self.reply_to, self.anonymous)
+        if not self.attachments:  # as before attachments, so earlier keys still match
+            return content_hash(self.body, self.kind, self.reply_to, self.anonymous)
+        return content_hash(
+            self.body, self.kind, self.reply_to, self.anonymous, list(self.attachments)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +202,9 @@ async def write_post(
         using_db=tx.conn,
     )
     post.author = actor.user
+    if draft.attachments:
+        # Before publishing: the post's events carry its attachments.
+        await attached.attach(tx, actor, post, draft.attachments)
     if verdict.status is PostStatus.PUBLISHED:
         await lifecycle.publish(tx, post, thread, board, count_author=True)
     else:
@@ -305,21 +316,49 @@ async def recent_posts_by(actor: Actor, author: User, *, limit: int = 10) -> lis
     return await query.order_by("-id").limit(limit).select_related("thread", "thread__board")
 
 
-async def edit_post(actor: Actor, post_id: int, body: str, *, gate: Gatekeeper) -> dict[str, Any]:
-    """The author or a moderator edits; the new body meets the gate a new post meets."""
+async def edit_post(
+    actor: Actor,
+    post_id: int,
+    body: str,
+    *,
+    gate: Gatekeeper,
+    attachments: Sequence[int] | None = None,
+) -> dict[str, Any]:
+    """The author or a moderator edits; the new body meets the gate a new post meets.
+
+    ``attachments`` (None: unchanged) replaces the post's files. On a published post they
+    change only when the gate would publish the post as it stands: files are not a way
+    round an edit held for a moderator.
+    """
     post, thread, board = await get_post(actor, post_id)
     if not can_edit_post(actor, post, board.id):
         raise Forbidden(_("この投稿を編集する権限がありません。"))
-    if body == post.body:
+    current = [int(item["id"]) for item in post.attachments or []]
+    files_change = attachments is not None and list(attachments) != current
+    if body == post.body and not files_change:
         return visible_post(actor, post, board.id)
     assert actor.user is not None
     revision = await lifecycle.prepare_revision(actor, post, thread, board, body, gate=gate)
+    if files_change and _must_wait(actor, post, revision.verdict):
+        raise ValidationFailed(
+            _("この投稿の添付ファイルは、モデレーターの確認なしには変更できません。"),
+            code="attachments_held",
+        )
     async with outbox.atomic() as tx:
-        if _must_wait(actor, post, revision.verdict):
+        revised = False
+        if files_change:
+            assert attachments is not None
+            await attached.attach(tx, actor, post, attachments)
+        if body == post.body:
+            pass
+        elif _must_wait(actor, post, revision.verdict):
             await lifecycle.propose(tx, post, revision)
             await gate.record_proposal(tx, actor, post, board, revision.verdict)
         elif await lifecycle.revise(tx, actor.user, post, revision):
+            revised = True
             await gate.record_revision(tx, actor, post, board, revision.verdict)
+        if files_change and not revised and post.status is PostStatus.PUBLISHED:
+            tx.emit(events.post_updated(post))
     return visible_post(actor, post, board.id)
 
 

@@ -117,6 +117,7 @@ def post_resource(post: Post, *, author: User | None, proposal: bool = False) ->
         "similar_count": post.similar_count,
         "created_at": iso(post.created_at),
         "edited_at": iso(post.edited_at),
+        "attachments": list(post.attachments or []),
     }
     if proposal and post.proposed_body is not None:
         resource["proposal"] = {"body": post.proposed_body, "html": post.proposed_html}

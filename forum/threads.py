@@ -68,6 +68,7 @@ async def threads_json(rows: Sequence[Thread], board: Board) -> list[dict[str, A
 class NewThread:
     title: str
     body: str
+    attachments: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +148,11 @@ async def create_thread(
         raise Forbidden(_("投稿するにはログインしてください。"), code="login_required")
     check_key(idempotency_key)
     scope = key_scope("thread", board.slug)
-    digest = content_hash(new.title, new.body)
+    digest = (
+        content_hash(new.title, new.body, list(new.attachments))
+        if new.attachments
+        else content_hash(new.title, new.body)
+    )
     earlier = await remembered(actor.user, idempotency_key, scope, digest)
     if earlier is not None:
         return ThreadStarted.of(earlier, replayed=True)
@@ -159,7 +164,7 @@ async def create_thread(
     except ValidationFailed as exc:
         errors.update(exc.fields)
         clean_title = ""
-    draft = Draft(body=new.body)
+    draft = Draft(body=new.body, attachments=new.attachments)
     errors.update(draft.check())
     if errors:
         raise ValidationFailed(_("入力内容を確認してください。"), fields=errors)

@@ -13,11 +13,11 @@ from tortoise.expressions import F, Q
 
 from forum import events, outbox
 from forum.errors import Forbidden, NotFound, ValidationFailed
-from forum.gate import OpenGate, Verdict
+from forum.gate import Gatekeeper, OpenGate, Verdict
 from forum.i18n import gettext as _
-from forum.models import Board, PostStatus, Thread, User
+from forum.models import Board, Post, PostStatus, Thread, User
 from forum.permissions import Actor, can_moderate, can_read_board
-from forum.posts import Draft, write_post
+from forum.posts import Draft, edit_post, write_post
 from forum.render import render_markdown_async
 from forum.resources import iso, thread_resource, user_resource
 from live.models import LiveSession, SessionKind, SessionStaff, SessionState, StaffRole
@@ -331,6 +331,34 @@ async def get_session(actor: Actor, session_id: int) -> LiveSession:
     if session is None or not can_read_board(actor, session.board):
         raise NotFound(_("セッションが見つかりません。"))
     return session
+
+
+async def _opening_post(session: LiveSession) -> Post | None:
+    return (
+        await Post.filter(thread_id=session.thread_id)  # type: ignore[attr-defined]
+        .order_by("id")
+        .first()
+    )
+
+
+async def handouts(session: LiveSession) -> list[dict[str, Any]]:
+    """A session's handouts: the files of the programme note that opens its thread, so they
+    are served to whoever may read that thread."""
+    opening = await _opening_post(session)
+    return list(opening.attachments or []) if opening is not None else []
+
+
+async def set_handouts(
+    actor: Actor, session: LiveSession, ids: Sequence[int], *, gate: Gatekeeper
+) -> None:
+    """Make ``ids`` the handouts (the organiser's or a board moderator's to change, as the
+    note is theirs to edit); nothing to do when they are the ones it has."""
+    opening = await _opening_post(session)
+    if opening is None:
+        return
+    if [int(item["id"]) for item in opening.attachments or []] == list(ids):
+        return
+    await edit_post(actor, opening.id, opening.body, gate=gate, attachments=ids)
 
 
 async def session_by_code(actor: Actor, code: str) -> LiveSession:

@@ -133,6 +133,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         data_dir=tmp_path,
         allowed_origins=frozenset({"http://127.0.0.1:8000", "http://testserver"}),
         password_hasher="fast",
+        uploads_url=f"file://{tmp_path / 'uploads'}",
     )
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("forum", "realtime", "moderation", "live")
+PACKAGES = ("forum", "realtime", "moderation", "live", "uploads")
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
@@ -77,6 +77,12 @@ NEW_MODULES = [
     ("forum/newthing.py", "import redis\n", "only realtime.redis imports redis"),
     ("realtime/newthing.py", "import asyncpg\n", "no package imports asyncpg"),
     ("forum/newthing.py", "import uvicorn\n", "only the command line imports uvicorn"),
+    ("forum/newthing.py", "import uploads.intake\n", "forum imports uploads only"),
+    ("uploads/newthing.py", "import live.sessions\n", "uploads knows nothing of"),
+    ("moderation/newthing.py", "import uploads.models\n", "moderation knows nothing of uploads"),
+    ("uploads/newthing.py", "from uploads.web import api\n", "no domain module of forum"),
+    ("uploads/newthing.py", "import PIL.Image\n", "only uploads.images imports Pillow"),
+    ("forum/newthing.py", "import boto3\n", "only uploads.s3 imports the S3 client"),
 ]
 
 

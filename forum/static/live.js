@@ -315,5 +315,17 @@ function renderPost(post, strings) {
   // post.html was rendered from Markdown and sanitised (nh3 allow-list) on the server.
   body.innerHTML = post.html;
   article.append(body);
+  if (post.attachments?.length) {
+    // Laid out as the page lays them out; the script (and its lightbox) loads on first use.
+    const slot = el("div", "attachments-slot");
+    article.append(slot);
+    import("/static/attachments.js").then(({ renderAttachments }) => {
+      slot.replaceWith(renderAttachments(post.attachments, {
+        close: strings.attachment_close, previous: strings.attachment_previous,
+        next: strings.attachment_next, images: strings.attachment_images,
+        documents: strings.attachment_documents,
+      }));
+    });
+  }
   return article;
 }

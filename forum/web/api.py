@@ -281,6 +281,7 @@ async def create_post(request: Request) -> Response:
         kind=data.get("kind", "post"),
         reply_to=data.get("reply_to"),
         anonymous=data.get("anonymous", False),
+        attachments=tuple(data.get("attachments") or ()),
     )
     rate_limit(request, "post", str(user.id))
     posted = await posts.create_post(
@@ -306,7 +307,13 @@ async def edit_post(request: Request) -> Response:
     data = await read_body(request, inputs.POST_PATCH)
     # Edits spend the allowance posting spends: an edit can publish as much as a post.
     rate_limit(request, "post", str(user.id))
-    result = await posts.edit_post(actor_of(request), post_id, data["body"], gate=gate_of(request))
+    result = await posts.edit_post(
+        actor_of(request),
+        post_id,
+        data["body"],
+        gate=gate_of(request),
+        attachments=data.get("attachments"),
+    )
     return JSON(result)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -12,8 +13,9 @@ from starlette.routing import BaseRoute, Route
 from forum import cases
 from forum.errors import Forbidden, ValidationFailed
 from forum.i18n import gettext as _
-from forum.models import PopulationBand
+from forum.models import PopulationBand, PracticeCase
 from forum.prefectures import PREFECTURES, prefecture_names
+from forum.web.attachments import attached_files, form_ids
 from forum.web.common import actor_of, require_user
 from forum.web.forms import field, login_redirect, read_form, redirect
 from forum.web.params import int_query, path_id
@@ -149,14 +151,39 @@ async def new_case_form(request: Request) -> Response:
     return render(request, "forum/case_form.html", context)
 
 
+async def _with_files(request: Request, form: FormData) -> cases.CaseFields:
+    """The form's fields, and its cover photo and reports: those kept (ticked), then those
+    sent now; a new cover photo replaces the old."""
+    data = _fields(form)
+    reports = await attached_files(request, form)
+    new_cover = await attached_files(request, form, files="cover_file", ids="_none")
+    chosen = list(new_cover) or form_ids(form, "cover")
+    cover = chosen[0] if chosen else None
+    return replace(data, cover=cover, attachments=reports)
+
+
+def _files_of(case: PracticeCase) -> dict[str, Any]:
+    return {"cover": case.cover, "attachments": list(case.attachments or [])}
+
+
 async def new_case(request: Request) -> Response:
     form = await read_form(request)
+    try:
+        return await _new_case(request, form)
+    finally:
+        await form.close()
+
+
+async def _new_case(request: Request, form: FormData) -> Response:
     require_user(request)
     data = _fields(form)
     try:
+        data = await _with_files(request, form)
         case = await cases.create_case(actor_of(request), data)
     except ValidationFailed as exc:
-        context = await _form_context(_as_form(data), exc.fields, "/cases/new")
+        context = await _form_context(
+            _as_form(data), exc.fields or {"files": exc.message}, "/cases/new"
+        )
         return render(request, "forum/case_form.html", context, status_code=422)
     return redirect(f"/cases/{case.id}")
 
@@ -181,19 +208,34 @@ async def edit_case_form(request: Request) -> Response:
         challenges=case.challenges,
         themes=tuple(t.id for t in view.themes),
     )
-    context = await _form_context(_as_form(data), {}, f"/cases/{case.id}/edit")
+    context = await _form_context(
+        {**_as_form(data), **_files_of(case)}, {}, f"/cases/{case.id}/edit"
+    )
     return render(request, "forum/case_form.html", context)
 
 
 async def edit_case(request: Request) -> Response:
     form = await read_form(request)
+    try:
+        return await _edit_case(request, form)
+    finally:
+        await form.close()
+
+
+async def _edit_case(request: Request, form: FormData) -> Response:
     require_user(request)
     view = await cases.get_case(path_id(request))
     data = _fields(form)
+    files = _files_of(view.case)
     try:
+        data = await _with_files(request, form)
         await cases.update_case(actor_of(request), view.case, data)
     except ValidationFailed as exc:
-        context = await _form_context(_as_form(data), exc.fields, f"/cases/{view.case.id}/edit")
+        context = await _form_context(
+            {**_as_form(data), **files},
+            exc.fields or {"files": exc.message},
+            f"/cases/{view.case.id}/edit",
+        )
         return render(request, "forum/case_form.html", context, status_code=422)
     return redirect(f"/cases/{view.case.id}")
 

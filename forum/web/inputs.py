@@ -102,7 +102,11 @@ BOARD_INPUT = Body(
 BOARD_PATCH = Body(_BOARD)
 STAFF_INPUT = Body({"role": Choice(values=tuple(r.value for r in BoardRole))})
 ROLE_INPUT = Body({"role": Choice(values=tuple(r.value for r in Role))}, frozenset({"role"}))
-NEW_THREAD = Body({"title": TITLE, "body": BODY}, frozenset({"title", "body"}))
+# Upload ids (POST /uploads), shown in this order; the per-post limit is checked with them.
+ATTACHMENTS = IdList(max_items=50)
+NEW_THREAD = Body(
+    {"title": TITLE, "body": BODY, "attachments": ATTACHMENTS}, frozenset({"title", "body"})
+)
 THREAD_PATCH = Body(
     {
         "title": TITLE,
@@ -117,10 +121,11 @@ NEW_POST = Body(
         "reply_to": Integer(minimum=ID.minimum, maximum=ID.maximum, nullable=True),
         "kind": Choice(values=tuple(k.value for k in PostKind)),
         "anonymous": Flag(),
+        "attachments": ATTACHMENTS,
     },
     frozenset({"body"}),
 )
-POST_PATCH = Body({"body": BODY}, frozenset({"body"}))
+POST_PATCH = Body({"body": BODY, "attachments": ATTACHMENTS}, frozenset({"body"}))
 READ_INPUT = Body({"ids": IdList(max_items=1000)})
 
 
@@ -198,7 +203,8 @@ def board_fields(data: Mapping[str, Any]) -> BoardFields:
 def new_thread(data: Mapping[str, Any], *, body: str) -> NewThread:
     """A title of the wrong type reads as empty: the action then names the title's rule."""
     title = data.get("title")
-    return NewThread(title=title if isinstance(title, str) else "", body=body)
+    files = tuple(data.get("attachments") or ())
+    return NewThread(title=title if isinstance(title, str) else "", body=body, attachments=files)
 
 
 def thread_changes(data: Mapping[str, Any]) -> ThreadChanges:

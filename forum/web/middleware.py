@@ -58,18 +58,26 @@ class SecurityHeadersMiddleware:
 
 
 class BodyLimitMiddleware:
-    """Refuse bodies over the limit, whether announced by Content-Length or streamed."""
+    """Refuse bodies over the limit, whether announced by Content-Length or streamed.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    A multipart body (a file attached) may be as large as ``multipart_bytes``: the form
+    parser spools its files to disk as they arrive, so that limit costs disk, not memory.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, multipart_bytes: int = 0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.multipart_bytes = max(max_bytes, multipart_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        length = Headers(scope=scope).get("content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+        headers = Headers(scope=scope)
+        media = headers.get("content-type", "").split(";")[0].strip().lower()
+        limit = self.multipart_bytes if media == "multipart/form-data" else self.max_bytes
+        length = headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > limit:
             # Raised here it would miss the exception handlers, which sit inside us.
             await error_response(scope, PayloadTooLarge(too_large_message()))(scope, receive, send)
             return
@@ -80,7 +88,7 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > limit:
                     raise PayloadTooLarge(too_large_message())
             return message
 

@@ -156,6 +156,20 @@ SCHEMAS: dict[str, Schema] = {
         badge=nullable({"enum": ["expert", "moderator", "admin"]}),
         # Only for the post's author and its moderators: an edit waiting for approval.
         proposal=obj(["body", "html"], body=STR, html=STR),
+        attachments={"type": "array", "items": ref("Attachment")},
+    ),
+    # A file on a post (forum.attachments keeps these); POST /uploads answers with one.
+    "Attachment": obj(
+        ["id", "name", "type", "kind", "size", "url", "thumbnail_url"],
+        id=INT,
+        name=STR,
+        type=STR,
+        kind={"enum": ["image", "document"]},
+        size=INT,
+        width=nullable(INT),
+        height=nullable(INT),
+        url=STR,
+        thumbnail_url=nullable(STR),
     ),
     "Registration": inputs.REGISTRATION.schema(),
     "Credentials": inputs.CREDENTIALS.schema(),
@@ -360,6 +374,7 @@ def _operation(
     idempotent: bool,
     query: Query = QUERY,
     schemas: Mapping[str, Schema] = SCHEMAS,
+    media: Mapping[str, str] | None = None,
 ) -> Schema:
     params: list[Schema] = [
         {"name": name, "in": "path", "required": True, "schema": PATH[name].schema()}
@@ -408,7 +423,7 @@ def _operation(
         # A body of optional fields only may be left out (forum.web.common.read_body).
         op["requestBody"] = {
             "required": bool(schemas[body].get("required")),
-            "content": {"application/json": {"schema": ref(body)}},
+            "content": {(media or {}).get(body, "application/json"): {"schema": ref(body)}},
         }
     if who == "anyone":
         op["security"] = [{}, {"bearer": []}, {"session": []}]
@@ -422,6 +437,8 @@ class Part:
     operations: Sequence[Operation]
     schemas: Mapping[str, Schema] = field(default_factory=dict)
     query: Query = field(default_factory=dict)
+    # A request body sent as something other than JSON: its schema's name -> media type.
+    media: Mapping[str, str] = field(default_factory=dict)
 
 
 FORUM = Part(OPERATIONS, SCHEMAS, QUERY)
@@ -432,14 +449,16 @@ def document(*parts: Part) -> Schema:
     paths: dict[str, Schema] = {}
     schemas: dict[str, Schema] = {}
     queries: dict[str, Mapping[str, Spec]] = {}
+    media: dict[str, str] = {}
     for part in parts:
         schemas.update(part.schemas)
         queries.update(part.query)
+        media.update(part.media)
     for part in parts:
         for operation in part.operations:
             method, path = operation[0], operation[1]
             paths.setdefault(f"/api/v1{path}", {})[method] = _operation(
-                *operation, query=queries, schemas=schemas
+                *operation, query=queries, schemas=schemas, media=media
             )
     return {
         "openapi": "3.1.0",

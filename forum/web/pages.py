@@ -5,17 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from forum import accounts, boards, cases, events, follows, i18n, outbox, posts, threads
-from forum.errors import Forbidden, ForumError, NotFound, RateLimited, ValidationFailed
+from forum.errors import (
+    Forbidden,
+    ForumError,
+    NotFound,
+    RateLimited,
+    ValidationFailed,
+)
 from forum.i18n import gettext as _
 from forum.models import Board, FollowLevel, Post, PostKind, PostStatus, Thread, User
 from forum.permissions import can_moderate, can_post_in, can_see_author, can_start_thread
 from forum.web import pagecache
 from forum.web.api import AFTER
+from forum.web.attachments import attached_files
 from forum.web.common import actor_of, csrf_token, gate_of, rate_limit, require_user
 from forum.web.forms import field, form_value, login_redirect, read_form, redirect
 from forum.web.params import CURSOR, path_id, path_slug, path_username, query
@@ -245,7 +253,7 @@ async def _thread_context(
     board: Board,
     *,
     seq: int,
-    form: dict[str, str] | None = None,
+    form: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """What thread.html shows; ``seq`` is read before the posts, so the page is never older."""
@@ -289,7 +297,7 @@ async def _thread_page(
     thread: Thread,
     board: Board,
     *,
-    form: dict[str, str] | None = None,
+    form: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
@@ -367,26 +375,35 @@ async def thread_page(request: Request) -> Response:
 
 async def reply(request: Request) -> Response:
     form = await read_form(request)
+    try:
+        return await _reply(request, form)
+    finally:
+        await form.close()  # the files sent with it, spooled to temporary files
+
+
+async def _reply(request: Request, form: FormData) -> Response:
     user = require_user(request)
     actor = actor_of(request)
     thread, board = await threads.get_thread(actor, path_id(request))
     body, reply_to = field(form, "body"), field(form, "reply_to")
     question = thread.live and field(form, "kind") == "question"
-    draft = posts.Draft(
-        body=body,
-        kind="question" if question else "post",
-        reply_to=form_value(form, "reply_to", ID, None),
-        anonymous=question and field(form, "anonymous") == "1",
-    )
+    kept: dict[str, Any] = {"body": body, "reply_to": reply_to, "kind": field(form, "kind")}
+    kept["anonymous"] = field(form, "anonymous")
     rate_limit(request, "post", str(user.id))
     try:
+        files = await attached_files(request, form)
+        kept["attachments"] = list(files)
+        draft = posts.Draft(
+            body=body,
+            kind="question" if question else "post",
+            reply_to=form_value(form, "reply_to", ID, None),
+            anonymous=question and field(form, "anonymous") == "1",
+            attachments=files,
+        )
         posted = await posts.create_post(actor, thread, board, draft, gate=gate_of(request))
     except ValidationFailed as exc:
-        kept = {"body": body, "reply_to": reply_to, "kind": field(form, "kind")}
-        kept["anonymous"] = field(form, "anonymous")
-        return await _thread_page(
-            request, thread, board, form=kept, errors=exc.fields, status_code=422
-        )
+        errors = exc.fields or {"files": exc.message}
+        return await _thread_page(request, thread, board, form=kept, errors=errors, status_code=422)
     notice = "?posted=pending" if posted.status is PostStatus.PENDING else ""
     return redirect(f"/t/{thread.id}{notice}#post-{posted.post_id}")
 

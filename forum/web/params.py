@@ -22,6 +22,7 @@ __all__ = [
     "int_query",
     "path_id",
     "path_slug",
+    "path_token",
     "path_username",
     "query",
 ]
@@ -32,6 +33,8 @@ T = TypeVar("T")
 USERNAME = Text(min_length=1, max_length=32)
 SLUG = Text(min_length=1, max_length=40)
 CURSOR = Text(min_length=1, max_length=100)
+# A random URL-safe token naming a thing that must not be guessed (an uploaded file's key).
+TOKEN = Text(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
 
 
 def _path(request: Request, name: str, spec: Spec) -> Any:
@@ -44,6 +47,11 @@ def _path(request: Request, name: str, spec: Spec) -> Any:
 def path_id(request: Request, name: str = "id") -> int:
     """A numeric id from the path; anything else is a page that does not exist (404)."""
     value: int = _path(request, name, ID)
+    return value
+
+
+def path_token(request: Request, name: str = "key") -> str:
+    value: str = _path(request, name, TOKEN)
     return value
 
 

@@ -18,7 +18,8 @@ from forum.errors import BadRequest, Conflict, ValidationFailed
 from forum.i18n import gettext as _
 from forum.permissions import Actor, can_moderate
 from forum.render import render_markdown_async
-from forum.web.common import actor_of, require_user
+from forum.web.attachments import attached_files
+from forum.web.common import actor_of, gate_of, require_user
 from forum.web.forms import field, form_value, login_redirect, read_form, redirect
 from forum.web.params import SLUG, path_id, query
 from forum.web.parsers import Flag, Invalid, Spec, Text
@@ -181,6 +182,7 @@ async def session_page(request: Request) -> Response:
         "channel": sessions.channel_of(session),
         "seq": await sessions.channel_seq(session),
         **await _metrics_context(request, actor, session),
+        "handouts": await sessions.handouts(session),
         **_labels(),
     }
     return render(request, "live/session.html", context)
@@ -397,6 +399,7 @@ async def _editor(
     session_id: int | None,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
+    handouts: list[dict[str, Any]] | None = None,
 ) -> Response:
     actor = actor_of(request)
     moderated = [b for b in await boards.list_boards(actor) if can_moderate(actor, b.id)]
@@ -410,6 +413,7 @@ async def _editor(
         "boards": moderated,
         "parents": [p for p in parents if p.id != session_id],
         "kinds": _kinds(),
+        "handouts": handouts or [],
         **_labels(),
     }
     return render(request, "live/edit.html", context, status_code=status_code)
@@ -444,6 +448,13 @@ def _kept(form: FormData) -> dict[str, str]:
 
 async def create(request: Request) -> Response:
     form = await read_form(request)
+    try:
+        return await _create(request, form)
+    finally:
+        await form.close()  # the handouts sent with it, spooled to temporary files
+
+
+async def _create(request: Request, form: FormData) -> Response:
     require_user(request)
     kept = _kept(form)
     try:
@@ -453,6 +464,18 @@ async def create(request: Request) -> Response:
     except ValidationFailed as exc:
         return await _editor(
             request, form=kept, session_id=None, errors=exc.fields, status_code=422
+        )
+    try:
+        files = await attached_files(request, form)
+        await sessions.set_handouts(actor_of(request), session, files, gate=gate_of(request))
+    except ValidationFailed as exc:
+        # The session stands; the handouts are what to fix, on its own edit page.
+        return await _editor(
+            request,
+            form=kept,
+            session_id=session.id,
+            errors=exc.fields or {"files": exc.message},
+            status_code=422,
         )
     return redirect(f"/sessions/{session.id}?done=created")
 
@@ -479,11 +502,20 @@ async def edit_form(request: Request) -> Response:
         "premoderate": "1" if session.premoderate else "",
         "slow_mode_seconds": str(session.slow_mode_seconds),
     }
-    return await _editor(request, form=form, session_id=session.id)
+    return await _editor(
+        request, form=form, session_id=session.id, handouts=await sessions.handouts(session)
+    )
 
 
 async def update(request: Request) -> Response:
     form = await read_form(request)
+    try:
+        return await _update(request, form)
+    finally:
+        await form.close()
+
+
+async def _update(request: Request, form: FormData) -> Response:
     require_user(request)
     actor = actor_of(request)
     session = await sessions.get_session(actor, path_id(request))
@@ -491,9 +523,16 @@ async def update(request: Request) -> Response:
     kept["board"] = session.board.slug
     try:
         await sessions.update_session(actor, session, _form_fields(kept, creating=False))
+        files = await attached_files(request, form)
+        await sessions.set_handouts(actor, session, files, gate=gate_of(request))
     except ValidationFailed as exc:
         return await _editor(
-            request, form=kept, session_id=session.id, errors=exc.fields, status_code=422
+            request,
+            form=kept,
+            session_id=session.id,
+            errors=exc.fields or {"files": exc.message},
+            status_code=422,
+            handouts=await sessions.handouts(session),
         )
     return redirect(f"/sessions/{session.id}?done=saved")
 

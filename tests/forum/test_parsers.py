@@ -29,8 +29,11 @@ from live.web import inputs as live_inputs
 from live.web import qa_pages
 from moderation import web as moderation_web
 from moderation.web import inputs as moderation_inputs
+from uploads import web as uploads_web
 
-DOCUMENT = document(*forum_web.OPENAPI, moderation_web.OPENAPI, live_web.OPENAPI)
+DOCUMENT = document(
+    *forum_web.OPENAPI, moderation_web.OPENAPI, live_web.OPENAPI, uploads_web.OPENAPI
+)
 SCHEMAS = DOCUMENT["components"]["schemas"]
 
 # Every request body the API reads, by the name the document gives its schema.
@@ -75,13 +78,25 @@ QUERIES: dict[str, dict[str, Spec]] = {
 }
 
 
-def request_bodies() -> set[str]:
+# Multipart bodies (a file sent): read by Starlette's form parser and the uploads' intake,
+# which sniffs the file itself; each names the form fields it reads.
+MULTIPART: dict[str, tuple[str, ...]] = {"UploadForm": ("file",)}
+
+
+def request_bodies(media: str = "application/json") -> set[str]:
     return {
-        operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/")[-1]
+        operation["requestBody"]["content"][media]["schema"]["$ref"].rsplit("/")[-1]
         for item in DOCUMENT["paths"].values()
         for operation in item.values()
-        if "requestBody" in operation
+        if "requestBody" in operation and media in operation["requestBody"]["content"]
     }
+
+
+def test_every_multipart_body_of_the_document_is_registered_with_its_fields() -> None:
+    assert request_bodies("multipart/form-data") == set(MULTIPART)
+    for name, fields in MULTIPART.items():
+        assert tuple(SCHEMAS[name]["properties"]) == fields
+        assert SCHEMAS[name]["additionalProperties"] is False
 
 
 def refused(body: Body, field: str, value: Any) -> bool:

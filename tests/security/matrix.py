@@ -92,6 +92,14 @@ HTTP: dict[str, str] = {
     "PATCH /api/v1/me/mail": SIGNED_IN,
     "GET /api/v1/search @here": EVERYONE,
     "GET /api/v1/search @closed": READERS_HERE,  # narrowed to a private board
+    # --- API: uploads; the files follow their post (an orphan is its uploader's alone)
+    "POST /api/v1/uploads": SIGNED_IN,
+    "GET /files/{key} @here": EVERYONE,
+    "GET /files/{key} @closed": READERS_HERE,
+    "GET /files/{key} @pending": STAFF_HERE,
+    "GET /files/{key} @orphan": NOBODY,
+    "GET /files/{key}/thumb @here": EVERYONE,
+    "GET /files/{key}/thumb @pending": STAFF_HERE,
     # --- API: moderation
     "GET /api/v1/moderation/queue": MODERATORS,
     "GET /api/v1/moderation/stats": MODERATORS,

@@ -25,6 +25,7 @@ class Call:
     form: dict[str, str] | None = None
     api: bool = True
     person: Person | None = field(default=None)  # when the request needs a fresh user
+    files: dict[str, tuple[str, bytes]] | None = None  # a multipart upload
 
 
 Make = Callable[[Site, Person], Awaitable[Call]]
@@ -684,3 +685,26 @@ async def _edit_own_case(site: Site, person: Person) -> Call:
 @row("POST /cases/{id}/delete @own")
 async def _delete_own_case(site: Site, person: Person) -> Call:
     return Call("POST", f"/cases/{await _own_case(site, person)}/delete", form={}, api=False)
+
+
+# --- uploads ------------------------------------------------------------------------------
+
+PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+
+
+@row("POST /api/v1/uploads")
+async def _upload(site: Site, person: Person) -> Call:
+    return Call("POST", "/api/v1/uploads", files={"file": ("報告.pdf", PDF)})
+
+
+def _file(key: str, which: str, suffix: str = "") -> None:
+    async def make(site: Site, person: Person) -> Call:
+        return Call("GET", f"/files/{site.files[which]}{suffix}", api=False)
+
+    row(key)(make)
+
+
+for _which in ("here", "closed", "pending", "orphan"):
+    _file(f"GET /files/{{key}} @{_which}", _which)
+_file("GET /files/{key}/thumb @here", "here", "/thumb")
+_file("GET /files/{key}/thumb @pending", "pending", "/thumb")

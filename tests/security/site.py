@@ -3,12 +3,14 @@ queue, and one user of each kind, each with a bearer token and a browser session
 
 from __future__ import annotations
 
+import io
 import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx2
+from PIL import Image
 
 from forum import accounts, cases, mailbox, password_reset, signing
 from forum.models import Notification, NotificationKind, PracticeCase, Role, User
@@ -54,6 +56,7 @@ class Site:
     people: dict[str, Person] = field(default_factory=dict)
     ids: dict[str, int] = field(default_factory=dict)
     codes: dict[str, str] = field(default_factory=dict)  # join codes of sessions
+    files: dict[str, str] = field(default_factory=dict)  # keys of uploaded files
     counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def unique(self, prefix: str) -> str:
@@ -64,6 +67,16 @@ class Site:
             method, f"/api/v1{path}", json=body or None, headers=who.headers
         )
         assert response.status_code in {200, 201}, (path, response.text)
+        data: dict[str, Any] = response.json()
+        return data
+
+    async def upload(self, who: Member, name: str = "資料.png") -> dict[str, Any]:
+        picture = io.BytesIO()
+        Image.new("RGB", (40, 30), (10, 120, 200)).save(picture, format="PNG")
+        response = await self.client.post(
+            "/api/v1/uploads", files={"file": (name, picture.getvalue())}, headers=who.headers
+        )
+        assert response.status_code == 201, response.text
         data: dict[str, Any] = response.json()
         return data
 
@@ -262,6 +275,19 @@ async def build_site(client: httpx2.AsyncClient, *, secret_key: str) -> Site:
         site.ids[f"{name}_thread"] = row.thread_id  # type: ignore[attr-defined]
         site.codes[name] = row.join_code
     site.ids["case"] = await site.case()
+    # Files on a published post of `here`, on a post of `closed`, on a post held on `here`,
+    # and one never posted (its uploader's alone).
+    for name, slug, who in (
+        ("here", "here", admin),
+        ("closed", "closed", author),
+        ("pending", "here", author),
+    ):
+        upload = await site.upload(who)
+        body = {"body": site.unique("添付 "), "attachments": [upload["id"]]}
+        thread = site.ids[f"thread_{slug}"]
+        await site.api("POST", f"/threads/{thread}/posts", who, **body)
+        site.files[name] = upload["url"].rpartition("/")[2]
+    site.files["orphan"] = (await site.upload(author))["url"].rpartition("/")[2]
     site.ids["author_token"] = (
         await accounts.issue_token(author.user, days=1, max_days=90)
     ).token.id

@@ -75,6 +75,10 @@ def outcome(response: httpx2.Response) -> bool | None:
 async def _send(site: Site, person: Person, call: Call) -> httpx2.Response:
     who = call.person or person
     site.client.cookies.clear()  # each request carries exactly the person's own cookies
+    if call.files is not None:
+        return await site.client.request(
+            call.method, call.path, files=call.files, headers=who.api_headers()
+        )
     if call.api:
         return await site.client.request(
             call.method, call.path, json=call.json, headers=who.api_headers()
