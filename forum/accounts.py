@@ -199,7 +199,7 @@ class Registration:
         errors: dict[str, str] = {}
         if not USERNAME_RE.fullmatch(self.username):
             errors["username"] = _(
-                "ユーザー名は3〜32文字の半角英小文字・数字・_・- で、英数字で始まり英数字で終わる必要があります。"
+                "ユーザー名は、半角の英小文字・数字・「_」「-」を使って3〜32文字で入力してください。最初と最後の文字は英小文字か数字にしてください。"
             )
         elif _is_reserved(self.username):
             errors["username"] = _("このユーザー名は使用できません。")

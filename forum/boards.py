@@ -55,7 +55,7 @@ def _check_fields(data: BoardFields, *, creating: bool) -> dict[str, Any]:
     clean: dict[str, Any] = {}
     if creating or data.slug is not None:
         if data.slug is None or not SLUG_RE.fullmatch(data.slug):
-            errors["slug"] = _("スラッグは半角英小文字・数字・ハイフンで40文字以内です。")
+            errors["slug"] = _("URL名は半角の英小文字・数字・ハイフンで、40文字以内で入力してください。")
         else:
             clean["slug"] = data.slug
     if creating or data.title is not None:
@@ -73,7 +73,7 @@ def _check_fields(data: BoardFields, *, creating: bool) -> dict[str, Any]:
             clean["moderation"] = ModerationPolicy(data.moderation)
         except ValueError:
             errors["moderation"] = _(
-                "モデレーション方式は open / premoderated / first_posts のいずれかです。"
+                "承認の方式を一覧から選んでください。"
             )
     if data.private is not None:
         clean["private"] = data.private
@@ -94,7 +94,7 @@ async def create_board(actor: Actor, data: BoardFields) -> Board:
         raise ValidationFailed(
             _("入力内容を確認してください。"),
             code="slug_taken",
-            fields={"slug": _("このスラッグはすでに使われています。")},
+            fields={"slug": _("このURL名はすでに使われています。別のURL名を入力してください。")},
         ) from None
 
 

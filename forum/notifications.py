@@ -115,7 +115,7 @@ def message(notice: Notification) -> str:
     if social is not None:
         return social
     if notice.kind is NotificationKind.POST_APPROVED:
-        return _("「{title}」への投稿が承認され、公開されました。").format(title=title)
+        return _("「{title}」への投稿が公開されました。").format(title=title)
     if notice.kind is NotificationKind.POST_REJECTED:
         return _("「{title}」への投稿は公開されませんでした。").format(title=title)
     if notice.kind is NotificationKind.EDIT_APPROVED:
@@ -123,7 +123,7 @@ def message(notice: Notification) -> str:
     if notice.kind is NotificationKind.EDIT_REJECTED:
         return _("「{title}」への投稿の編集は反映されませんでした。").format(title=title)
     if notice.kind is NotificationKind.SESSION_LIVE:
-        return _("フォローしているセッション「{title}」が始まりました。").format(title=title)
+        return _("フォローしているイベント「{title}」が始まりました。").format(title=title)
     return _("「{title}」への投稿について、修正の依頼があります。").format(title=title)
 
 
@@ -195,7 +195,7 @@ async def list_notifications(
     if cursor:
         # The cursor is a notice id: past the id column's range, it is no cursor.
         if not cursor.isdigit() or len(cursor) > 10 or int(cursor) > 2**31 - 1:
-            raise BadRequest(_("カーソルが正しくありません。"), code="invalid_cursor")
+            raise BadRequest(_("ページの指定が正しくありません。一覧を最初のページから開き直してください。"), code="invalid_cursor")
         query = query.filter(id__lt=int(cursor))
     rows = await query.order_by("-id").limit(limit + 1)
     more = len(rows) > limit

@@ -120,7 +120,7 @@ def _check_policy(value: str) -> ModerationPolicy | None:
             _("入力内容を確認してください。"),
             fields={
                 "moderation": _(
-                    "モデレーション方式は open / premoderated / first_posts のいずれかです。"
+                    "承認の方式を一覧から選んでください。"
                 )
             },
         ) from None
@@ -247,7 +247,7 @@ def _decode_cursor(cursor: str) -> tuple[bool, datetime, int]:
             raise ValueError(thread_id)
         return bool(pinned), datetime.fromisoformat(stamp), int(thread_id)
     except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
-        raise BadRequest(_("カーソルが正しくありません。"), code="invalid_cursor") from None
+        raise BadRequest(_("ページの指定が正しくありません。一覧を最初のページから開き直してください。"), code="invalid_cursor") from None
 
 
 async def list_threads(

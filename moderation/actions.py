@@ -43,7 +43,7 @@ class Result:
 
 def _stale() -> Conflict:
     return Conflict(
-        _("ほかのモデレーターが先に対応しました。最新の状態を読み込んでください。"),
+        _("ほかのモデレーターが先に判断しました。ページを再読み込みして、最新の状態を確認してください。"),
         code="stale_version",
     )
 

@@ -21,7 +21,7 @@ def reason_label(code: str) -> str:
     }
     if code in labels:
         return labels[code]
-    return _("通報: {reason}").format(reason=flag_label(code))
+    return _("通報：{reason}").format(reason=flag_label(code))
 
 
 def flag_label(reason: str) -> str:

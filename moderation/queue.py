@@ -139,7 +139,7 @@ async def load_item(actor: Actor, item_id: int) -> QueueItem:
     check_moderator(actor)
     item = await QueueItem.get_or_none(id=item_id).select_related(*RELATED)
     if item is None or not can_moderate(actor, item.board_id):  # type: ignore[attr-defined]
-        raise NotFound(_("項目が見つかりません。"))
+        raise NotFound(_("この件は見つかりません。すでに判断されたか、削除された可能性があります。"))
     return item
 
 
@@ -168,11 +168,11 @@ async def list_queue(
         query = query.filter(board__slug=board)
     if kind:
         if kind not in {k.value for k in ItemKind}:
-            raise BadRequest(_("kind は pending、flagged、edit のいずれかです。"), code="bad_query")
+            raise BadRequest(_("種類を一覧から選んでください。"), code="bad_query")
         query = query.filter(kind=kind)
     if reason:
         if not REASON_RE.fullmatch(reason):
-            raise BadRequest(_("reason が正しくありません。"), code="bad_query")
+            raise BadRequest(_("理由を一覧から選んでください。"), code="bad_query")
         query = query.filter(reason_codes__contains=f",{reason},")
     after = parse_cursor(cursor)
     if after is not None:

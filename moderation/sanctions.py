@@ -50,11 +50,11 @@ def _check(actor: Actor, target: User, order: SanctionOrder) -> tuple[SanctionKi
     try:
         sanction_kind = SanctionKind(order.kind)
     except ValueError:
-        errors["kind"] = _("種類は silence か suspend です。")
+        errors["kind"] = _("制限の種類は「発言停止」か「利用停止」を選んでください。")
         sanction_kind = SanctionKind.SILENCE
     hours = order.hours
     if hours is None or not 0 <= hours <= MAX_HOURS:
-        errors["hours"] = _("期間は0〜43800時間の整数で指定してください（0で解除）。")
+        errors["hours"] = _("期間は0〜43,800時間の整数で入力してください（0で解除します）。")
         hours = 0
     if errors:
         raise ValidationFailed(_("入力内容を確認してください。"), fields=errors)

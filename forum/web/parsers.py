@@ -234,11 +234,11 @@ class Body:
         errors: dict[str, str] = {}
         parsed: dict[str, Any] = {}
         for name in sorted(set(data) - set(self.fields)):
-            errors[name] = _("この項目は指定できません。")
+            errors[name] = _("この欄は指定できません。")
         for name, spec in self.fields.items():
             if name not in data:
                 if name in self.required:
-                    errors[name] = _("必須の項目です。")
+                    errors[name] = _("入力してください。")
                 continue
             value = data[name]
             if value is None and spec.nullable:

@@ -83,9 +83,9 @@ def role_label(value: object) -> str:
 
 def moderation_label(value: object) -> str:
     labels = {
-        "open": _("公開（投稿はすぐに公開）"),
-        "premoderated": _("事前承認（すべての投稿を承認後に公開）"),
-        "first_posts": _("初回承認（はじめての投稿だけ承認後に公開）"),
+        "open": _("承認なし（投稿はすぐに表示）"),
+        "premoderated": _("事前承認（すべての投稿をモデレーターの承認後に表示）"),
+        "first_posts": _("初回承認（はじめての投稿だけモデレーターの承認後に表示）"),
     }
     return labels.get(str(value), str(value))
 

@@ -322,7 +322,7 @@ def _form_fields(form: dict[str, str], *, creating: bool) -> sessions.SessionFie
     try:
         parent = PARENT.from_string(form["parent"]) if form["parent"] else None
     except Invalid:
-        errors["parent"] = _("親のセッションが見つかりません。")
+        errors["parent"] = _("親のイベントが見つかりません。")
     try:
         seconds = (
             SLOW_MODE.from_string(form["slow_mode_seconds"]) if form["slow_mode_seconds"] else 0

@@ -73,7 +73,7 @@ async def signed_in(
     page.on("console", console)
     ERRORS[page] = errors
     await page.goto(f"{site.base}/moderation")
-    await expect(page.locator("h1")).to_have_text("モデレーションキュー")
+    await expect(page.locator("h1")).to_have_text("確認待ちの投稿")
     if javascript:
         # A mark that a reload or a navigation would wipe out.
         await page.evaluate("window.koryuStayed = true")
@@ -107,7 +107,7 @@ async def test_the_queue_lists_held_posts_in_japanese_with_size_oldest_age_and_c
     await expect(page.locator("#mod-oldest")).to_have_text("1時間30分")
     await expect(page.locator(".mod-chart svg[role=img]")).to_be_visible()
     await expect(page.locator(".mod-chart title").first).to_have_text(
-        "直近24時間の新しい項目と判断までの時間"
+        "直近24時間に届いた件数と判断までの時間"
     )
     await expect(page.locator(".mod-item")).to_have_count(2)
     await expect(item(page, first).locator(".badge-pending")).to_have_text("承認待ち")
@@ -254,7 +254,7 @@ async def test_e_opens_editing_and_approves_the_edited_text(browser: Browser, si
     await expect(body).to_be_focused()
     await expect(body).to_have_value("電話番号は 090-0000-0000 です")
     await body.fill("電話番号は（削除しました）")
-    await panel.get_by_role("button", name="編集して承認する").click()
+    await panel.get_by_role("button", name="編集して公開する").click()
     await expect(item(page, item_id)).to_have_count(0, timeout=WAIT)
     await expect(page.locator("#mod-live")).to_contain_text("承認しました")
     post = await Post.get(id=post_id)
@@ -268,7 +268,7 @@ async def test_a_new_held_post_appears_in_the_open_queue_without_reload(
 ) -> None:
     forum = await premoderated(site)
     page = await signed_in(browser, site, await moderator(site, forum, "mod-ito"))
-    await expect(page.locator(".mod-empty")).to_have_text("待っている項目はありません。")
+    await expect(page.locator(".mod-empty")).to_have_text("確認待ちの投稿はありません。")
     await expect(page.locator("#mod-size")).to_have_text("0件")
     _post, first = await forum.held("開いている間に届いた返信")
     await expect(item(page, first)).to_be_visible(timeout=WAIT)

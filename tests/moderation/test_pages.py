@@ -51,8 +51,8 @@ async def test_the_queue_page_shows_items_size_age_chart_and_keyboard_forms(
     page = await client.get("/moderation")
     assert page.status_code == 200
     text = text_of(page)
-    assert "モデレーションキュー" in text
-    assert "1件" in text and "最も古い項目の待ち時間" in text
+    assert "確認待ちの投稿" in text
+    assert "1件" in text and "最も長い待ち時間" in text
     assert "<svg" in page.text and 'class="mod-chart-bar"' in page.text
     assert "<strong>承認待ち</strong>" in page.text
     assert "事前承認の掲示板・スレッド" in text
