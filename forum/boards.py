@@ -55,7 +55,9 @@ def _check_fields(data: BoardFields, *, creating: bool) -> dict[str, Any]:
     clean: dict[str, Any] = {}
     if creating or data.slug is not None:
         if data.slug is None or not SLUG_RE.fullmatch(data.slug):
-            errors["slug"] = _("URL名は半角の英小文字・数字・ハイフンで、40文字以内で入力してください。")
+            errors["slug"] = _(
+                "URL名は半角の英小文字・数字・ハイフンで、40文字以内で入力してください。"
+            )
         else:
             clean["slug"] = data.slug
     if creating or data.title is not None:
@@ -72,9 +74,7 @@ def _check_fields(data: BoardFields, *, creating: bool) -> dict[str, Any]:
         try:
             clean["moderation"] = ModerationPolicy(data.moderation)
         except ValueError:
-            errors["moderation"] = _(
-                "承認の方式を一覧から選んでください。"
-            )
+            errors["moderation"] = _("承認の方式を一覧から選んでください。")
     if data.private is not None:
         clean["private"] = data.private
     if data.position is not None:

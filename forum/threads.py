@@ -118,11 +118,7 @@ def _check_policy(value: str) -> ModerationPolicy | None:
     except ValueError:
         raise ValidationFailed(
             _("入力内容を確認してください。"),
-            fields={
-                "moderation": _(
-                    "承認の方式を一覧から選んでください。"
-                )
-            },
+            fields={"moderation": _("承認の方式を一覧から選んでください。")},
         ) from None
 
 
@@ -247,7 +243,10 @@ def _decode_cursor(cursor: str) -> tuple[bool, datetime, int]:
             raise ValueError(thread_id)
         return bool(pinned), datetime.fromisoformat(stamp), int(thread_id)
     except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
-        raise BadRequest(_("ページの指定が正しくありません。一覧を最初のページから開き直してください。"), code="invalid_cursor") from None
+        raise BadRequest(
+            _("ページの指定が正しくありません。一覧を最初のページから開き直してください。"),
+            code="invalid_cursor",
+        ) from None
 
 
 async def list_threads(

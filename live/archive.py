@@ -107,7 +107,7 @@ def to_markdown(session: LiveSession, items: list[QA]) -> str:
     lines = [
         f"# {session.title}",
         "",
-        _("開催: {start} 〜 {end}（日本時間）").format(
+        _("開催：{start} 〜 {end}（日本時間）").format(
             start=_stamp(session.starts_at), end=_stamp(session.ends_at)
         ),
         "",

@@ -43,7 +43,9 @@ class Result:
 
 def _stale() -> Conflict:
     return Conflict(
-        _("ほかのモデレーターが先に判断しました。ページを再読み込みして、最新の状態を確認してください。"),
+        _(
+            "ほかのモデレーターが先に判断しました。ページを再読み込みして、最新の状態を確認してください。"
+        ),
         code="stale_version",
     )
 
@@ -282,6 +284,8 @@ async def _refuse(
                 thread=thread,
                 reason=reason,
                 url=url,
+                # A flagged post had been public: its author is told it was taken down.
+                unpublished=item.kind is ItemKind.FLAGGED,
             )
         await audit.write(
             tx,

@@ -139,7 +139,9 @@ async def load_item(actor: Actor, item_id: int) -> QueueItem:
     check_moderator(actor)
     item = await QueueItem.get_or_none(id=item_id).select_related(*RELATED)
     if item is None or not can_moderate(actor, item.board_id):  # type: ignore[attr-defined]
-        raise NotFound(_("この件は見つかりません。すでに判断されたか、削除された可能性があります。"))
+        raise NotFound(
+            _("この件は見つかりません。すでに判断されたか、削除された可能性があります。")
+        )
     return item
 
 

@@ -36,7 +36,7 @@ __all__ = [
 # Stored content, not interface text: administrators edit them like any other template.
 DEFAULT_TEMPLATES = (
     "スパムと判断しました",
-    "話題がスレッドと関係ありません",
+    "話題違いと判断しました（スレッドの話題と関係のない内容です）",
     "個人情報が含まれています",
     "誹謗中傷にあたる表現が含まれています",
     "同じ内容の投稿が重複しています",

@@ -77,7 +77,9 @@ def rate_limit(request: Request, name: str, key: str) -> None:
     wait = limiter(request, name).hit(key)
     if wait is not None:
         raise RateLimited(
-            _("短い時間に同じ操作が続いたため、いったん受け付けを止めています。しばらく待ってからもう一度お試しください。"),
+            _(
+                "短い時間に同じ操作が続いたため、いったん受け付けを止めています。しばらく待ってからもう一度お試しください。"
+            ),
             retry_after=wait,
         )
 

@@ -684,7 +684,9 @@ async def test_admin_board_form_errors_rerender_with_422_and_keep_the_input(
         },
     )
     assert response.status_code == 422
-    assert "URL名は半角の英小文字・数字・ハイフンで、40文字以内で入力してください。" in response.text
+    assert (
+        "URL名は半角の英小文字・数字・ハイフンで、40文字以内で入力してください。" in response.text
+    )
     assert 'value="良いタイトル"' in response.text
     assert await Board.all().count() == 0
 

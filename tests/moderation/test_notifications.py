@@ -47,7 +47,7 @@ async def test_the_author_is_told_of_approval_rejection_with_reason_and_revision
     assert urls[0] == f"/moderation/posts/{third}/revise"
     assert urls[2].endswith(f"#post-{first}")
     messages = [n["message"] for n in body["items"]]  # type: ignore[attr-defined]
-    assert "修正" in messages[0] and "承認" in messages[2]
+    assert "修正" in messages[0] and "公開されました" in messages[2]
     user_events = [name for name, _ in await events(f"user:{alice.user.id}")]
     assert user_events.count("notification.created") == 3
 
