@@ -16,7 +16,7 @@ from pypika_tortoise.terms import Function as SqlFunction
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Function
 
-from forum import events, outbox
+from forum import events, outbox, restrictions
 from forum.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
 from forum.events import AccessReason
 from forum.i18n import LOCALES
@@ -361,7 +361,9 @@ async def authenticate(username: str, password: str) -> User:
             _("ユーザー名またはパスワードが違います。"), code="invalid_credentials"
         )
     if is_suspended(user):
-        raise NotAuthenticated(_("このアカウントは利用停止中です。"), code="suspended")
+        raise NotAuthenticated(
+            restrictions.suspension_message(user.suspended_until), code="suspended"
+        )
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
         await user.save(update_fields=["password_hash"])

@@ -10,7 +10,7 @@ import orjson
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
-from forum import events, lifecycle, outbox
+from forum import events, lifecycle, outbox, restrictions
 from forum.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from forum.events import Withdrawal
 from forum.gate import Gatekeeper, Verdict
@@ -217,8 +217,14 @@ async def create_post(
     if earlier is not None:
         return Posted.of(earlier, replayed=True)
     if not can_post_in(actor, thread, board):
-        code = "thread_locked" if thread.locked else "forbidden"
-        raise Forbidden(_("このスレッドには投稿できません。"), code=code)
+        silence = await restrictions.silence_of(actor.user)
+        if silence is not None:
+            raise Forbidden(silence.message_with_reason, code="silenced")
+        if thread.locked:
+            raise Forbidden(
+                _("このスレッドはロックされているため、投稿できません。"), code="thread_locked"
+            )
+        raise Forbidden(_("このスレッドに投稿する権限がありません。"), code="forbidden")
     errors = draft.check()
     if errors:
         raise ValidationFailed(_("入力内容を確認してください。"), fields=errors)

@@ -13,7 +13,7 @@ import orjson
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 
-from forum import events, outbox, search_index
+from forum import events, outbox, restrictions, search_index
 from forum.errors import BadRequest, Forbidden, NotFound, ValidationFailed
 from forum.gate import Gatekeeper, Verdict
 from forum.i18n import gettext as _
@@ -148,6 +148,9 @@ async def create_thread(
     if earlier is not None:
         return ThreadStarted.of(earlier, replayed=True)
     if not can_start_thread(actor, board):
+        silence = await restrictions.silence_of(actor.user)
+        if silence is not None:
+            raise Forbidden(silence.message_with_reason, code="silenced")
         raise Forbidden(_("この掲示板にはスレッドを作成できません。"))
     errors: dict[str, str] = {}
     try:

@@ -14,8 +14,9 @@ from forum.permissions import Actor
 from forum.resources import iso
 from moderation import audit
 from moderation.access import check_site_moderator
+from moderation.models import AuditEntry
 
-__all__ = ["MAX_HOURS", "Sanction", "SanctionKind", "SanctionOrder", "sanction"]
+__all__ = ["MAX_HOURS", "Sanction", "SanctionKind", "SanctionOrder", "reason_in_force", "sanction"]
 
 MAX_HOURS = 24 * 365 * 5
 
@@ -97,3 +98,13 @@ async def sanction(actor: Actor, username: str, order: SanctionOrder) -> Sanctio
             accounts.access_changed(tx, target.id, events.AccessReason.SUSPENDED)
     setattr(target, field, until)
     return Sanction(target.username, sanction_kind.value, until, changed=True)
+
+
+async def reason_in_force(user_id: int, kind: str) -> str:
+    """The reason the moderator gave for the latest silence or suspension of a user."""
+    entry = (
+        await AuditEntry.filter(action=f"user.{kind}", target_type="user", target_id=user_id)
+        .order_by("-id")
+        .first()
+    )
+    return entry.reason if entry is not None else ""

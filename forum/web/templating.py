@@ -14,7 +14,6 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import jinja2
 from starlette.requests import Request
@@ -23,6 +22,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import Receive, Scope, Send
 
 from forum import events, i18n, notifications, outbox
+from forum.formatting import JST, format_datetime, format_number
 from forum.i18n import gettext as _
 from forum.models import Affiliation, BoardRole, ModerationPolicy, Role, User
 from forum.permissions import STAFF_ROLES, Actor
@@ -30,10 +30,12 @@ from forum.render import html_excerpt
 from forum.web.common import csrf_token
 
 __all__ = [
+    "JST",
     "TEMPLATE_DIR",
     "affiliation_label",
     "choices",
     "format_datetime",
+    "format_number",
     "moderates_any_board",
     "render",
     "render_html",
@@ -42,18 +44,6 @@ __all__ = [
 ]
 
 TEMPLATE_DIR = Path(__file__).parents[1] / "templates"
-JST = ZoneInfo("Asia/Tokyo")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def format_datetime(value: datetime | None) -> str:
-    """Japan time for everyone: 2026年11月26日 14:05, or Nov 26, 2026, 14:05 JST in English."""
-    if value is None:
-        return ""
-    local = value.astimezone(JST)
-    if i18n.locale() == "ja":
-        return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
-    return f"{_MONTHS[local.month - 1]} {local.day}, {local.year}, {local:%H:%M} JST"
 
 
 def isoformat(value: datetime | None) -> str:
@@ -128,6 +118,7 @@ def _environment() -> jinja2.Environment:
     )
     env.filters.update(
         datetime=format_datetime,
+        number=format_number,
         isoformat=isoformat,
         affiliation=affiliation_label,
         role=role_label,

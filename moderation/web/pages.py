@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute, Route
 
 from forum import events, outbox
 from forum.errors import ForumError
+from forum.formatting import format_duration
 from forum.i18n import gettext as _
 from forum.web.common import actor_of, require_user
 from forum.web.forms import field, login_redirect, read_form, redirect, safe_next
@@ -83,13 +84,7 @@ def age_label(created: str | None, now: datetime) -> str:
 
 
 def minutes_label(minutes: int) -> str:
-    if minutes < 1:
-        return _("1分未満")
-    if minutes < 60:
-        return _("{n}分").format(n=minutes)
-    if minutes < 48 * 60:
-        return _("{h}時間{m}分").format(h=minutes // 60, m=minutes % 60)
-    return _("{d}日").format(d=minutes // 1440)
+    return format_duration(minutes)
 
 
 async def queue_page(request: Request) -> Response:
