@@ -6,9 +6,9 @@ import httpx2
 import pytest
 
 from forum import accounts
+from forum.formatting import format_datetime
 from forum.models import ApiToken, Board, LoginSession, Thread, User
 from moderation.models import AuditEntry, QueueItem
-from forum.formatting import format_datetime
 from tests.conftest import PASSWORD, Member
 from tests.moderation.support import (
     board_staff,
