@@ -114,7 +114,9 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
             top = {**request.scope, "root_path": request.scope.get("app_root_path", "")}
             allow = ", ".join(sorted(allowed_methods(app.router.routes, top)))
             error: ForumError = ForumError(
-                _("このページでは、この操作（{method}）はできません。リンクやボタンから開き直してください。").format(method=request.method),
+                _(
+                    "このページでは、この操作（{method}）はできません。リンクやボタンから開き直してください。"
+                ).format(method=request.method),
                 code="method_not_allowed",
             )
             error.status = 405  # type: ignore[misc]

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from forum import i18n
 from forum.i18n import gettext as _
 
-__all__ = ["JST", "format_datetime", "format_duration", "format_number"]
+__all__ = ["JST", "format_date", "format_datetime", "format_duration", "format_number"]
 
 JST = ZoneInfo("Asia/Tokyo")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -27,6 +27,16 @@ def format_datetime(value: datetime | None) -> str:
     if i18n.locale() == "ja":
         return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
     return f"{_MONTHS[local.month - 1]} {local.day}, {local.year}, {local:%H:%M} JST"
+
+
+def format_date(value: datetime | None) -> str:
+    """The day alone, where the time of day says nothing (a registration date)."""
+    if value is None:
+        return ""
+    local = value.astimezone(JST)
+    if i18n.locale() == "ja":
+        return f"{local.year}年{local.month}月{local.day}日"
+    return f"{_MONTHS[local.month - 1]} {local.day}, {local.year}"
 
 
 def format_number(value: object) -> str:

@@ -10,19 +10,21 @@ needs (the signed-in user's unread notices).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.templating import Jinja2Templates
 from starlette.types import Receive, Scope, Send
 
 from forum import events, i18n, notifications, outbox
-from forum.formatting import JST, format_datetime, format_number
+from forum.formatting import JST, format_date, format_datetime, format_number
 from forum.i18n import gettext as _
 from forum.models import Affiliation, BoardRole, ModerationPolicy, Role, User
 from forum.permissions import STAFF_ROLES, Actor
@@ -102,6 +104,37 @@ def choices(kind: str) -> list[tuple[str, str]]:
     return [(value, label(value)) for value in values]
 
 
+# Counts in a translated text read with thousands separators (1,234件): the quantities are
+# passed as these names; ids (#%(id)s) and years are not, so they stay as they are.
+_COUNTS = frozenset({"num", "n", "count", "items", "minutes"})
+_INTEGER = re.compile(r"%\((\w+)\)d")
+
+
+def _counted(variables: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: format_number(v) if k in _COUNTS and isinstance(v, int | float) else v
+        for k, v in variables.items()
+    }
+
+
+def _formatted(context: Any, text: str, variables: dict[str, Any]) -> str:
+    text = _INTEGER.sub(r"%(\1)s", text)
+    # The catalog is trusted as the templates are; the variables are escaped by Markup's %.
+    rv: str = Markup(text) if context.eval_ctx.autoescape else text  # noqa: S704
+    return rv % _counted(variables)
+
+
+@jinja2.pass_context
+def _gettext(context: Any, message: str, /, **variables: Any) -> str:
+    return _formatted(context, i18n.gettext(message), variables)
+
+
+@jinja2.pass_context
+def _ngettext(context: Any, singular: str, plural: str, num: int, /, **variables: Any) -> str:
+    variables.setdefault("num", num)
+    return _formatted(context, i18n.ngettext(singular, plural, num), variables)
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
@@ -116,8 +149,11 @@ def _environment() -> jinja2.Environment:
     env.install_gettext_callables(  # type: ignore[attr-defined]
         i18n.gettext, i18n.ngettext, newstyle=True
     )
+    # The extension's own newstyle callables, with counts formatted (see _counted).
+    env.globals.update(_=_gettext, gettext=_gettext, ngettext=_ngettext)
     env.filters.update(
         datetime=format_datetime,
+        date=format_date,
         number=format_number,
         isoformat=isoformat,
         affiliation=affiliation_label,

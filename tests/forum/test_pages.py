@@ -99,7 +99,7 @@ async def test_every_page_renders_in_english_with_accept_language_en(
     await log_in(client, "admin-sato")
     admin_page = await client.get("/admin", headers=english)
     assert h1_of(admin_page) == "Administration"
-    assert "Premoderated" in admin_page.text
+    assert "Every post approved first" in admin_page.text
 
 
 async def test_the_language_switch_sets_a_cookie_that_wins_over_the_browser_language(
