@@ -40,10 +40,13 @@ class QA:
 
 def _answer_state_label(value: str) -> str:
     labels = {
-        "answered_live": _("会場で回答"),
-        "answered_written": _("文書で回答"),
-        "deferred": _("保留"),
         "": _("未回答"),
+        "open": _("未回答"),
+        "assigned": _("担当決定"),
+        "answering": _("回答中"),
+        "answered_live": _("会場で回答済み"),
+        "answered_written": _("文書で回答済み"),
+        "deferred": _("後日回答"),
     }
     return labels.get(value, value)
 
