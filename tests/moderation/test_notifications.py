@@ -109,3 +109,24 @@ async def test_a_flagged_post_that_is_kept_sends_no_notice_but_a_removal_does(
         "post_rejected",
         "話題がスレッドと関係ありません",
     )
+
+
+async def test_a_flagged_post_taken_down_tells_its_author_it_was_unpublished_in_plain_text(
+    client: httpx2.AsyncClient, admin: Member, alice: Member, bob: Member
+) -> None:
+    await new_board(client, admin, moderation="open")
+    thread_id = (await new_thread(client, admin))["thread"]["id"]
+    post = await reply(client, alice, thread_id, "**太字**と`コード`の投稿")
+    flagged = await client.post(
+        f"/api/v1/posts/{post['id']}/flags", json={"reason": "spam"}, headers=bob.headers
+    )
+    assert flagged.status_code == 201
+    [item] = await queue(client, admin)
+    await decide(client, admin, item, "reject", reason="宣伝と判断しました")
+    [notice] = (await notices(client, alice))["items"]  # type: ignore[misc]
+    assert notice["kind"] == "post_rejected"
+    assert (
+        "非公開になりました" in notice["message"]
+        and "公開されませんでした" not in notice["message"]
+    )
+    assert notice["excerpt"] == "太字とコードの投稿"
