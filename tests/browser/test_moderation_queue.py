@@ -177,7 +177,7 @@ async def test_c_claims_and_another_moderators_page_shows_the_claim_live(
     await ito.keyboard.press("a")
     await expect(item(ito, item_id)).to_have_count(0, timeout=WAIT)
     await expect(item(kato, item_id)).to_have_class(re.compile(r"\bis-decided\b"), timeout=WAIT)
-    await expect(item(kato, item_id).locator("[data-claim]")).to_have_text("mod-ito さんが対応済み")
+    await expect(item(kato, item_id).locator("[data-claim]")).to_have_text("mod-itoさんが判断済み")
     await expect(item(kato, item_id).locator("button[data-key=a]")).to_be_disabled()
     no_script_errors(ito)
     no_script_errors(kato)
