@@ -236,7 +236,7 @@ class ProfileEdit:
         if self.expert_field is not None and len(_clean_text(self.expert_field)) > 100:
             errors["expert_field"] = _("専門分野は100文字以内で入力してください。")
         if self.bio is not None and len(_clean_lines(self.bio)) > MAX_BIO:
-            errors["bio"] = _("自己紹介は1000文字以内で入力してください。")
+            errors["bio"] = _("自己紹介は1,000文字以内で入力してください。")
         if self.locale is not None and self.locale not in PROFILE_LOCALES:
             errors["locale"] = _("表示言語は日本語か English を選んでください。")
         return {name: error for name, error in errors.items() if error}

@@ -67,7 +67,7 @@ def _check_fields(data: BoardFields, *, creating: bool) -> dict[str, Any]:
             clean["title"] = data.title.strip()
     if data.description is not None:
         if len(data.description) > 2000:
-            errors["description"] = _("説明は2000文字以内で入力してください。")
+            errors["description"] = _("説明は2,000文字以内で入力してください。")
         else:
             clean["description"] = data.description.strip()
     if data.moderation is not None:

@@ -158,7 +158,7 @@ def key_scope(action: str, target: int | str) -> str:
 def check_key(key: str | None) -> None:
     if key is not None and not 1 <= len(key) <= 128:
         raise ValidationFailed(
-            _("Idempotency-Key は1〜128文字です。"), code="invalid_idempotency_key"
+            _("Idempotency-Key は1〜128文字で指定してください。"), code="invalid_idempotency_key"
         )
 
 

@@ -231,7 +231,7 @@ async def _live_questions(session: LiveSession, now: datetime) -> None:
     gate = OpenGate()
     users = {u.username: u for u in await User.all()}
     asked = []
-    for username, body, anonymous, voters, state, expert in LIVE_QUESTIONS:
+    for username, body, anonymous, voters, state, assignee in LIVE_QUESTIONS:
         actor = await boards.load_actor(users[username])
         draft = posts.Draft(body=body, kind="question", anonymous=anonymous)
         question = await posts.create_post(actor, thread, thread.board, draft, gate=gate)
@@ -240,11 +240,11 @@ async def _live_questions(session: LiveSession, now: datetime) -> None:
             await posts.set_vote(await boards.load_actor(users[voter]), question.post_id, up=True)
         if state is not None:
             await Post.filter(id=question.post_id).update(
-                answer_state=state, assigned_to_id=users[str(expert)].id
+                answer_state=state, assigned_to_id=users[str(assignee)].id
             )
-    expert = await boards.load_actor(users["expert-suzuki"])
+    answerer = await boards.load_actor(users["expert-suzuki"])
     answer = posts.Draft(body=WRITTEN_ANSWER, kind=PostKind.ANSWER.value, reply_to=asked[0])
-    await posts.create_post(expert, thread, thread.board, answer, gate=gate)
+    await posts.create_post(answerer, thread, thread.board, answer, gate=gate)
     await _dated(thread.id, session.starts_at + timedelta(minutes=2), step=3)
 
 

@@ -164,7 +164,7 @@ def _check(data: SessionFields, *, creating: bool, current: LiveSession | None) 
         errors["ends_at"] = _("終了日時は開始日時より後、7日以内にしてください。")
     seconds = data.slow_mode_seconds
     if seconds is not None and not 0 <= seconds <= MAX_SLOW_MODE:
-        errors["slow_mode_seconds"] = _("0〜3600秒で指定してください。")
+        errors["slow_mode_seconds"] = _("0〜3,600秒の整数で入力してください。")
     return errors
 
 

@@ -62,7 +62,7 @@ def _check_reason(reason: str) -> str:
     if len(reason) > MAX_REASON:
         raise ValidationFailed(
             _("入力内容を確認してください。"),
-            fields={"reason": _("理由は1000文字以内で入力してください。")},
+            fields={"reason": _("理由は1,000文字以内で入力してください。")},
         )
     return reason.strip()
 

@@ -54,7 +54,10 @@ def require_user(request: Request) -> User:
     user: User | None = request.state.user
     if user is None:
         if request.state.auth == "invalid_bearer":
-            raise NotAuthenticated(_("トークンが無効です。"), code="invalid_token")
+            raise NotAuthenticated(
+                _("このトークンは使えません。設定画面で新しいトークンを発行してください。"),
+                code="invalid_token",
+            )
         raise NotAuthenticated(_("ログインしてください。"))
     return user
 

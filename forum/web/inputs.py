@@ -183,7 +183,7 @@ def board_fields(data: Mapping[str, Any]) -> BoardFields:
     parsed = BoardFields(
         slug=fields.text("slug", slug_message),
         title=fields.text("title", _("タイトルは1〜100文字で入力してください。")),
-        description=fields.text("description", _("説明は2000文字以内で入力してください。")),
+        description=fields.text("description", _("説明は2,000文字以内で入力してください。")),
         moderation=fields.text(
             "moderation",
             _("承認の方式を一覧から選んでください。"),

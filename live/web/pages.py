@@ -328,7 +328,7 @@ def _form_fields(form: dict[str, str], *, creating: bool) -> sessions.SessionFie
             SLOW_MODE.from_string(form["slow_mode_seconds"]) if form["slow_mode_seconds"] else 0
         )
     except Invalid:
-        errors["slow_mode_seconds"] = _("0〜3600秒で指定してください。")
+        errors["slow_mode_seconds"] = _("0〜3,600秒の整数で入力してください。")
     if errors:
         raise ValidationFailed(_("入力内容を確認してください。"), fields=errors)
     return sessions.SessionFields(

@@ -270,8 +270,8 @@ async def test_an_organiser_form_number_out_of_range_is_shown_on_the_form(
         "csrf_token": token,
     }
     for name, value, message in (
-        ("slow_mode_seconds", "3601", "0〜3600秒で指定してください。"),
-        ("slow_mode_seconds", "-1", "0〜3600秒で指定してください。"),
+        ("slow_mode_seconds", "3601", "0〜3,600秒の整数で入力してください。"),
+        ("slow_mode_seconds", "-1", "0〜3,600秒の整数で入力してください。"),
         ("parent", str(2**31), "親のイベントが見つかりません。"),
     ):
         response = await client.post("/sessions/new", data={**fields, name: value})

@@ -123,7 +123,8 @@ async def test_a_flagged_post_taken_down_tells_its_author_it_was_unpublished_in_
     assert flagged.status_code == 201
     [item] = await queue(client, admin)
     await decide(client, admin, item, "reject", reason="宣伝と判断しました")
-    [notice] = (await notices(client, alice))["items"]  # type: ignore[misc]
+    items: list[dict[str, str]] = (await notices(client, alice))["items"]  # type: ignore[assignment]
+    [notice] = items
     assert notice["kind"] == "post_rejected"
     assert (
         "非公開になりました" in notice["message"]
