@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from statistics import median
 
 from forum import events
+from forum.formatting import format_datetime
 from forum.i18n import gettext as _
 from forum.models import OutboxEvent, Post, PostKind, PostStatus
 from live.calendar import JST
@@ -111,7 +112,7 @@ def to_markdown(session: LiveSession, items: list[QA]) -> str:
         f"# {session.title}",
         "",
         _("開催：{start} 〜 {end}（日本時間）").format(
-            start=_stamp(session.starts_at), end=_stamp(session.ends_at)
+            start=format_datetime(session.starts_at), end=format_datetime(session.ends_at)
         ),
         "",
         f"## {_('質疑応答')}",
@@ -121,7 +122,7 @@ def to_markdown(session: LiveSession, items: list[QA]) -> str:
         lines += [_("質問はありませんでした。"), ""]
     for number, qa in enumerate(items, start=1):
         lines += [
-            f"### Q{number}. {qa.asker}（{_stamp(qa.asked_at)}・{qa.state}・👍 {qa.votes}）",
+            f"### Q{number}. {qa.asker}（{format_datetime(qa.asked_at)}・{qa.state}・👍 {qa.votes}）",
             "",
             *(f"> {line}" if line else ">" for line in qa.question.splitlines()),
             "",
