@@ -1,8 +1,10 @@
 """Japanese demo content: boards, users of every role, and realistic threads.
 
-Every municipality and organisation named here is fictional (ひなた町, かざみ市, みずほ村…):
-no real town is given invented figures. Threads are spread over the last four weeks, their
-replies hours or days apart, as a board in use looks.
+Every municipality and organisation named here is fictional (ひなた町, かざみ市, みずほ村,
+NPO法人 つむぎ舎…): no real town is given invented figures. Users' organisations carry no
+"（架空）" mark, as registration folds them to NFKC, which would make its brackets
+half-width. Threads are spread over the last four weeks, their replies hours or days
+apart, as a board in use looks.
 """
 
 from __future__ import annotations
@@ -20,13 +22,13 @@ JST = timezone(timedelta(hours=9), "JST")
 DEMO_PASSWORD = "koryu-demo-2026"  # noqa: S105 - documented demo accounts, local use only
 
 USERS = [
-    ("jimukyoku", "運営事務局", Role.ADMIN, "intermediary", "地域交流ひろば運営事務局（架空）", ""),
+    ("jimukyoku", "運営事務局", Role.ADMIN, "intermediary", "地域交流ひろば運営事務局", ""),
     (
         "mod-tanaka",
         "田中 美咲",
         Role.MODERATOR,
         "intermediary",
-        "あおぞら地域づくり協議会（架空）",
+        "あおぞら地域づくり協議会",
         "",
     ),
     (
@@ -34,7 +36,7 @@ USERS = [
         "山本 健一",
         Role.EXPERT,
         "business",
-        "山本地域デザイン研究所（架空）",
+        "山本地域デザイン研究所",
         "関係人口・地域づくり",
     ),
     (
@@ -42,22 +44,22 @@ USERS = [
         "鈴木 由紀",
         Role.EXPERT,
         "intermediary",
-        "NPO法人 ひだまり共創ラボ（架空）",
+        "NPO法人 ひだまり共創ラボ",
         "移住支援・空き家活用",
     ),
-    ("sato-town", "佐藤 大輔", Role.PARTICIPANT, "municipality", "ひなた町 企画課（架空）", ""),
+    ("sato-town", "佐藤 大輔", Role.PARTICIPANT, "municipality", "ひなた町 企画課", ""),
     (
         "ito-city",
         "伊藤 さくら",
         Role.PARTICIPANT,
         "municipality",
-        "かざみ市 政策推進課（架空）",
+        "かざみ市 政策推進課",
         "",
     ),
-    ("kobayashi", "小林 拓也", Role.PARTICIPANT, "business", "株式会社 さとやまリンク（架空）", ""),
+    ("kobayashi", "小林 拓也", Role.PARTICIPANT, "business", "株式会社 さとやまリンク", ""),
     ("watanabe", "渡辺 花子", Role.PARTICIPANT, "citizen", "", ""),
-    ("nakamura", "中村 翔太", Role.PARTICIPANT, "municipality", "みずほ村 総務課（架空）", ""),
-    ("kato-npo", "加藤 真理", Role.PARTICIPANT, "intermediary", "NPO法人 つむぎ舎（架空）", ""),
+    ("nakamura", "中村 翔太", Role.PARTICIPANT, "municipality", "みずほ村 総務課", ""),
+    ("kato-npo", "加藤 真理", Role.PARTICIPANT, "intermediary", "NPO法人 つむぎ舎", ""),
 ]
 
 BOARDS = [
