@@ -138,6 +138,11 @@ async def test_no_page_shows_code_machine_values_or_untranslated_english(
     assert "をロックしました。" in texts["/moderation/log"]
     assert "問題なし（公開を続ける）" in texts["/moderation"] and "公開する" in texts["/moderation"]
     assert "協力隊" in texts[paths[5]]
+    for path in ("/moderation?kind=bogus", "/search?q=町&kind=bogus", "/b/kankei-jinko?cursor=x"):
+        refused = await client.get(path)
+        assert refused.status_code == 400, path
+        found[path] = problems(visible_text(refused.text), japanese=True)
+        assert "開き直してください。" in visible_text(refused.text), path
     wrong_method = await client.delete("/boards")
     assert wrong_method.status_code == 405
     found["DELETE /boards"] = problems(visible_text(wrong_method.text), japanese=True)
