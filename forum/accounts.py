@@ -16,7 +16,7 @@ from pypika_tortoise.terms import Function as SqlFunction
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Function
 
-from forum import events, outbox
+from forum import events, outbox, restrictions
 from forum.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
 from forum.events import AccessReason
 from forum.i18n import LOCALES
@@ -199,7 +199,7 @@ class Registration:
         errors: dict[str, str] = {}
         if not USERNAME_RE.fullmatch(self.username):
             errors["username"] = _(
-                "ユーザー名は3〜32文字の半角英小文字・数字・_・- で、英数字で始まり英数字で終わる必要があります。"
+                "ユーザー名は、半角の英小文字・数字・「_」「-」を使って3〜32文字で入力してください。最初と最後の文字は英小文字か数字にしてください。"
             )
         elif _is_reserved(self.username):
             errors["username"] = _("このユーザー名は使用できません。")
@@ -236,7 +236,7 @@ class ProfileEdit:
         if self.expert_field is not None and len(_clean_text(self.expert_field)) > 100:
             errors["expert_field"] = _("専門分野は100文字以内で入力してください。")
         if self.bio is not None and len(_clean_lines(self.bio)) > MAX_BIO:
-            errors["bio"] = _("自己紹介は1000文字以内で入力してください。")
+            errors["bio"] = _("自己紹介は1,000文字以内で入力してください。")
         if self.locale is not None and self.locale not in PROFILE_LOCALES:
             errors["locale"] = _("表示言語は日本語か English を選んでください。")
         return {name: error for name, error in errors.items() if error}
@@ -361,7 +361,9 @@ async def authenticate(username: str, password: str) -> User:
             _("ユーザー名またはパスワードが違います。"), code="invalid_credentials"
         )
     if is_suspended(user):
-        raise NotAuthenticated(_("このアカウントは利用停止中です。"), code="suspended")
+        raise NotAuthenticated(
+            restrictions.suspension_message(user.suspended_until), code="suspended"
+        )
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
         await user.save(update_fields=["password_hash"])

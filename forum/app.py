@@ -20,7 +20,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 from tortoise.contrib.starlette import RegisterTortoise
 
-from forum import accounts, attachments, mail, mailbox, notifications, outbox
+from forum import accounts, attachments, mail, mailbox, notifications, outbox, restrictions
 from forum import web as forum_web
 from forum.channels import ChannelAccess, ForumHub
 from forum.config import Settings
@@ -44,6 +44,7 @@ from live.written import WrittenAnswerGate
 from moderation import web as moderation_web
 from moderation.gate import ModerationGate
 from moderation.queue import SessionDirectory
+from moderation.sanctions import reason_in_force
 from moderation.stats import thread_figures
 from realtime.backends import create_broker
 from realtime.rawsocket import CaptureRawSend
@@ -62,6 +63,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     accounts.use_password_hasher(settings.password_hasher)
+    restrictions.bind(reason_in_force)
 
     access = ChannelAccess(session_board=board_of_session)
     hub = ForumHub(create_broker(settings.realtime_broker_url), access)
@@ -133,7 +135,9 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
             top = {**request.scope, "root_path": request.scope.get("app_root_path", "")}
             allow = ", ".join(sorted(allowed_methods(app.router.routes, top)))
             error: ForumError = ForumError(
-                _("このURLでは {method} は使えません。").format(method=request.method),
+                _(
+                    "このページでは、この操作（{method}）はできません。リンクやボタンから開き直してください。"
+                ).format(method=request.method),
                 code="method_not_allowed",
             )
             error.status = 405  # type: ignore[misc]

@@ -55,7 +55,9 @@ def _check_fields(data: BoardFields, *, creating: bool) -> dict[str, Any]:
     clean: dict[str, Any] = {}
     if creating or data.slug is not None:
         if data.slug is None or not SLUG_RE.fullmatch(data.slug):
-            errors["slug"] = _("スラッグは半角英小文字・数字・ハイフンで40文字以内です。")
+            errors["slug"] = _(
+                "URL名は半角の英小文字・数字・ハイフンで、40文字以内で入力してください。"
+            )
         else:
             clean["slug"] = data.slug
     if creating or data.title is not None:
@@ -65,16 +67,14 @@ def _check_fields(data: BoardFields, *, creating: bool) -> dict[str, Any]:
             clean["title"] = data.title.strip()
     if data.description is not None:
         if len(data.description) > 2000:
-            errors["description"] = _("説明は2000文字以内で入力してください。")
+            errors["description"] = _("説明は2,000文字以内で入力してください。")
         else:
             clean["description"] = data.description.strip()
     if data.moderation is not None:
         try:
             clean["moderation"] = ModerationPolicy(data.moderation)
         except ValueError:
-            errors["moderation"] = _(
-                "モデレーション方式は open / premoderated / first_posts のいずれかです。"
-            )
+            errors["moderation"] = _("承認の方式を一覧から選んでください。")
     if data.private is not None:
         clean["private"] = data.private
     if data.position is not None:
@@ -94,7 +94,7 @@ async def create_board(actor: Actor, data: BoardFields) -> Board:
         raise ValidationFailed(
             _("入力内容を確認してください。"),
             code="slug_taken",
-            fields={"slug": _("このスラッグはすでに使われています。")},
+            fields={"slug": _("このURL名はすでに使われています。別のURL名を入力してください。")},
         ) from None
 
 

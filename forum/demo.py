@@ -1,18 +1,36 @@
-"""Japanese demo content: boards, users of every role, and realistic threads."""
+"""Japanese demo content: boards, users of every role, and realistic threads.
+
+Every municipality and organisation named here is fictional (ひなた町, かざみ市, みずほ村,
+NPO法人 つむぎ舎…): no real town is given invented figures. Users' organisations carry no
+"（架空）" mark, as registration folds them to NFKC, which would make its brackets
+half-width. Threads are spread over the last four weeks, their replies hours or days
+apart, as a board in use looks.
+"""
 
 from __future__ import annotations
 
-from forum import accounts, boards, cases, posts, threads
+from datetime import UTC, datetime, timedelta, timezone
+
+from forum import accounts, boards, cases, posts, search_reindex, threads
 from forum.gate import OpenGate
-from forum.models import Board, CaseTheme, ModerationPolicy, Role, Thread, User
+from forum.models import Board, CaseTheme, ModerationPolicy, Post, Role, Thread, User
 
 __all__ = ["DEMO_PASSWORD", "load_demo"]
+
+JST = timezone(timedelta(hours=9), "JST")
 
 DEMO_PASSWORD = "koryu-demo-2026"  # noqa: S105 - documented demo accounts, local use only
 
 USERS = [
-    ("jimukyoku", "運営事務局", Role.ADMIN, "intermediary", "地方創生交流センター", ""),
-    ("mod-tanaka", "田中 美咲", Role.MODERATOR, "intermediary", "全国移住ナビ協議会", ""),
+    ("jimukyoku", "運営事務局", Role.ADMIN, "intermediary", "地域交流ひろば運営事務局", ""),
+    (
+        "mod-tanaka",
+        "田中 美咲",
+        Role.MODERATOR,
+        "intermediary",
+        "あおぞら地域づくり協議会",
+        "",
+    ),
     (
         "expert-yamamoto",
         "山本 健一",
@@ -26,13 +44,22 @@ USERS = [
         "鈴木 由紀",
         Role.EXPERT,
         "intermediary",
-        "NPO法人 ふるさと共創",
+        "NPO法人 ひだまり共創ラボ",
         "移住支援・空き家活用",
     ),
-    ("sato-town", "佐藤 大輔", Role.PARTICIPANT, "municipality", "長野県 小海町 企画課", ""),
-    ("ito-city", "伊藤 さくら", Role.PARTICIPANT, "municipality", "島根県 雲南市 政策推進課", ""),
-    ("kobayashi", "小林 拓也", Role.PARTICIPANT, "business", "株式会社 里山テック", ""),
+    ("sato-town", "佐藤 大輔", Role.PARTICIPANT, "municipality", "ひなた町 企画課", ""),
+    (
+        "ito-city",
+        "伊藤 さくら",
+        Role.PARTICIPANT,
+        "municipality",
+        "かざみ市 政策推進課",
+        "",
+    ),
+    ("kobayashi", "小林 拓也", Role.PARTICIPANT, "business", "株式会社 さとやまリンク", ""),
     ("watanabe", "渡辺 花子", Role.PARTICIPANT, "citizen", "", ""),
+    ("nakamura", "中村 翔太", Role.PARTICIPANT, "municipality", "みずほ村 総務課", ""),
+    ("kato-npo", "加藤 真理", Role.PARTICIPANT, "intermediary", "NPO法人 つむぎ舎", ""),
 ]
 
 BOARDS = [
@@ -73,7 +100,7 @@ THREADS = [
         "kankei-jinko",
         "sato-town",
         "ふるさと納税の寄附者を関係人口につなげるには？",
-        "小海町企画課の佐藤です。\n\nふるさと納税の寄附者は年間3,000人ほどいますが、返礼品を送って終わりになっています。寄附者と継続的な関係をつくる工夫をご存じの方、教えてください。",
+        "ひなた町企画課の佐藤です。\n\nふるさと納税の寄附者は年間3,000人ほどいますが、返礼品を送って終わりになっています。寄附者と継続的な関係をつくる工夫をご存じの方、教えてください。",
         [
             (
                 "expert-yamamoto",
@@ -81,7 +108,7 @@ THREADS = [
             ),
             (
                 "ito-city",
-                "雲南市では寄附者を「応援人口」と呼んで、メールマガジンで課題を共有しています。課題に共感した人が実際に訪れるケースも出てきました。",
+                "かざみ市では寄附者を「応援人口」と呼んで、メールマガジンで課題を共有しています。課題に共感した人が実際に訪れるケースも出てきました。",
             ),
             (
                 "watanabe",
@@ -101,7 +128,7 @@ THREADS = [
             ),
             (
                 "sato-town",
-                "小海町は直営ですが、清掃と鍵の受け渡しだけ地元のシルバー人材センターにお願いしています。",
+                "ひなた町は直営ですが、清掃と鍵の受け渡しだけ地元のシルバー人材センターにお願いしています。",
             ),
         ],
     ),
@@ -113,7 +140,7 @@ THREADS = [
         [
             (
                 "expert-yamamoto",
-                "受け手不足はよく聞く課題です。地域おこし協力隊のOB・OGに「つなぎ役」として謝金を払う仕組みが有効でした。参考：https://www.chisou.go.jp/",
+                "受け手不足はよく聞く課題です。地域おこし協力隊のOB・OGに「つなぎ役」として謝金を払う仕組みが有効でした。",
             ),
             (
                 "kobayashi",
@@ -132,13 +159,6 @@ THREADS = [
                 "納税通知書への同封、すぐに真似できそうです。費用はほとんどかからないですね。",
             )
         ],
-    ),
-    (
-        "forum-live",
-        "mod-tanaka",
-        "【全国フォーラム2026】関係人口から移住へ — 有識者Q&A",
-        "全国フォーラム2026のライブQ&Aスレッドです。質問はモデレーターの承認後に公開され、有識者が順に回答します。",
-        [],
     ),
 ]
 
@@ -196,9 +216,36 @@ async def load_demo() -> bool:
                 gate=gate,
             )
     await Thread.filter(title__startswith="【実践事例】").update(featured=True)
-    await Thread.filter(board__slug="forum-live").update(live=True, pinned=True)
+    await _spread_over_weeks(datetime.now(UTC))
     await load_demo_cases(users)
     return True
+
+
+# When each thread started (days before now, hour of the day in Japan) and how many hours
+# after the previous post each reply came.
+TIMELINE = [
+    (26, 10, (3, 20, 47)),
+    (19, 14, (5, 26)),
+    (12, 9, (2, 30)),
+    (6, 16, (18,)),
+]
+
+
+async def _spread_over_weeks(now: datetime) -> None:
+    """Threads and replies written at once, dated as a board in use would have them."""
+    rows = await Thread.filter(board__slug__in=[b[0] for b in BOARDS]).order_by("id")
+    for thread, (days, hour, gaps) in zip(rows, TIMELINE, strict=False):
+        day = (now - timedelta(days=days)).astimezone(JST)
+        at = day.replace(hour=hour, minute=(thread.id * 17) % 60, second=0, microsecond=0)
+        post_rows = await Post.filter(thread_id=thread.id).order_by("id")
+        stamps = [at]
+        for gap in gaps[: len(post_rows) - 1]:
+            stamps.append(stamps[-1] + timedelta(hours=gap, minutes=(gap * 7) % 60))
+        for post, stamp in zip(post_rows, stamps, strict=False):
+            await Post.filter(id=post.id).update(created_at=stamp)
+        await Thread.filter(id=thread.id).update(created_at=stamps[0], last_post_at=stamps[-1])
+    # Search hits show these dates too.
+    await search_reindex.reindex(fresh=True)
 
 
 # Practice cases of FICTIONAL municipalities: every place name here is made up.

@@ -41,7 +41,7 @@ def parse_level(value: object) -> FollowLevel | None:
         return FollowLevel(value)
     raise ValidationFailed(
         _("入力内容を確認してください。"),
-        fields={"level": _("watching、tracking、muted、none のいずれかを指定してください。")},
+        fields={"level": _("受け取り方を一覧から選んでください。")},
     )
 
 

@@ -60,9 +60,9 @@ def check_body(body: str, *, kind: str, anonymous: bool) -> dict[str, str]:
     if not body.strip():
         errors["body"] = _("本文を入力してください。")
     elif len(body) > MAX_BODY:
-        errors["body"] = _("本文は20000文字以内で入力してください。")
+        errors["body"] = _("本文は20,000文字以内で入力してください。")
     if kind not in {k.value for k in PostKind}:
-        errors["kind"] = _("種類は post か question です。")
+        errors["kind"] = _("投稿の種類が正しくありません。通常の投稿か質問を選んでください。")
     if anonymous and kind != PostKind.QUESTION.value:
         errors["anonymous"] = _("匿名にできるのは質問だけです。")
     return errors

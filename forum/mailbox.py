@@ -482,7 +482,7 @@ async def set_preferences(
 ) -> MailSettings:
     errors: dict[str, str] = {}
     if frequency is not None and frequency not in {f.value for f in MailFrequency}:
-        errors["frequency"] = _("immediately、daily、never のいずれかを指定してください。")
+        errors["frequency"] = _("メールの頻度を一覧から選んでください。")
     kinds = {k.value for k in NotificationKind}
     for name, chosen in (("email_kinds_off", email_kinds_off), ("page_kinds_off", page_kinds_off)):
         if chosen is not None and not all(k in kinds for k in chosen):

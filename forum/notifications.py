@@ -40,7 +40,7 @@ from forum.models import (
     User,
 )
 from forum.outbox import Tx
-from forum.render import mentioned_usernames
+from forum.render import html_excerpt, mentioned_usernames
 from forum.resources import iso
 
 __all__ = [
@@ -78,8 +78,11 @@ DIGEST_ITEMS = 50  # the newest this many in one digest; the page has the rest
 _INSERT_CHUNK = 500  # rows per INSERT: 5 parameters each, far below either database's bound
 
 
-def _excerpt(body: str) -> str:
-    flat = " ".join(body.split())
+def _excerpt(post: Post) -> str:
+    """Plain text cut from the stored rendering, so no Markdown syntax reaches a notice."""
+    if post.html:
+        return html_excerpt(post.html, EXCERPT)
+    flat = " ".join(post.body.split())
     return flat if len(flat) <= EXCERPT else flat[: EXCERPT - 1] + "…"
 
 
@@ -92,7 +95,9 @@ async def notify(
     thread: Thread,
     reason: str = "",
     url: str = "",
+    unpublished: bool = False,
 ) -> Notification:
+    """``unpublished``: a post that had been public was taken down (not merely not approved)."""
     notice = await Notification.create(
         user_id=user_id,
         kind=kind,
@@ -100,9 +105,10 @@ async def notify(
         data={
             "thread_id": thread.id,
             "thread_title": thread.title,
-            "excerpt": _excerpt(post.body),
+            "excerpt": _excerpt(post),
             "reason": reason,
             "url": url,
+            **({"unpublished": True} if unpublished else {}),
         },
         using_db=tx.conn,
     )
@@ -116,7 +122,11 @@ def message(notice: Notification) -> str:
     if social is not None:
         return social
     if notice.kind is NotificationKind.POST_APPROVED:
-        return _("「{title}」への投稿が承認され、公開されました。").format(title=title)
+        return _("「{title}」への投稿が公開されました。").format(title=title)
+    if notice.kind is NotificationKind.POST_REJECTED and notice.data.get("unpublished"):
+        return _("「{title}」への投稿は、モデレーターが確認した結果、非公開になりました。").format(
+            title=title
+        )
     if notice.kind is NotificationKind.POST_REJECTED:
         return _("「{title}」への投稿は公開されませんでした。").format(title=title)
     if notice.kind is NotificationKind.EDIT_APPROVED:
@@ -124,7 +134,7 @@ def message(notice: Notification) -> str:
     if notice.kind is NotificationKind.EDIT_REJECTED:
         return _("「{title}」への投稿の編集は反映されませんでした。").format(title=title)
     if notice.kind is NotificationKind.SESSION_LIVE:
-        return _("フォローしているセッション「{title}」が始まりました。").format(title=title)
+        return _("フォローしているイベント「{title}」が始まりました。").format(title=title)
     return _("「{title}」への投稿について、修正の依頼があります。").format(title=title)
 
 
@@ -196,7 +206,10 @@ async def list_notifications(
     if cursor:
         # The cursor is a notice id: past the id column's range, it is no cursor.
         if not cursor.isdigit() or len(cursor) > 10 or int(cursor) > 2**31 - 1:
-            raise BadRequest(_("カーソルが正しくありません。"), code="invalid_cursor")
+            raise BadRequest(
+                _("ページの指定が正しくありません。一覧を最初のページから開き直してください。"),
+                code="invalid_cursor",
+            )
         query = query.filter(id__lt=int(cursor))
     rows = await query.order_by("-id").limit(limit + 1)
     more = len(rows) > limit
@@ -358,7 +371,7 @@ async def _deliver(
     data = {
         "thread_id": thread.id,
         "thread_title": thread.title,
-        "excerpt": _excerpt(post.body),
+        "excerpt": _excerpt(post),
         "reason": reason,
         "url": f"/t/{thread.id}#post-{post.id}",
         "by": by,

@@ -12,7 +12,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
 from forum import attachments as attached
-from forum import events, lifecycle, outbox
+from forum import events, lifecycle, outbox, restrictions
 from forum.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from forum.events import Withdrawal
 from forum.gate import Gatekeeper, Verdict
@@ -167,7 +167,7 @@ def key_scope(action: str, target: int | str) -> str:
 def check_key(key: str | None) -> None:
     if key is not None and not 1 <= len(key) <= 128:
         raise ValidationFailed(
-            _("Idempotency-Key は1〜128文字です。"), code="invalid_idempotency_key"
+            _("Idempotency-Key は1〜128文字で指定してください。"), code="invalid_idempotency_key"
         )
 
 
@@ -231,8 +231,14 @@ async def create_post(
     if earlier is not None:
         return Posted.of(earlier, replayed=True)
     if not can_post_in(actor, thread, board):
-        code = "thread_locked" if thread.locked else "forbidden"
-        raise Forbidden(_("このスレッドには投稿できません。"), code=code)
+        silence = await restrictions.silence_of(actor.user)
+        if silence is not None:
+            raise Forbidden(silence.message_with_reason, code="silenced")
+        if thread.locked:
+            raise Forbidden(
+                _("このスレッドはロックされているため、投稿できません。"), code="thread_locked"
+            )
+        raise Forbidden(_("このスレッドに投稿する権限がありません。"), code="forbidden")
     errors = draft.check()
     if errors:
         raise ValidationFailed(_("入力内容を確認してください。"), fields=errors)

@@ -95,7 +95,10 @@ def _decode_cursor(cursor: str) -> int:
             raise ValueError(offset)
         return offset
     except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
-        raise BadRequest(_("カーソルが正しくありません。"), code="invalid_cursor") from None
+        raise BadRequest(
+            _("ページの指定が正しくありません。一覧を最初のページから開き直してください。"),
+            code="invalid_cursor",
+        ) from None
 
 
 def searchable(text: str) -> bool:
@@ -261,9 +264,7 @@ async def search(actor: Actor, query: Query) -> Results:
         return Results([], 0, None, {name: {} for name in ("board", "kind", "prefecture", "theme")})
     offset = _decode_cursor(query.cursor) if query.cursor else 0
     if query.kind is not None and query.kind not in KINDS:
-        raise ValidationFailed(
-            _("種類は thread / post / question / case のいずれかです。"), code="bad_query"
-        )
+        raise ValidationFailed(_("種類を一覧から選んでください。"), code="bad_query")
     conn = get_connection("default")
     sql = _Sql(conn)
     source, order, order_args = _match(sql, clauses)

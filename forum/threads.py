@@ -13,7 +13,7 @@ import orjson
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 
-from forum import events, outbox, search_index
+from forum import events, outbox, restrictions, search_index
 from forum.errors import BadRequest, Forbidden, NotFound, ValidationFailed
 from forum.gate import Gatekeeper, Verdict
 from forum.i18n import gettext as _
@@ -119,11 +119,7 @@ def _check_policy(value: str) -> ModerationPolicy | None:
     except ValueError:
         raise ValidationFailed(
             _("入力内容を確認してください。"),
-            fields={
-                "moderation": _(
-                    "モデレーション方式は open / premoderated / first_posts のいずれかです。"
-                )
-            },
+            fields={"moderation": _("承認の方式を一覧から選んでください。")},
         ) from None
 
 
@@ -157,6 +153,9 @@ async def create_thread(
     if earlier is not None:
         return ThreadStarted.of(earlier, replayed=True)
     if not can_start_thread(actor, board):
+        silence = await restrictions.silence_of(actor.user)
+        if silence is not None:
+            raise Forbidden(silence.message_with_reason, code="silenced")
         raise Forbidden(_("この掲示板にはスレッドを作成できません。"))
     errors: dict[str, str] = {}
     try:
@@ -252,7 +251,10 @@ def _decode_cursor(cursor: str) -> tuple[bool, datetime, int]:
             raise ValueError(thread_id)
         return bool(pinned), datetime.fromisoformat(stamp), int(thread_id)
     except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
-        raise BadRequest(_("カーソルが正しくありません。"), code="invalid_cursor") from None
+        raise BadRequest(
+            _("ページの指定が正しくありません。一覧を最初のページから開き直してください。"),
+            code="invalid_cursor",
+        ) from None
 
 
 async def list_threads(

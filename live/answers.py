@@ -107,7 +107,7 @@ async def load_desk(actor: Actor, post_id: int) -> Desk:
     session = await LiveSession.get_or_none(thread_id=thread.id)
     if session is None:
         raise ValidationFailed(
-            _("ライブセッションの質問ではありません。"), code="not_a_live_question"
+            _("ライブ中のイベントの質問ではありません。"), code="not_a_live_question"
         )
     if post.status is not PostStatus.PUBLISHED:
         raise Conflict(_("この質問はまだ公開されていません。"), code="not_published")
@@ -121,7 +121,7 @@ async def _named_expert(desk: Desk, username: str) -> User:
         raise ValidationFailed(
             _("入力内容を確認してください。"),
             code="not_an_expert",
-            fields={"expert": _("このセッションの有識者を指定してください。")},
+            fields={"expert": _("このイベントの有識者を指定してください。")},
         )
     return user
 
@@ -144,7 +144,7 @@ async def _assignee(
     expert_self = desk.is_expert(actor.id)
     if not runs and not expert_self:
         raise Forbidden(
-            _("質問の状態を変えられるのは、このセッションの有識者とモデレーターだけです。"),
+            _("質問の状態を変えられるのは、このイベントの有識者とモデレーターだけです。"),
             code="not_session_staff",
         )
     if not runs and current not in (None, actor.id):
@@ -173,7 +173,7 @@ async def _assignee(
         raise ValidationFailed(
             _("担当する有識者を指定してください。"),
             code="expert_required",
-            fields={"expert": _("このセッションの有識者を指定してください。")},
+            fields={"expert": _("このイベントの有識者を指定してください。")},
         )
     # Answered or deferred: it stays with whoever held it (or the expert who closed it).
     if current is not None:
@@ -297,7 +297,7 @@ async def check_answerer(actor: Actor, thread: Thread) -> None:
     session = await LiveSession.get_or_none(thread_id=thread.id)
     if session is None:
         raise ValidationFailed(
-            _("有識者の回答はライブセッションのスレッドにだけ書けます。"),
+            _("有識者の回答はイベントのスレッドにだけ書けます。"),
             code="not_a_live_thread",
         )
     is_expert = actor.id is not None and await SessionStaff.exists(
@@ -305,7 +305,7 @@ async def check_answerer(actor: Actor, thread: Thread) -> None:
     )
     if not is_expert:
         raise Forbidden(
-            _("有識者の回答を書けるのは、このセッションの有識者だけです。"),
+            _("有識者の回答を書けるのは、このイベントの有識者だけです。"),
             code="not_session_expert",
         )
 

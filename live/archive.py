@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from statistics import median
 
 from forum import events
+from forum.formatting import format_datetime
 from forum.i18n import gettext as _
 from forum.models import OutboxEvent, Post, PostKind, PostStatus
 from live.calendar import JST
@@ -40,13 +41,13 @@ class QA:
 
 def _answer_state_label(value: str) -> str:
     labels = {
-        "answered_live": _("会場で回答"),
-        "answered_written": _("文書で回答"),
-        "deferred": _("保留"),
-        "answering": _("回答中"),
-        "assigned": _("担当決定"),
-        "open": _("未回答"),
         "": _("未回答"),
+        "open": _("未回答"),
+        "assigned": _("担当決定"),
+        "answering": _("回答中"),
+        "answered_live": _("会場で回答済み"),
+        "answered_written": _("文書で回答済み"),
+        "deferred": _("後日回答"),
     }
     return labels.get(value, value)
 
@@ -110,8 +111,8 @@ def to_markdown(session: LiveSession, items: list[QA]) -> str:
     lines = [
         f"# {session.title}",
         "",
-        _("開催: {start} 〜 {end}（日本時間）").format(
-            start=_stamp(session.starts_at), end=_stamp(session.ends_at)
+        _("開催：{start} 〜 {end}（日本時間）").format(
+            start=format_datetime(session.starts_at), end=format_datetime(session.ends_at)
         ),
         "",
         f"## {_('質疑応答')}",
@@ -121,7 +122,7 @@ def to_markdown(session: LiveSession, items: list[QA]) -> str:
         lines += [_("質問はありませんでした。"), ""]
     for number, qa in enumerate(items, start=1):
         lines += [
-            f"### Q{number}. {qa.asker}（{_stamp(qa.asked_at)}・{qa.state}・👍 {qa.votes}）",
+            f"### Q{number}. {qa.asker}（{format_datetime(qa.asked_at)}・{qa.state}・👍 {qa.votes}）",
             "",
             *(f"> {line}" if line else ">" for line in qa.question.splitlines()),
             "",

@@ -70,7 +70,7 @@ async def merge_question(actor: Actor, post_id: int, into: int) -> Post:
     duplicate = await load_desk(actor, post_id)
     if not duplicate.runs(actor):
         raise Forbidden(
-            _("質問をまとめられるのは、このセッションのモデレーターだけです。"),
+            _("質問をまとめられるのは、このイベントのモデレーターだけです。"),
             code="not_session_moderator",
         )
     if into == post_id:
@@ -79,7 +79,7 @@ async def merge_question(actor: Actor, post_id: int, into: int) -> Post:
         "author", "assigned_to"
     )
     if target is None or target.kind is not PostKind.QUESTION:
-        raise _invalid(_("同じセッションの質問を指定してください。"), "invalid_merge_target")
+        raise _invalid(_("同じイベントの質問を指定してください。"), "invalid_merge_target")
     if target.status is not PostStatus.PUBLISHED:
         raise _invalid(_("まとめ先の質問は公開されていません。"), "invalid_merge_target")
     return await _merge(duplicate, target)

@@ -180,7 +180,7 @@ def can_console(actor: Actor, session: LiveSession, staff: Sequence[SessionStaff
 
 def check_console(actor: Actor, session: LiveSession, staff: Sequence[SessionStaff]) -> None:
     if not can_console(actor, session, staff):
-        raise Forbidden(_("有識者コンソールは、このセッションの有識者とモデレーターが使えます。"))
+        raise Forbidden(_("有識者の回答画面は、このイベントの有識者とモデレーターが使えます。"))
 
 
 def is_session_expert(actor: Actor, staff: Sequence[SessionStaff]) -> bool:

@@ -121,7 +121,7 @@ def can_run(actor: Actor, session: LiveSession, staff: Sequence[SessionStaff] = 
 
 def check_run(actor: Actor, session: LiveSession, staff: Sequence[SessionStaff]) -> None:
     if not can_run(actor, session, staff):
-        raise Forbidden(_("このセッションを編集する権限がありません。"))
+        raise Forbidden(_("このイベントを編集する権限がありません。"))
 
 
 async def staff_rows(session: LiveSession) -> list[SessionStaff]:
@@ -148,7 +148,7 @@ def _check(data: SessionFields, *, creating: bool, current: LiveSession | None) 
         if not 1 <= len(title) <= MAX_TITLE:
             errors["title"] = _("タイトルは1〜120文字で入力してください。")
     if (data.kind is not None or creating) and data.kind not in {k.value for k in SessionKind}:
-        errors["kind"] = _("種別は forum・training・breakout・other のいずれかです。")
+        errors["kind"] = _("種別を一覧から選んでください。")
     if creating and not data.board:
         errors["board"] = _("掲示板を指定してください。")
     _check_text(errors, "description", data.description, MAX_DESCRIPTION)
@@ -166,7 +166,7 @@ def _check(data: SessionFields, *, creating: bool, current: LiveSession | None) 
         errors["ends_at"] = _("終了日時は開始日時より後、7日以内にしてください。")
     seconds = data.slow_mode_seconds
     if seconds is not None and not 0 <= seconds <= MAX_SLOW_MODE:
-        errors["slow_mode_seconds"] = _("0〜3600秒で指定してください。")
+        errors["slow_mode_seconds"] = _("0〜3,600秒の整数で入力してください。")
     return errors
 
 
@@ -184,7 +184,7 @@ async def _users(
     }
     missing = [n for n in wanted if n not in found]
     if missing:
-        errors[field_name] = _("見つからない利用者: {names}").format(names=", ".join(missing))
+        errors[field_name] = _("見つからないユーザー：{names}").format(names=", ".join(missing))
     return [found[n] for n in wanted if n in found]
 
 
@@ -194,9 +194,9 @@ async def _parent(parent_id: int | None, errors: dict[str, str]) -> LiveSession 
     in_range = 1 <= parent_id <= _MAX_ID  # past the id column no row can be, nor be asked for
     parent = await LiveSession.get_or_none(id=parent_id) if in_range else None
     if parent is None:
-        errors["parent"] = _("親のセッションが見つかりません。")
+        errors["parent"] = _("親のイベントが見つかりません。")
     elif parent.parent_id is not None:  # type: ignore[attr-defined]
-        errors["parent"] = _("分科会の下にさらにセッションは置けません。")
+        errors["parent"] = _("分科会の下にさらにイベントは置けません。")
     return parent
 
 
@@ -219,7 +219,7 @@ async def create_session(actor: Actor, data: SessionFields) -> LiveSession:
     errors = _check(data, creating=True, current=None)
     board = await _board(actor, data.board) if data.board else None
     if board is not None and not can_moderate(actor, board.id):
-        raise Forbidden(_("セッションを作成できるのは、この掲示板のモデレーターだけです。"))
+        raise Forbidden(_("イベントを作成できるのは、この掲示板のモデレーターだけです。"))
     experts = await _users(data.experts, "experts", errors)
     moderators = await _users(data.moderators, "moderators", errors)
     await _parent(data.parent, errors)
@@ -278,7 +278,7 @@ async def update_session(actor: Actor, session: LiveSession, data: SessionFields
     check_run(actor, session, await staff_rows(session))
     errors = _check(data, creating=False, current=session)
     if data.board is not None:
-        errors["board"] = _("セッションの掲示板は変更できません。")
+        errors["board"] = _("イベントの掲示板は変更できません。")
     experts = await _users(data.experts, "experts", errors)
     moderators = await _users(data.moderators, "moderators", errors)
     if data.parent is not None and data.parent == session.id:
@@ -329,7 +329,7 @@ async def get_session(actor: Actor, session_id: int) -> LiveSession:
         "board", "thread", "organiser"
     )
     if session is None or not can_read_board(actor, session.board):
-        raise NotFound(_("セッションが見つかりません。"))
+        raise NotFound(_("イベントが見つかりません。"))
     return session
 
 
@@ -363,12 +363,12 @@ async def set_handouts(
 
 async def session_by_code(actor: Actor, code: str) -> LiveSession:
     if not (code.isascii() and code.isalnum() and len(code) <= 16):
-        raise NotFound(_("セッションが見つかりません。"))
+        raise NotFound(_("イベントが見つかりません。"))
     session = await LiveSession.get_or_none(join_code=code.lower()).select_related(
         "board", "thread", "organiser"
     )
     if session is None or not can_read_board(actor, session.board):
-        raise NotFound(_("セッションが見つかりません。"))
+        raise NotFound(_("イベントが見つかりません。"))
     return session
 
 

@@ -125,10 +125,10 @@ async def _notify_followers(tx: outbox.Tx, session: LiveSession) -> None:
 async def _run(actor: Actor, session_id: int) -> LiveSession:
     session = await LiveSession.get_or_none(id=session_id)
     if session is None:
-        raise NotFound(_("セッションが見つかりません。"))
+        raise NotFound(_("イベントが見つかりません。"))
     staff = await SessionStaff.filter(session_id=session.id)
     if not can_run(actor, session, staff):
-        raise Forbidden(_("このセッションを操作する権限がありません。"))
+        raise Forbidden(_("このイベントを操作する権限がありません。"))
     return session
 
 
@@ -136,20 +136,20 @@ async def start_session(actor: Actor, session_id: int, *, now: datetime | None =
     """The organiser's start button: live now, whatever the schedule said."""
     session = await _run(actor, session_id)
     if session.state is not SessionState.SCHEDULED:
-        raise Conflict(_("このセッションは開始前ではありません。"), code="invalid_state")
+        raise Conflict(_("このイベントは開始前ではありません。"), code="invalid_state")
     moved = await move(session.id, SessionState.SCHEDULED, now or utcnow())
     if not moved.moved:
-        raise Conflict(_("このセッションは開始前ではありません。"), code="invalid_state")
+        raise Conflict(_("このイベントは開始前ではありません。"), code="invalid_state")
     return moved
 
 
 async def end_session(actor: Actor, session_id: int, *, now: datetime | None = None) -> Moved:
     session = await _run(actor, session_id)
     if session.state is not SessionState.LIVE:
-        raise Conflict(_("このセッションは開催中ではありません。"), code="invalid_state")
+        raise Conflict(_("このイベントは開催中ではありません。"), code="invalid_state")
     moved = await move(session.id, SessionState.LIVE, now or utcnow())
     if not moved.moved:
-        raise Conflict(_("このセッションは開催中ではありません。"), code="invalid_state")
+        raise Conflict(_("このイベントは開催中ではありません。"), code="invalid_state")
     return moved
 
 

@@ -52,7 +52,9 @@ class Result:
 
 def _stale() -> Conflict:
     return Conflict(
-        _("ほかのモデレーターが先に対応しました。最新の状態を読み込んでください。"),
+        _(
+            "ほかのモデレーターが先に判断しました。ページを再読み込みして、最新の状態を確認してください。"
+        ),
         code="stale_version",
     )
 
@@ -69,7 +71,7 @@ def check_reason(reason: str) -> str:
     if len(reason) > MAX_REASON:
         raise ValidationFailed(
             _("入力内容を確認してください。"),
-            fields={"reason": _("理由は1000文字以内で入力してください。")},
+            fields={"reason": _("理由は1,000文字以内で入力してください。")},
         )
     return reason.strip()
 
@@ -291,6 +293,8 @@ async def _refuse(
                 thread=thread,
                 reason=reason,
                 url=url,
+                # A flagged post had been public: its author is told it was taken down.
+                unpublished=item.kind is ItemKind.FLAGGED,
             )
         await audit.write(
             tx,

@@ -71,7 +71,10 @@ def parse_cursor(cursor: str | None) -> int | None:
         return None
     # An entry id: past the id column's range (32 bits on PostgreSQL), it is no cursor.
     if not cursor.isdigit() or len(cursor) > 10 or int(cursor) > 2**31 - 1:
-        raise BadRequest(_("カーソルが正しくありません。"), code="invalid_cursor")
+        raise BadRequest(
+            _("ページの指定が正しくありません。一覧を最初のページから開き直してください。"),
+            code="invalid_cursor",
+        )
     return int(cursor)
 
 

@@ -62,11 +62,13 @@ async def decide_many(
     if not ids or len(ids) > MAX_ITEMS or len(set(ids)) != len(ids):
         raise ValidationFailed(
             _("入力内容を確認してください。"),
-            fields={"items": _("1〜{high}件の異なる項目を選んでください。").format(high=MAX_ITEMS)},
+            fields={"items": _("異なる件を1〜{high}件選んでください。").format(high=MAX_ITEMS)},
         )
     boards = dict(await QueueItem.filter(id__in=ids).values_list("id", "board_id"))
     if any(i not in boards or not can_moderate(actor, boards[i]) for i in ids):
-        raise NotFound(_("項目が見つかりません。"))
+        raise NotFound(
+            _("この件は見つかりません。すでに判断されたか、削除された可能性があります。")
+        )
     outcomes = []
     for item_id, version in selection:
         try:

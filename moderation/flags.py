@@ -36,7 +36,7 @@ def _check(reason: str, note: str) -> tuple[FlagReason, str]:
     try:
         flag_reason = FlagReason(reason)
     except ValueError:
-        errors["reason"] = _("理由は spam / offtopic / inappropriate / other のいずれかです。")
+        errors["reason"] = _("通報の理由を一覧から選んでください。")
         flag_reason = FlagReason.OTHER
     if len(note) > MAX_NOTE:
         errors["note"] = _("補足は500文字以内で入力してください。")

@@ -77,7 +77,7 @@ class ModerationGate:
                 _("使用できない語句が含まれているため、投稿できません。"),
                 code="blocked_word",
                 fields={
-                    "body": _("使用できない語句: {words}").format(
+                    "body": _("使用できない語句：{words}").format(
                         words="、".join(screening.blocked)
                     )
                 },
@@ -96,7 +96,7 @@ class ModerationGate:
             raise ValidationFailed(
                 _("使用できない語句が含まれているため、投稿できません。"),
                 code="blocked_word",
-                fields={"title": _("使用できない語句: {words}").format(words="、".join(blocked))},
+                fields={"title": _("使用できない語句：{words}").format(words="、".join(blocked))},
             )
         reasons = tuple(
             encode_reason("watched_word", w.word) for w in hits if w.action is WordAction.HOLD

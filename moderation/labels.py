@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from forum.i18n import gettext as _
 
-__all__ = ["action_label", "decision_label", "flag_label", "kind_label", "reason_label"]
+__all__ = ["flag_label", "kind_label", "reason_label"]
 
 
 def reason_label(code: str) -> str:
@@ -21,7 +21,7 @@ def reason_label(code: str) -> str:
     }
     if code in labels:
         return labels[code]
-    return _("通報: {reason}").format(reason=flag_label(code))
+    return _("通報：{reason}").format(reason=flag_label(code))
 
 
 def flag_label(reason: str) -> str:
@@ -37,34 +37,3 @@ def flag_label(reason: str) -> str:
 def kind_label(kind: str) -> str:
     labels = {"pending": _("承認待ち"), "flagged": _("通報"), "edit": _("編集の承認待ち")}
     return labels.get(kind, kind)
-
-
-def decision_label(decision: str) -> str:
-    labels = {"approved": _("承認"), "rejected": _("却下"), "revision": _("修正依頼")}
-    return labels.get(decision, decision)
-
-
-def action_label(action: str) -> str:
-    labels = {
-        "item.claim": _("担当"),
-        "post.approve": _("投稿を承認"),
-        "post.reject": _("投稿を却下"),
-        "post.revise": _("修正を依頼"),
-        "post.hide": _("通報により非表示"),
-        "edit.reject": _("編集を却下"),
-        "edit.revise": _("編集に修正を依頼"),
-        "user.silence": _("発言停止"),
-        "user.suspend": _("利用停止"),
-        "thread.lock": _("スレッドをロック"),
-        "thread.unlock": _("スレッドのロックを解除"),
-        "thread.pin": _("スレッドを固定"),
-        "thread.unpin": _("スレッドの固定を解除"),
-        "thread.move": _("スレッドを移動"),
-        "rules.update": _("自動保留ルールを変更"),
-        "word.add": _("監視語句を追加"),
-        "word.remove": _("監視語句を削除"),
-        "template.add": _("理由テンプレートを追加"),
-        "template.update": _("理由テンプレートを変更"),
-        "template.remove": _("理由テンプレートを削除"),
-    }
-    return labels.get(action, action)

@@ -144,7 +144,9 @@ async def load_item(actor: Actor, item_id: int) -> QueueItem:
     check_moderator(actor)
     item = await QueueItem.get_or_none(id=item_id).select_related(*RELATED)
     if item is None or not can_moderate(actor, item.board_id):  # type: ignore[attr-defined]
-        raise NotFound(_("項目が見つかりません。"))
+        raise NotFound(
+            _("この件は見つかりません。すでに判断されたか、削除された可能性があります。")
+        )
     return item
 
 
@@ -178,7 +180,7 @@ async def session_thread(actor: Actor, sessions: SessionDirectory | None, sessio
     check_moderator(actor)
     found = await sessions.find(session_id) if sessions is not None else None
     if found is None or not can_moderate(actor, found.board_id):
-        raise NotFound(_("セッションが見つかりません。"))
+        raise NotFound(_("イベントが見つかりません。"))
     return found.thread_id
 
 
@@ -219,11 +221,11 @@ async def list_queue(
         query = query.filter(thread_id=thread)
     if kind:
         if kind not in {k.value for k in ItemKind}:
-            raise BadRequest(_("kind は pending、flagged、edit のいずれかです。"), code="bad_query")
+            raise BadRequest(_("種類を一覧から選んでください。"), code="bad_query")
         query = query.filter(kind=kind)
     if reason:
         if not REASON_RE.fullmatch(reason):
-            raise BadRequest(_("reason が正しくありません。"), code="bad_query")
+            raise BadRequest(_("理由を一覧から選んでください。"), code="bad_query")
         query = query.filter(reason_codes__contains=f",{reason},")
     after = parse_cursor(cursor)
     if after is not None:

@@ -36,7 +36,7 @@ __all__ = [
 # Stored content, not interface text: administrators edit them like any other template.
 DEFAULT_TEMPLATES = (
     "スパムと判断しました",
-    "話題がスレッドと関係ありません",
+    "話題違いと判断しました（スレッドの話題と関係のない内容です）",
     "個人情報が含まれています",
     "誹謗中傷にあたる表現が含まれています",
     "同じ内容の投稿が重複しています",
@@ -89,13 +89,13 @@ async def update_settings(actor: Actor, wanted: SettingChanges) -> RuleSettings:
     errors: dict[str, str] = {}
     changes: dict[str, int] = {}
     for name in wanted.unknown:
-        errors[name] = _("この項目は変更できません。")
+        errors[name] = _("この欄は変更できません。")
     for name in SETTING_NAMES:
         value = getattr(wanted, name)
         if value is None:
             continue
         if not 0 <= value <= SETTING_MAX:
-            errors[name] = _("0〜100000の整数で指定してください。")
+            errors[name] = _("0〜100,000の整数で入力してください。")
         else:
             changes[name] = value
     if wanted.flag_threshold == 0:
@@ -139,7 +139,7 @@ async def add_word(actor: Actor, word: str, action: str) -> WatchedWord:
     try:
         word_action = WordAction(action)
     except ValueError:
-        errors["action"] = _("動作は hold か block です。")
+        errors["action"] = _("動作は「保留」か「拒否」を選んでください。")
     if errors:
         raise ValidationFailed(_("入力内容を確認してください。"), fields=errors)
     try:
@@ -220,7 +220,7 @@ async def update_template(actor: Actor, template_id: int, text: str) -> RejectTe
     clean = _check_text(text)
     row = await RejectTemplate.get_or_none(id=template_id)
     if row is None:
-        raise NotFound(_("理由のテンプレートが見つかりません。"))
+        raise NotFound(_("理由の定型文が見つかりません。"))
     before = row.text
     async with outbox.atomic() as tx:
         row.text = clean
@@ -241,7 +241,7 @@ async def remove_template(actor: Actor, template_id: int) -> None:
     check_admin(actor)
     row = await RejectTemplate.get_or_none(id=template_id)
     if row is None:
-        raise NotFound(_("理由のテンプレートが見つかりません。"))
+        raise NotFound(_("理由の定型文が見つかりません。"))
     async with outbox.atomic() as tx:
         await RejectTemplate.filter(id=row.id).using_db(tx.conn).delete()
         await audit.write(

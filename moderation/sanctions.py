@@ -14,8 +14,9 @@ from forum.permissions import Actor
 from forum.resources import iso
 from moderation import audit
 from moderation.access import check_site_moderator
+from moderation.models import AuditEntry
 
-__all__ = ["MAX_HOURS", "Sanction", "SanctionKind", "SanctionOrder", "sanction"]
+__all__ = ["MAX_HOURS", "Sanction", "SanctionKind", "SanctionOrder", "reason_in_force", "sanction"]
 
 MAX_HOURS = 24 * 365 * 5
 
@@ -50,11 +51,11 @@ def _check(actor: Actor, target: User, order: SanctionOrder) -> tuple[SanctionKi
     try:
         sanction_kind = SanctionKind(order.kind)
     except ValueError:
-        errors["kind"] = _("種類は silence か suspend です。")
+        errors["kind"] = _("制限の種類は「発言停止」か「利用停止」を選んでください。")
         sanction_kind = SanctionKind.SILENCE
     hours = order.hours
     if hours is None or not 0 <= hours <= MAX_HOURS:
-        errors["hours"] = _("期間は0〜43800時間の整数で指定してください（0で解除）。")
+        errors["hours"] = _("期間は0〜43,800時間の整数で入力してください（0で解除します）。")
         hours = 0
     if errors:
         raise ValidationFailed(_("入力内容を確認してください。"), fields=errors)
@@ -97,3 +98,13 @@ async def sanction(actor: Actor, username: str, order: SanctionOrder) -> Sanctio
             accounts.access_changed(tx, target.id, events.AccessReason.SUSPENDED)
     setattr(target, field, until)
     return Sanction(target.username, sanction_kind.value, until, changed=True)
+
+
+async def reason_in_force(user_id: int, kind: str) -> str:
+    """The reason the moderator gave for the latest silence or suspension of a user."""
+    entry = (
+        await AuditEntry.filter(action=f"user.{kind}", target_type="user", target_id=user_id)
+        .order_by("-id")
+        .first()
+    )
+    return entry.reason if entry is not None else ""

@@ -164,7 +164,7 @@ def chart(figures: list[Bucket]) -> Chart:
         [("created", [b.created for b in figures])],
         titles=titles,
         line=[b.median_minutes for b in figures],
-        y_title=_("項目数"),
+        y_title=_("届いた件数"),
         y2_title=_("分"),
     )
 

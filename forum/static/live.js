@@ -283,7 +283,7 @@ function renderPost(post, strings) {
   }
   const time = el("a", "post-time");
   time.href = `#post-${post.id}`;
-  const stamp = el("time", "", new Date(post.created_at).toLocaleString(document.documentElement.lang || "ja"));
+  const stamp = el("time", "", japanTime(post.created_at));
   stamp.dateTime = post.created_at;
   time.append(stamp);
   meta.append(" ", time);
@@ -328,4 +328,18 @@ function renderPost(post, strings) {
     });
   }
   return article;
+}
+
+// Dates read as the server writes them (forum/formatting.py): Japan time, to the minute,
+// "2026年11月30日 05:50" or "Nov 30, 2026, 05:50 JST", whatever the browser's own zone.
+function japanTime(iso) {
+  const ja = (document.documentElement.lang || "ja").startsWith("ja");
+  const format = new Intl.DateTimeFormat(ja ? "ja-JP" : "en-US", {
+    timeZone: "Asia/Tokyo", year: "numeric", month: ja ? "numeric" : "short", day: "numeric",
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+  });
+  const part = Object.fromEntries(format.formatToParts(new Date(iso)).map((p) => [p.type, p.value]));
+  return ja
+    ? `${part.year}年${part.month}月${part.day}日 ${part.hour}:${part.minute}`
+    : `${part.month} ${part.day}, ${part.year}, ${part.hour}:${part.minute} JST`;
 }

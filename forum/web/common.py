@@ -54,7 +54,10 @@ def require_user(request: Request) -> User:
     user: User | None = request.state.user
     if user is None:
         if request.state.auth == "invalid_bearer":
-            raise NotAuthenticated(_("トークンが無効です。"), code="invalid_token")
+            raise NotAuthenticated(
+                _("このトークンは使えません。設定画面で新しいトークンを発行してください。"),
+                code="invalid_token",
+            )
         raise NotAuthenticated(_("ログインしてください。"))
     return user
 
@@ -77,7 +80,9 @@ def rate_limit(request: Request, name: str, key: str) -> None:
     wait = limiter(request, name).hit(key)
     if wait is not None:
         raise RateLimited(
-            _("短時間に操作が集中しました。しばらく待ってからもう一度お試しください。"),
+            _(
+                "短い時間に同じ操作が続いたため、いったん受け付けを止めています。しばらく待ってからもう一度お試しください。"
+            ),
             retry_after=wait,
         )
 

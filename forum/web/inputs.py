@@ -147,7 +147,7 @@ class Fields:
         value = self.data.get(name)
         if value is None or isinstance(value, bool):
             return value
-        self.errors[name] = message or _("true か false です。")
+        self.errors[name] = message or _("true か false で指定してください。")
         return None
 
     def integer(self, name: str, message: str | None = None) -> int | None:
@@ -162,7 +162,7 @@ class Fields:
     def only(self, allowed: Iterable[str]) -> None:
         """Refuse fields that cannot be changed, rather than ignore them silently."""
         for name in sorted(set(self.data) - set(allowed)):
-            self.errors[name] = _("この項目は変更できません。")
+            self.errors[name] = _("この欄は変更できません。")
 
     def check(self) -> None:
         if self.errors:
@@ -184,17 +184,17 @@ def unknown(data: Mapping[str, Any], names: Iterable[str]) -> tuple[str, ...]:
 
 def board_fields(data: Mapping[str, Any]) -> BoardFields:
     fields = Fields(data)
-    slug_message = _("スラッグは半角英小文字・数字・ハイフンで40文字以内です。")
+    slug_message = _("URL名は半角の英小文字・数字・ハイフンで、40文字以内で入力してください。")
     parsed = BoardFields(
         slug=fields.text("slug", slug_message),
         title=fields.text("title", _("タイトルは1〜100文字で入力してください。")),
-        description=fields.text("description", _("説明は2000文字以内で入力してください。")),
+        description=fields.text("description", _("説明は2,000文字以内で入力してください。")),
         moderation=fields.text(
             "moderation",
-            _("モデレーション方式は open / premoderated / first_posts のいずれかです。"),
+            _("承認の方式を一覧から選んでください。"),
         ),
-        private=fields.flag("private", _("非公開設定は true か false です。")),
-        position=fields.integer("position", _("表示順は整数です。")),
+        private=fields.flag("private", _("公開範囲を選んでください。")),
+        position=fields.integer("position", _("表示順は整数で入力してください。")),
     )
     fields.check()
     return parsed
@@ -223,7 +223,7 @@ def thread_changes(data: Mapping[str, Any]) -> ThreadChanges:
         if moderation is not None
         else fields.text(
             "moderation",
-            _("モデレーション方式は open / premoderated / first_posts のいずれかです。"),
+            _("承認の方式を一覧から選んでください。"),
         ),
     )
     fields.check()

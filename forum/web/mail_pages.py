@@ -138,7 +138,7 @@ def _kind_labels() -> list[tuple[str, str]]:
         NotificationKind.WATCHED_POST: _("ウォッチ中のスレッド・掲示板への投稿"),
         NotificationKind.ANSWERED: _("質問への回答"),
         NotificationKind.ANSWER_STATE: _("質問の扱いの変更"),
-        NotificationKind.SESSION_LIVE: _("フォロー中のセッションの開始"),
+        NotificationKind.SESSION_LIVE: _("フォロー中のイベントの開始"),
         NotificationKind.POST_APPROVED: _("投稿の承認"),
         NotificationKind.POST_REJECTED: _("投稿の非公開"),
         NotificationKind.REVISION_REQUESTED: _("修正の依頼"),

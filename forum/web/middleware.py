@@ -96,7 +96,9 @@ class BodyLimitMiddleware:
 
 
 def too_large_message() -> str:
-    return i18n.gettext("送信された内容が大きすぎます。")
+    return i18n.gettext(
+        "送信された内容が大きすぎます。内容を減らしてから、もう一度送信してください。"
+    )
 
 
 class IdentityMiddleware:

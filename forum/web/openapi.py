@@ -210,7 +210,7 @@ SCHEMAS: dict[str, Schema] = {
 ERRORS = {
     "400": "bad_request, bad_json, bad_media_type, invalid_cursor, bad_query",
     "401": "not_authenticated, invalid_credentials, invalid_token, token_expired, suspended",
-    "403": "forbidden, csrf_failed, login_required, thread_locked",
+    "403": "forbidden, csrf_failed, login_required, thread_locked, silenced",
     "404": "not_found",
     "409": "idempotency_key_reused",
     "413": "payload_too_large",

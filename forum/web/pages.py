@@ -10,14 +10,19 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from forum import accounts, boards, cases, events, follows, i18n, outbox, posts, threads
-from forum.errors import (
-    Forbidden,
-    ForumError,
-    NotFound,
-    RateLimited,
-    ValidationFailed,
+from forum import (
+    accounts,
+    boards,
+    cases,
+    events,
+    follows,
+    i18n,
+    outbox,
+    posts,
+    restrictions,
+    threads,
 )
+from forum.errors import Forbidden, ForumError, NotFound, RateLimited, ValidationFailed
 from forum.i18n import gettext as _
 from forum.models import Board, FollowLevel, Post, PostKind, PostStatus, Thread, User
 from forum.permissions import can_moderate, can_post_in, can_see_author, can_start_thread
@@ -99,6 +104,7 @@ async def board_page(request: Request) -> Response:
             "paged": cursor is not None,
             "can_start": can_start_thread(actor, board),
             "follow": await _board_follow(request, board),
+            "silence": await restrictions.silence_of(request.state.user),
         },
     )
 
@@ -284,6 +290,7 @@ async def _thread_context(
         "after": after,
         "next_after": rows[-1].id if more and rows else None,
         "can_reply": can_post_in(actor, thread, board),
+        "silence": await restrictions.silence_of(request.state.user),
         "can_moderate": can_moderate(actor, board.id),
         "posted_pending": request.query_params.get("posted") == "pending",
         "follow": follow,

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from forum.errors import BadRequest, NotFound
 from forum.i18n import gettext as _
 from forum.web.parsers import ID, Integer, Invalid, Spec, Text
+from forum.web.responses import is_api
 
 __all__ = [
     "CURSOR",
@@ -77,6 +78,14 @@ def query(request: Request, name: str, spec: Spec, default: T) -> Any | T:
     try:
         return spec.from_string(values[0])
     except Invalid as exc:
+        if not is_api(request.scope):
+            # A page's address was edited by hand: its reader needs no parameter names.
+            raise BadRequest(
+                _(
+                    "ページのアドレスに正しくない指定があります。リンクやメニューから開き直してください。"
+                ),
+                code="bad_query",
+            ) from None
         raise BadRequest(f"{name}: {exc.message}", code="bad_query") from None
 
 

@@ -235,11 +235,11 @@ class Body:
         errors: dict[str, str] = {}
         parsed: dict[str, Any] = {}
         for name in sorted(set(data) - set(self.fields)):
-            errors[name] = _("この項目は指定できません。")
+            errors[name] = _("この欄は指定できません。")
         for name, spec in self.fields.items():
             if name not in data:
                 if name in self.required:
-                    errors[name] = _("必須の項目です。")
+                    errors[name] = _("入力してください。")
                 continue
             value = data[name]
             if value is None and spec.nullable:
@@ -286,7 +286,7 @@ class ObjectList:
         for index, entry in enumerate(value):
             if not isinstance(entry, dict):
                 raise Invalid(
-                    _("{index}番目: オブジェクトで指定してください。").format(index=index)
+                    _("{index}番目：オブジェクトで指定してください。").format(index=index)
                 )
             try:
                 parsed.append(self.item.parse(entry))

@@ -10,19 +10,21 @@ needs (the signed-in user's unread notices).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import jinja2
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.templating import Jinja2Templates
 from starlette.types import Receive, Scope, Send
 
 from forum import events, i18n, notifications, outbox
+from forum.formatting import JST, format_date, format_datetime, format_number
 from forum.i18n import gettext as _
 from forum.models import Affiliation, BoardRole, ModerationPolicy, Role, User
 from forum.permissions import STAFF_ROLES, Actor
@@ -30,11 +32,13 @@ from forum.render import html_excerpt
 from forum.web.common import csrf_token
 
 __all__ = [
+    "JST",
     "TEMPLATE_DIR",
     "affiliation_label",
     "answer_state_label",
     "choices",
     "format_datetime",
+    "format_number",
     "moderates_any_board",
     "render",
     "render_html",
@@ -43,18 +47,6 @@ __all__ = [
 ]
 
 TEMPLATE_DIR = Path(__file__).parents[1] / "templates"
-JST = ZoneInfo("Asia/Tokyo")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def format_datetime(value: datetime | None) -> str:
-    """Japan time for everyone: 2026年11月26日 14:05, or Nov 26, 2026, 14:05 JST in English."""
-    if value is None:
-        return ""
-    local = value.astimezone(JST)
-    if i18n.locale() == "ja":
-        return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
-    return f"{_MONTHS[local.month - 1]} {local.day}, {local.year}, {local:%H:%M} JST"
 
 
 def isoformat(value: datetime | None) -> str:
@@ -84,9 +76,9 @@ def role_label(value: object) -> str:
 
 def moderation_label(value: object) -> str:
     labels = {
-        "open": _("公開（投稿はすぐに公開）"),
-        "premoderated": _("事前承認（すべての投稿を承認後に公開）"),
-        "first_posts": _("初回承認（はじめての投稿だけ承認後に公開）"),
+        "open": _("承認なし（投稿はすぐに表示）"),
+        "premoderated": _("事前承認（すべての投稿をモデレーターの承認後に表示）"),
+        "first_posts": _("初回承認（はじめての投稿だけモデレーターの承認後に表示）"),
     }
     return labels.get(str(value), str(value))
 
@@ -94,12 +86,12 @@ def moderation_label(value: object) -> str:
 def answer_state_label(value: object) -> str:
     """A live question's answer state, as the thread page and the Q&A screens name it."""
     labels = {
-        "open": _("回答待ち"),
+        "open": _("未回答"),
         "assigned": _("担当決定"),
         "answering": _("回答中"),
-        "answered_live": _("会場で回答"),
-        "answered_written": _("文書で回答"),
-        "deferred": _("保留"),
+        "answered_live": _("会場で回答済み"),
+        "answered_written": _("文書で回答済み"),
+        "deferred": _("後日回答"),
     }
     return labels.get(str(value), str(value))
 
@@ -126,6 +118,37 @@ def choices(kind: str) -> list[tuple[str, str]]:
     return [(value, label(value)) for value in values]
 
 
+# Counts in a translated text read with thousands separators (1,234件): the quantities are
+# passed as these names; ids (#%(id)s) and years are not, so they stay as they are.
+_COUNTS = frozenset({"num", "n", "count", "items", "minutes"})
+_INTEGER = re.compile(r"%\((\w+)\)d")
+
+
+def _counted(variables: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: format_number(v) if k in _COUNTS and isinstance(v, int | float) else v
+        for k, v in variables.items()
+    }
+
+
+def _formatted(context: Any, text: str, variables: dict[str, Any]) -> str:
+    text = _INTEGER.sub(r"%(\1)s", text)
+    # The catalog is trusted as the templates are; the variables are escaped by Markup's %.
+    rv: str = Markup(text) if context.eval_ctx.autoescape else text  # noqa: S704
+    return rv % _counted(variables)
+
+
+@jinja2.pass_context
+def _gettext(context: Any, message: str, /, **variables: Any) -> str:
+    return _formatted(context, i18n.gettext(message), variables)
+
+
+@jinja2.pass_context
+def _ngettext(context: Any, singular: str, plural: str, num: int, /, **variables: Any) -> str:
+    variables.setdefault("num", num)
+    return _formatted(context, i18n.ngettext(singular, plural, num), variables)
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
@@ -140,8 +163,12 @@ def _environment() -> jinja2.Environment:
     env.install_gettext_callables(  # type: ignore[attr-defined]
         i18n.gettext, i18n.ngettext, newstyle=True
     )
+    # The extension's own newstyle callables, with counts formatted (see _counted).
+    env.globals.update(_=_gettext, gettext=_gettext, ngettext=_ngettext)
     env.filters.update(
         datetime=format_datetime,
+        date=format_date,
+        number=format_number,
         isoformat=isoformat,
         affiliation=affiliation_label,
         role=role_label,

@@ -365,13 +365,13 @@ def _form_fields(form: dict[str, str], *, creating: bool) -> sessions.SessionFie
     try:
         parent = PARENT.from_string(form["parent"]) if form["parent"] else None
     except Invalid:
-        errors["parent"] = _("親のセッションが見つかりません。")
+        errors["parent"] = _("親のイベントが見つかりません。")
     try:
         seconds = (
             SLOW_MODE.from_string(form["slow_mode_seconds"]) if form["slow_mode_seconds"] else 0
         )
     except Invalid:
-        errors["slow_mode_seconds"] = _("0〜3600秒で指定してください。")
+        errors["slow_mode_seconds"] = _("0〜3,600秒の整数で入力してください。")
     if errors:
         raise ValidationFailed(_("入力内容を確認してください。"), fields=errors)
     return sessions.SessionFields(

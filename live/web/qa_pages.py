@@ -21,7 +21,7 @@ from forum.web.common import actor_of
 from forum.web.forms import login_redirect
 from forum.web.params import path_id, query
 from forum.web.parsers import Choice, Spec
-from forum.web.templating import render
+from forum.web.templating import answer_state_label, render
 from live import questionboard, sessions
 from live.joinlink import qr_svg
 from live.models import LiveSession
@@ -48,16 +48,8 @@ PRESENTER_LISTS = {
 PRESENTER_NEXT = 5
 
 
-def state_label(value: object) -> str:
-    labels = {
-        "open": _("未回答"),
-        "assigned": _("担当決定"),
-        "answering": _("回答中"),
-        "answered_live": _("会場で回答"),
-        "answered_written": _("文書で回答"),
-        "deferred": _("保留"),
-    }
-    return labels.get(str(value), str(value))
+# The answer states are named once, as the thread page names them (docs/glossary.md).
+state_label = answer_state_label
 
 
 def _filter_labels() -> list[tuple[str, str]]:
@@ -66,7 +58,7 @@ def _filter_labels() -> list[tuple[str, str]]:
         ("open", _("未回答")),
         ("answering", _("回答中")),
         ("answered", _("回答済み")),
-        ("deferred", _("保留")),
+        ("deferred", _("後日回答")),
     ]
 
 

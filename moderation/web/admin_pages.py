@@ -88,7 +88,7 @@ async def save_settings(request: Request) -> Response:
         raw = field(form, name).strip()
         data[name] = int(raw) if raw.isdigit() and len(raw) < 10 else raw
     try:
-        message = _("0〜100000の整数で指定してください。")
+        message = _("0〜100,000の整数で入力してください。")
         values = inputs.integers(data, ruleset.SETTING_NAMES, message)
         changes = ruleset.SettingChanges(**values, unknown=())
         await ruleset.update_settings(actor_of(request), changes)

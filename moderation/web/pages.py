@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute, Route
 
 from forum import events, outbox
 from forum.errors import ForumError
+from forum.formatting import format_duration
 from forum.i18n import gettext as _
 from forum.i18n import ngettext
 from forum.web.common import actor_of, require_user
@@ -73,20 +74,20 @@ DONE = frozenset({"claimed", "approved", "rejected", "revision", "bulk_approved"
 def notice_text(code: str) -> str:
     texts = {
         "claimed": _("担当しました。"),
-        "approved": _("承認しました。投稿は公開されています。"),
-        "rejected": _("却下しました。投稿者に理由を通知しました。"),
-        "revision": _("修正を依頼しました。投稿者に通知しました。"),
-        "stale_version": _("ほかのモデレーターが先に対応しました。最新の状態を表示しています。"),
+        "approved": _("判断を記録しました。投稿は公開中です。"),
+        "rejected": _("判断を記録しました。投稿は公開されません。投稿者に理由をお知らせしました。"),
+        "revision": _("修正を依頼しました。投稿者にお知らせしました。"),
+        "stale_version": _("ほかのモデレーターが先に判断しました。最新の状態を表示しています。"),
         "already_claimed": _("ほかのモデレーターが担当しています。"),
         "post_deleted": _("この投稿は削除されています。"),
         "invalid": _("入力内容を確認してください。"),
-        "not_found": _("項目が見つかりません。"),
-        "bulk_approved": _("選んだ項目を承認しました。"),
-        "bulk_rejected": _("選んだ項目を却下しました。投稿者に理由を通知しました。"),
+        "not_found": _("この件は見つかりません。すでに判断されたか、削除された可能性があります。"),
+        "bulk_approved": _("選んだ件を公開しました。"),
+        "bulk_rejected": _("選んだ件を公開しないことにし、投稿者に理由を知らせました。"),
         "bulk_partial": _(
-            "一部の項目はほかのモデレーターが先に対応していたため、そのままにしました。"
+            "一部の件はほかのモデレーターが先に判断していたため、そのままにしました。"
         ),
-        "bulk_empty": _("項目を選んでください。"),
+        "bulk_empty": _("判断する件を選んでください。"),
     }
     return texts.get(code, "")
 
@@ -99,13 +100,7 @@ def age_label(created: str | None, now: datetime) -> str:
 
 
 def minutes_label(minutes: int) -> str:
-    if minutes < 1:
-        return _("1分未満")
-    if minutes < 60:
-        return _("{n}分").format(n=minutes)
-    if minutes < 48 * 60:
-        return _("{h}時間{m}分").format(h=minutes // 60, m=minutes % 60)
-    return _("{d}日").format(d=minutes // 1440)
+    return format_duration(minutes)
 
 
 async def queue_page(request: Request) -> Response:

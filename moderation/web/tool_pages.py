@@ -19,8 +19,8 @@ from forum.web.params import SLUG, path_id, path_username, query
 from forum.web.templating import render
 from moderation import audit, sanctions
 from moderation.access import check_site_moderator, list_moderated_boards
-from moderation.labels import action_label
 from moderation.thread_tools import THREAD_ACTIONS, moderated_thread, move_thread, set_thread_flag
+from moderation.web.audit_text import describe
 from moderation.web.inputs import QUERY
 
 __all__ = ["routes"]
@@ -35,14 +35,23 @@ async def log_page(request: Request) -> Response:
     page = await audit.list_log(
         actor, board=board, cursor=query(request, "cursor", specs["cursor"], None), limit=50
     )
+    boards = await list_moderated_boards(actor)
+    titles = {b.slug: b.title for b in boards}
     context: dict[str, Any] = {
         "entries": [
-            {**audit.entry_resource(e), "label": action_label(e.action), "at": e.created_at}
+            {
+                "sentence": describe(e, titles),
+                "at": e.created_at,
+                "board": e.board.title if e.board else "",
+                "reason": e.reason,
+                "admin_only": e.admin_only,
+                "target": {"type": e.target_type, "id": e.target_id},
+            }
             for e in page.entries
         ],
         "next_cursor": page.next_cursor,
         "board": board or "",
-        "boards": await list_moderated_boards(actor),
+        "boards": boards,
     }
     return render(request, "moderation/log.html", context)
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page, expect
 
+from forum.formatting import format_datetime
 from forum.models import Role
 from tests.browser.conftest import Site
 from tests.conftest import Member, make_member
@@ -61,6 +63,9 @@ async def test_a_new_post_appears_without_reload_and_is_announced(
     article = page.locator(f"#post-{made['id']}")
     await expect(article).to_be_visible(timeout=5_000)
     await expect(article.locator(".post-body strong")).to_have_text("専門家")
+    # Japan time to the minute, as the server writes it, whatever the browser's zone.
+    expected = format_datetime(datetime.fromisoformat(made["created_at"]))
+    await expect(article.locator("time")).to_have_text(expected)
     await expect(page.locator("#live-status")).to_contain_text("新しい投稿")
     assert await page.locator("article.post").count() == 2
 

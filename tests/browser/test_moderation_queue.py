@@ -73,7 +73,7 @@ async def signed_in(
     page.on("console", console)
     ERRORS[page] = errors
     await page.goto(f"{site.base}/moderation")
-    await expect(page.locator("h1")).to_have_text("モデレーションキュー")
+    await expect(page.locator("h1")).to_have_text("確認待ちの投稿")
     if javascript:
         # A mark that a reload or a navigation would wipe out.
         await page.evaluate("window.koryuStayed = true")
@@ -106,14 +106,14 @@ async def test_the_queue_lists_held_posts_in_japanese_with_size_oldest_age_and_c
     await expect(page.locator("#mod-size")).to_have_text("2件")
     await expect(page.locator("#mod-oldest")).to_have_text("1時間30分")
     await expect(page.locator(".mod-chart svg[role=img]")).to_be_visible()
-    await expect(page.locator(".mod-chart svg > title")).to_have_text("新しい項目と判断までの時間")
+    await expect(page.locator(".mod-chart svg > title")).to_have_text("届いた件数と判断までの時間")
     await expect(page.locator(".mod-chart figcaption")).to_contain_text("直近24時間（1時間ごと）")
     await expect(page.locator(".mod-item")).to_have_count(2)
     await expect(item(page, first).locator(".badge-pending")).to_have_text("承認待ち")
     await expect(item(page, first).locator(".mod-post strong")).to_have_text("承認待ち")
-    await expect(item(page, first)).to_contain_text("待ち時間: 1時間30分")
+    await expect(item(page, first)).to_contain_text("待ち時間：1時間30分")
     await expect(item(page, first)).to_contain_text("田中 花子")
-    await expect(item(page, first).locator("button[data-key=a]")).to_contain_text("承認")
+    await expect(item(page, first).locator("button[data-key=a]")).to_contain_text("公開する")
     await expect(item(page, second)).to_contain_text("二件目の返信")
     await expect(page.locator("#mod-help")).to_contain_text("j / k で移動")
     no_script_errors(page)
@@ -163,10 +163,10 @@ async def test_c_claims_and_another_moderators_page_shows_the_claim_live(
     await ito.keyboard.press("j")
     await ito.keyboard.press("c")
     await expect(item(ito, item_id).locator("[data-claim]")).to_have_text(
-        "担当: mod-ito", timeout=WAIT
+        "担当：mod-ito", timeout=WAIT
     )
     await expect(item(kato, item_id).locator("[data-claim]")).to_have_text(
-        "担当: mod-ito", timeout=WAIT
+        "担当：mod-ito", timeout=WAIT
     )
     stored = await QueueItem.get(id=item_id).prefetch_related("claimed_by")
     assert stored.claimed_by is not None and stored.claimed_by.username == "mod-ito"
@@ -176,7 +176,7 @@ async def test_c_claims_and_another_moderators_page_shows_the_claim_live(
     await ito.keyboard.press("a")
     await expect(item(ito, item_id)).to_have_count(0, timeout=WAIT)
     await expect(item(kato, item_id)).to_have_class(re.compile(r"\bis-decided\b"), timeout=WAIT)
-    await expect(item(kato, item_id).locator("[data-claim]")).to_have_text("mod-ito さんが対応済み")
+    await expect(item(kato, item_id).locator("[data-claim]")).to_have_text("mod-itoさんが判断済み")
     await expect(item(kato, item_id).locator("button[data-key=a]")).to_be_disabled()
     no_script_errors(ito)
     no_script_errors(kato)
@@ -199,7 +199,7 @@ async def test_a_approves_in_place_and_a_reader_of_the_thread_sees_the_post_at_o
     await page.keyboard.press("j")
     await page.keyboard.press("a")
     await expect(item(page, item_id)).to_have_count(0, timeout=WAIT)
-    await expect(page.locator("#mod-live")).to_contain_text("承認しました")
+    await expect(page.locator("#mod-live")).to_contain_text("投稿は公開中です")
     await expect(page.locator("#mod-size")).to_have_text("1件", timeout=WAIT)
     await expect(item(page, later)).to_be_focused()
     assert await stayed(page)
@@ -222,15 +222,19 @@ async def test_r_opens_the_reject_flow_with_the_japanese_templates_and_rejects(
     await expect(panel).to_have_attribute("open", "")
     template = page.locator(f"#template-{item_id}")
     await expect(template).to_be_focused()
-    await expect(panel.locator("summary")).to_contain_text("却下・修正依頼")
+    await expect(panel.locator("summary")).to_contain_text("公開しない・修正を依頼する")
     await expect(template.locator("option")).to_contain_text(
-        ["（選ばない）", "スパムと判断しました", "話題がスレッドと関係ありません"]
+        [
+            "（選ばない）",
+            "スパムと判断しました",
+            "話題違いと判断しました（スレッドの話題と関係のない内容です）",
+        ]
     )
     await template.select_option("スパムと判断しました")
     await page.locator(f"#reason-{item_id}").fill("リンクだけの投稿は控えてください。")
-    await panel.get_by_role("button", name="却下する").click()
+    await panel.get_by_role("button", name="公開しない", exact=True).click()
     await expect(item(page, item_id)).to_have_count(0, timeout=WAIT)
-    await expect(page.locator("#mod-live")).to_contain_text("却下しました")
+    await expect(page.locator("#mod-live")).to_contain_text("投稿は公開されません")
     await expect(page.locator("#mod-size")).to_have_text("0件", timeout=WAIT)
     await expect(page.locator(".mod-empty")).to_be_visible()
     stored = await QueueItem.get(id=item_id)
@@ -253,9 +257,9 @@ async def test_e_opens_editing_and_approves_the_edited_text(browser: Browser, si
     await expect(body).to_be_focused()
     await expect(body).to_have_value("電話番号は 090-0000-0000 です")
     await body.fill("電話番号は（削除しました）")
-    await panel.get_by_role("button", name="編集して承認する").click()
+    await panel.get_by_role("button", name="編集して公開する").click()
     await expect(item(page, item_id)).to_have_count(0, timeout=WAIT)
-    await expect(page.locator("#mod-live")).to_contain_text("承認しました")
+    await expect(page.locator("#mod-live")).to_contain_text("投稿は公開中です")
     post = await Post.get(id=post_id)
     assert (post.status, post.body) == (PostStatus.PUBLISHED, "電話番号は（削除しました）")
     assert await stayed(page)
@@ -267,7 +271,7 @@ async def test_a_new_held_post_appears_in_the_open_queue_without_reload(
 ) -> None:
     forum = await premoderated(site)
     page = await signed_in(browser, site, await moderator(site, forum, "mod-ito"))
-    await expect(page.locator(".mod-empty")).to_have_text("待っている項目はありません。")
+    await expect(page.locator(".mod-empty")).to_have_text("確認待ちの投稿はありません。")
     await expect(page.locator("#mod-size")).to_have_text("0件")
     _post, first = await forum.held("開いている間に届いた返信")
     await expect(item(page, first)).to_be_visible(timeout=WAIT)
@@ -285,7 +289,7 @@ async def test_a_new_held_post_appears_in_the_open_queue_without_reload(
     await expect(item(page, second)).to_be_focused()
     await page.keyboard.press("c")
     await expect(item(page, second).locator("[data-claim]")).to_have_text(
-        "担当: mod-ito", timeout=WAIT
+        "担当：mod-ito", timeout=WAIT
     )
     assert await stayed(page)
     no_script_errors(page)
@@ -301,13 +305,13 @@ async def test_without_javascript_the_forms_post_and_come_back_with_a_notice(
     await item(page, item_id).get_by_role("button", name="担当する").click()
     await expect(page).to_have_url(f"{site.base}/moderation?notice=claimed#item-{item_id}")
     await expect(page.locator(".notice").first).to_have_text("担当しました。")
-    await expect(item(page, item_id).locator("[data-claim]")).to_have_text("担当: mod-ito")
+    await expect(item(page, item_id).locator("[data-claim]")).to_have_text("担当：mod-ito")
     panel = item(page, item_id).locator("details[data-key=r]")
     await panel.locator("summary").click()
     await page.locator(f"#template-{item_id}").select_option("スパムと判断しました")
-    await panel.get_by_role("button", name="却下する").click()
+    await panel.get_by_role("button", name="公開しない", exact=True).click()
     await expect(page).to_have_url(f"{site.base}/moderation?notice=rejected")
-    await expect(page.locator(".notice").first).to_contain_text("却下しました")
+    await expect(page.locator(".notice").first).to_contain_text("投稿は公開されません")
     await expect(page.locator(".mod-item")).to_have_count(0)
     assert (await Post.get(id=post_id)).status is PostStatus.REJECTED
 

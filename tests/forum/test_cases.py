@@ -231,7 +231,7 @@ async def test_the_search_page_offers_prefecture_and_theme_facets_of_cases(
     page = await client.get("/search", params={"q": "DX"})
     assert page.status_code == 200
     assert 'href="/search?q=DX&amp;prefecture=20"' in page.text
-    assert "長野県 (1)" in page.text
-    assert f'href="/search?q=DX&amp;theme={dx}"' in page.text and "DX (1)" in page.text
+    assert "長野県（1件）" in page.text
+    assert f'href="/search?q=DX&amp;theme={dx}"' in page.text and "DX（1件）" in page.text
     narrowed = await client.get("/search", params={"q": "DX", "prefecture": "20"})
-    assert 'aria-current="page">長野県 (1)' in narrowed.text
+    assert 'aria-current="page">長野県（1件）' in narrowed.text

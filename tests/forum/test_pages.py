@@ -99,7 +99,7 @@ async def test_every_page_renders_in_english_with_accept_language_en(
     await log_in(client, "admin-sato")
     admin_page = await client.get("/admin", headers=english)
     assert h1_of(admin_page) == "Administration"
-    assert "Premoderated" in admin_page.text
+    assert "Every post approved first" in admin_page.text
 
 
 async def test_the_language_switch_sets_a_cookie_that_wins_over_the_browser_language(
@@ -291,7 +291,7 @@ async def test_the_login_rate_limit_answers_429_with_retry_after(
     limited = await client.post("/login", data={**form, "password": PASSWORD})
     assert limited.status_code == 429
     assert int(limited.headers["retry-after"]) >= 1
-    assert h1_of(limited) == "アクセスが集中しています"
+    assert h1_of(limited) == "少し時間をおいてください"
     assert "koryu_session" not in client.cookies
 
 
@@ -684,7 +684,9 @@ async def test_admin_board_form_errors_rerender_with_422_and_keep_the_input(
         },
     )
     assert response.status_code == 422
-    assert "スラッグは半角英小文字・数字・ハイフンで40文字以内です。" in response.text
+    assert (
+        "URL名は半角の英小文字・数字・ハイフンで、40文字以内で入力してください。" in response.text
+    )
     assert 'value="良いタイトル"' in response.text
     assert await Board.all().count() == 0
 

@@ -270,9 +270,9 @@ async def test_an_organiser_form_number_out_of_range_is_shown_on_the_form(
         "csrf_token": token,
     }
     for name, value, message in (
-        ("slow_mode_seconds", "3601", "0〜3600秒で指定してください。"),
-        ("slow_mode_seconds", "-1", "0〜3600秒で指定してください。"),
-        ("parent", str(2**31), "親のセッションが見つかりません。"),
+        ("slow_mode_seconds", "3601", "0〜3,600秒の整数で入力してください。"),
+        ("slow_mode_seconds", "-1", "0〜3,600秒の整数で入力してください。"),
+        ("parent", str(2**31), "親のイベントが見つかりません。"),
     ):
         response = await client.post("/sessions/new", data={**fields, name: value})
         assert response.status_code == 422, (name, value)
@@ -415,7 +415,7 @@ async def test_a_board_moderator_sets_a_threads_approval_policy_on_the_thread_to
     thread_id = session["thread"]["id"]
     await log_in(client, "org-kankei")
     page = await client.get(f"/moderation/threads/{thread_id}")
-    assert "このスレッドの承認方式" in page.text
+    assert "このスレッドの承認の方式" in page.text
     token = await token_for(client, f"/moderation/threads/{thread_id}")
     path = f"/moderation/threads/{thread_id}"
     saved = await client.post(

@@ -267,7 +267,7 @@ async def test_the_console_is_for_the_sessions_experts_and_the_boards_staff(
     for member in (hall.speaker, hall.expert, hall.organiser, admin):
         page = await client.get(path, headers=member.headers)
         assert page.status_code == 200, member.user.username
-        assert h1_of(page) == "有識者コンソール"
+        assert h1_of(page) == "有識者の回答画面"
     speaker = (await client.get(path, headers=hall.speaker.headers)).text
     assert 'data-action="assigned"' in row(speaker, asked)
     assert 'data-action="answering"' in row(speaker, asked)

@@ -91,7 +91,7 @@ async def test_followers_get_a_stored_notice_when_the_session_goes_live(
     assert [n.user_id for n in notices] == [alice.user.id]  # type: ignore[attr-defined]
     listed = (await client.get("/api/v1/notifications", headers=alice.headers)).json()
     assert listed["items"][0]["message"] == (
-        "フォローしているセッション「分科会A 関係人口と地域の担い手」が始まりました。"
+        "フォローしているイベント「分科会A 関係人口と地域の担い手」が始まりました。"
     )
     assert listed["items"][0]["url"] == f"/sessions/{session['id']}"
     assert "notification.created" in await event_names(events.user_channel(alice.user.id))

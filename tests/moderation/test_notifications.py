@@ -47,7 +47,7 @@ async def test_the_author_is_told_of_approval_rejection_with_reason_and_revision
     assert urls[0] == f"/moderation/posts/{third}/revise"
     assert urls[2].endswith(f"#post-{first}")
     messages = [n["message"] for n in body["items"]]  # type: ignore[attr-defined]
-    assert "修正" in messages[0] and "承認" in messages[2]
+    assert "修正" in messages[0] and "公開されました" in messages[2]
     user_events = [name for name, _ in await events(f"user:{alice.user.id}")]
     assert user_events.count("notification.created") == 3
 
@@ -109,3 +109,25 @@ async def test_a_flagged_post_that_is_kept_sends_no_notice_but_a_removal_does(
         "post_rejected",
         "話題がスレッドと関係ありません",
     )
+
+
+async def test_a_flagged_post_taken_down_tells_its_author_it_was_unpublished_in_plain_text(
+    client: httpx2.AsyncClient, admin: Member, alice: Member, bob: Member
+) -> None:
+    await new_board(client, admin, moderation="open")
+    thread_id = (await new_thread(client, admin))["thread"]["id"]
+    post = await reply(client, alice, thread_id, "**太字**と`コード`の投稿")
+    flagged = await client.post(
+        f"/api/v1/posts/{post['id']}/flags", json={"reason": "spam"}, headers=bob.headers
+    )
+    assert flagged.status_code == 201
+    [item] = await queue(client, admin)
+    await decide(client, admin, item, "reject", reason="宣伝と判断しました")
+    items: list[dict[str, str]] = (await notices(client, alice))["items"]  # type: ignore[assignment]
+    [notice] = items
+    assert notice["kind"] == "post_rejected"
+    assert (
+        "非公開になりました" in notice["message"]
+        and "公開されませんでした" not in notice["message"]
+    )
+    assert notice["excerpt"] == "太字とコードの投稿"

@@ -51,8 +51,8 @@ async def test_the_queue_page_shows_items_size_age_chart_and_keyboard_forms(
     page = await client.get("/moderation")
     assert page.status_code == 200
     text = text_of(page)
-    assert "モデレーションキュー" in text
-    assert "1件" in text and "最も古い項目の待ち時間" in text
+    assert "確認待ちの投稿" in text
+    assert "1件" in text and "最も長い待ち時間" in text
     assert "<svg" in page.text and 'class="chart-bar chart-bar-created"' in page.text
     assert "<strong>承認待ち</strong>" in page.text
     assert "事前承認の掲示板・スレッド" in text
@@ -92,7 +92,7 @@ async def test_approving_through_the_form_publishes_and_redirects_with_a_notice(
     assert response.headers["location"] == "/moderation?notice=approved"
     assert (await Post.get(id=post_id)).status is PostStatus.PUBLISHED
     page = await client.get(response.headers["location"])
-    assert "承認しました" in text_of(page)
+    assert "投稿は公開中です" in text_of(page)
 
 
 async def test_a_form_without_the_csrf_token_is_refused(
@@ -123,7 +123,7 @@ async def test_a_stale_form_comes_back_with_a_409_notice_and_nothing_changes(
     assert response.status_code == 303
     assert "notice=stale_version" in response.headers["location"]
     page = await client.get(response.headers["location"].split("#")[0])
-    assert "ほかのモデレーターが先に対応しました" in text_of(page)
+    assert "ほかのモデレーターが先に判断しました" in text_of(page)
     assert (await Post.get(id=post_id)).status is PostStatus.PENDING
 
 
@@ -279,7 +279,10 @@ async def test_the_log_user_and_thread_tool_pages_render_and_act(
     assert (await User.get(id=alice.user.id)).silenced_until is not None
     log = await client.get("/moderation/log")
     text = text_of(log)
-    assert "スレッドをロック" in text and "スレッドを移動" in text and "発言停止" in text
+    assert "をロックしました。" in text and "へ移動しました。" in text
+    assert "@aliceさんを" in text and "まで発言停止にしました。" in text
+    for raw in ("silenced_until", "locked", "None", "True", "False", "+00:00"):
+        assert raw not in text, raw
 
 
 async def test_a_board_moderator_sees_only_their_boards_on_the_queue_page(
@@ -310,5 +313,7 @@ async def test_the_queue_page_speaks_english_when_asked(
     client.cookies.set("koryu_lang", "en")
     text = text_of(await client.get("/moderation"))
     assert (
-        "Moderation queue" in text and "1 item" in text and "Reject or request a revision" in text
+        "Moderation queue" in text
+        and "1 item" in text
+        and "Don't publish, or ask for a revision" in text
     )

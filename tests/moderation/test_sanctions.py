@@ -6,9 +6,10 @@ import httpx2
 import pytest
 
 from forum import accounts
+from forum.formatting import format_datetime
 from forum.models import ApiToken, Board, LoginSession, Thread, User
 from moderation.models import AuditEntry, QueueItem
-from tests.conftest import Member
+from tests.conftest import PASSWORD, Member
 from tests.moderation.support import (
     board_staff,
     error_code,
@@ -203,3 +204,36 @@ async def test_a_moved_threads_open_items_follow_it_to_the_new_boards_queue(
         {"id": item["id"], "board": "board-b"},
     )
     assert (await event_names("moderation:board-b")) == ["item.created"]
+
+
+async def test_a_silenced_user_is_told_until_when_and_why_on_the_board_the_thread_and_the_api(
+    client: httpx2.AsyncClient, admin: Member, alice: Member, bob: Member
+) -> None:
+    await new_board(client, admin)
+    thread_id = (await new_thread(client, bob))["thread"]["id"]
+    moderator = await site_moderator()
+    assert (await sanction(client, moderator, "alice", "silence", 24)).status_code == 200
+    until = format_datetime((await User.get(id=alice.user.id)).silenced_until)
+    refused = await client.post(
+        f"/api/v1/threads/{thread_id}/posts", json={"body": "こんにちは"}, headers=alice.headers
+    )
+    assert refused.status_code == 403 and error_code(refused) == "silenced"
+    message = refused.json()["error"]["message"]
+    assert until in message and "理由：繰り返しの宣伝" in message
+    raw, _session = await accounts.start_session(alice.user, days=1)
+    client.cookies.set("koryu_session", raw)
+    for path in ("/b/kankei", f"/t/{thread_id}"):
+        page = (await client.get(path)).text
+        assert f"発言停止中のため、{until}まで投稿できません。" in page, path
+        assert "理由：繰り返しの宣伝" in page, path
+
+
+async def test_a_suspended_user_is_told_until_when_and_whom_to_ask(
+    client: httpx2.AsyncClient, admin: Member, alice: Member
+) -> None:
+    assert (await sanction(client, admin, "alice", "suspend", 72)).status_code == 200
+    until = format_datetime((await User.get(id=alice.user.id)).suspended_until)
+    refused = await client.post("/api/v1/tokens", json={"username": "alice", "password": PASSWORD})
+    assert refused.status_code == 401 and error_code(refused) == "suspended"
+    message = refused.json()["error"]["message"]
+    assert f"{until}まで利用停止中です。" in message and "管理者にお問い合わせ" in message

@@ -57,7 +57,7 @@ def test_the_chart_scales_bars_to_the_busiest_hour_on_a_labelled_axis_with_a_lin
     # Every third hour is labelled, the newest one included.
     assert [t.label for t in drawing.x_ticks][-2:] == ["20:00", "23:00"]
     assert len(drawing.x_ticks) == 8
-    assert (drawing.y_title, drawing.y2_title) == ("項目数", "分")
+    assert (drawing.y_title, drawing.y2_title) == ("届いた件数", "分")
 
 
 def test_the_minute_buckets_cover_the_last_hour() -> None:
