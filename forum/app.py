@@ -28,6 +28,7 @@ from forum.demo import load_demo
 from forum.errors import ForumError, NotFound
 from forum.gate import Gatekeeper
 from forum.i18n import gettext as _
+from forum.logins import LoginCache
 from forum.ratelimit import RateLimiter
 from forum.web.middleware import BodyLimitMiddleware, IdentityMiddleware, SecurityHeadersMiddleware
 from forum.web.openapi import openapi_route
@@ -54,7 +55,8 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
     accounts.use_password_hasher(settings.password_hasher)
 
     access = ChannelAccess(session_board=board_of_session)
-    hub = ForumHub(create_broker(settings.realtime_broker_url), access)
+    logins = LoginCache()
+    hub = ForumHub(create_broker(settings.realtime_broker_url), access, logins=logins)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -167,7 +169,9 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
             Middleware(CaptureRawSend),
             Middleware(SecurityHeadersMiddleware),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
-            Middleware(IdentityMiddleware, secure_cookies=settings.secure_cookies),
+            Middleware(
+                IdentityMiddleware, secure_cookies=settings.secure_cookies, logins=logins
+            ),
         ],
         exception_handlers={
             ForumError: forum_error,
@@ -178,6 +182,7 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
     )
     app.state.settings = settings
     app.state.hub = hub
+    app.state.logins = logins
     # Typed here so that a gate missing a method of the protocol fails mypy, not a request.
     default_gate: Gatekeeper = SlowModeGate(ModerationGate())
     app.state.gate = gate or default_gate
