@@ -78,7 +78,9 @@ async def _seed(client: Any) -> dict[str, Any]:
 
     admin = await accounts.register(
         accounts.Registration(
-            username="profile-admin", password="profile password 1", display_name="管理 さん"
+            username="profile-admin",
+            password="profile password 1",  # noqa: S106 - a throwaway database
+            display_name="管理 さん",
         ),
         role=Role.ADMIN,
     )
@@ -118,7 +120,7 @@ async def _run(args: argparse.Namespace) -> None:
         await migrate(database)
     settings = Settings(
         database_url=database,
-        secret_key="profile-secret-key",
+        secret_key="profile-secret-key",  # noqa: S106 - a throwaway database
         data_dir=work,
         allowed_origins=frozenset({"http://testserver"}),
         password_hasher=args.hasher,
@@ -134,12 +136,17 @@ async def _run(args: argparse.Namespace) -> None:
             page = await c.get(f"/t/{thread}")
             etag = page.headers.get("etag", "")
             # A returning visitor: the CSRF cookie of the first visit, and its ETag.
-            revisit = {"If-None-Match": etag, "Cookie": f"koryu_csrf={page.cookies.get('koryu_csrf', '')}"}
+            revisit = {
+                "If-None-Match": etag,
+                "Cookie": f"koryu_csrf={page.cookies.get('koryu_csrf', '')}",
+            }
             cookie = {"Cookie": f"koryu_session={seed['cookie']}"}
 
             async def post() -> None:
                 r = await c.post(
-                    f"/api/v1/threads/{thread}/posts", json={"body": POST_BODY}, headers=seed["auth"]
+                    f"/api/v1/threads/{thread}/posts",
+                    json={"body": POST_BODY},
+                    headers=seed["auth"],
                 )
                 assert r.status_code == 201, r.text
 
@@ -187,7 +194,9 @@ async def _profile(name: str, request: Callable[[], Awaitable[None]], args: Any)
     await outbox.settled()
     profiler.disable()
     elapsed = time.perf_counter() - started
-    print(f"  {args.requests} requests in {elapsed:.2f} s: {elapsed / args.requests * 1e3:.2f} ms each")
+    print(
+        f"  {args.requests} requests in {elapsed:.2f} s: {elapsed / args.requests * 1e3:.2f} ms each"
+    )
     for order in ("tottime", "cumulative"):
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(order).print_stats(args.top)
@@ -268,11 +277,15 @@ async def _idle_viewers(app: Any, thread: int, n: int) -> None:
         frame = d.traceback[0]
         print(
             f"  {d.size_diff / n:8.0f} B  {d.count_diff / n:5.1f} blocks  "
-            f"{os.path.relpath(frame.filename)}:{frame.lineno}"
+            f"{_where(frame.filename)}:{frame.lineno}"
         )
     for inbox in queues:
         await inbox.put({"type": "websocket.disconnect", "code": 1000})
     await asyncio.wait(tasks, timeout=10)
+
+
+def _where(filename: str) -> str:
+    return os.path.relpath(filename)
 
 
 def main(argv: list[str] | None = None) -> None:

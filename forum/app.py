@@ -30,6 +30,7 @@ from forum.gate import Gatekeeper
 from forum.i18n import gettext as _
 from forum.logins import LoginCache
 from forum.ratelimit import RateLimiter
+from forum.threadreads import ThreadReads
 from forum.web.middleware import BodyLimitMiddleware, IdentityMiddleware, SecurityHeadersMiddleware
 from forum.web.openapi import openapi_route
 from forum.web.pages import error_page
@@ -55,8 +56,8 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
     accounts.use_password_hasher(settings.password_hasher)
 
     access = ChannelAccess(session_board=board_of_session)
-    logins = LoginCache()
-    hub = ForumHub(create_broker(settings.realtime_broker_url), access, logins=logins)
+    logins, reads = LoginCache(), ThreadReads()
+    hub = ForumHub(create_broker(settings.realtime_broker_url), access, logins=logins, reads=reads)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -169,9 +170,7 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
             Middleware(CaptureRawSend),
             Middleware(SecurityHeadersMiddleware),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
-            Middleware(
-                IdentityMiddleware, secure_cookies=settings.secure_cookies, logins=logins
-            ),
+            Middleware(IdentityMiddleware, secure_cookies=settings.secure_cookies, logins=logins),
         ],
         exception_handlers={
             ForumError: forum_error,
@@ -183,6 +182,7 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
     app.state.settings = settings
     app.state.hub = hub
     app.state.logins = logins
+    app.state.thread_reads = reads
     # Typed here so that a gate missing a method of the protocol fails mypy, not a request.
     default_gate: Gatekeeper = SlowModeGate(ModerationGate())
     app.state.gate = gate or default_gate

@@ -21,6 +21,7 @@ from forum.events import ChannelKind, Name
 from forum.logins import LoginCache
 from forum.models import Board, Thread
 from forum.permissions import Actor, can_moderate, can_read_board
+from forum.threadreads import ThreadReads
 from realtime.broker import Broker
 from realtime.hub import Hub
 from realtime.protocol import Event
@@ -179,6 +180,7 @@ class ForumHub(Hub):
         access: ChannelAccess,
         *,
         logins: LoginCache | None = None,
+        reads: ThreadReads | None = None,
         **options: Any,
     ) -> None:
         super().__init__(
@@ -196,12 +198,23 @@ class ForumHub(Hub):
         self.logins = logins
         if logins is not None:
             logins.trusted = lambda: self._publisher.healthy
+        # Thread heads and rows this process remembers for pages, kept by the events.
+        self.reads = reads
+        if reads is not None:
+            reads.trusted = lambda: self._publisher.healthy
 
-    def dispatch(self, event: Event) -> None:
+    def _learn(self, event: Event) -> None:
+        """Bring what this process remembers for requests up to date with ``event``."""
+        if self.reads is not None:
+            self.reads.observe(event)
         if event.name in _USER_ACCESS_EVENTS and self.logins is not None:
             user = events.parse_channel(event.channel)
             if user is not None and user.kind is ChannelKind.USER:
                 self.logins.forget_user(user.id)
+
+    def dispatch(self, event: Event) -> None:
+        # Every process, this one included, learns here; this one learnt at publish too.
+        self._learn(event)
         if event.name == Name.ACCESS_CHANGED:
             self._access_changed(event)
         stale = self.access.observe(event)
@@ -214,6 +227,9 @@ class ForumHub(Hub):
             task.add_done_callback(self._rechecks.discard)
 
     async def publish(self, event: Event) -> None:
+        # Committed: this process's next request must see it, before its own delivery
+        # (on the next turn of the loop) and whatever the broker does.
+        self._learn(event)
         await super().publish(event)
         if event.name in _USER_ACCESS_EVENTS:
             # The change that made this event answers only once the broker has it, so a
@@ -224,14 +240,18 @@ class ForumHub(Hub):
 
     def recheck(self) -> None:
         """The broker may have lost events: access changes among them."""
-        if self.logins is not None:
-            self.logins.clear()
+        self._forget_all()
         super().recheck()
 
     def _ask_recheck(self, dropped: int) -> None:
+        self._forget_all()
+        super()._ask_recheck(dropped)
+
+    def _forget_all(self) -> None:
         if self.logins is not None:
             self.logins.clear()
-        super()._ask_recheck(dropped)
+        if self.reads is not None:
+            self.reads.clear()
 
     def _access_changed(self, event: Event) -> None:
         channel = events.parse_channel(event.channel)

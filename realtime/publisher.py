@@ -119,7 +119,7 @@ class Publisher:
         self._empty.clear()
         self._wakeup.set()
 
-    async def sent(self, timeout: float) -> bool:
+    async def sent(self, timeout: float) -> bool:  # noqa: ASYNC109 - bounded by the broker's health too
         """Wait (at most ``timeout`` seconds, and only while the broker is healthy) until
         everything queued so far has gone to the broker; whether it has."""
         if not self._queue:
