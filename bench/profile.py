@@ -270,15 +270,21 @@ async def _idle_viewers(app: Any, thread: int, n: int) -> None:
     gc.collect()
     after = tracemalloc.take_snapshot()
     tracemalloc.stop()
-    diff = after.compare_to(before, "lineno")
-    total = sum(d.size_diff for d in diff)
+    # Grouped by whole traceback, so what the harness itself holds (its queues of
+    # messages, its tasks) is told apart and left out.
+    by_line: Counter[str] = Counter()
+    blocks: Counter[str] = Counter()
+    for d in after.compare_to(before, "traceback"):
+        if any(_where(f.filename).startswith("bench/") for f in d.traceback):
+            continue
+        frame = d.traceback[-1]  # the allocation itself (frames run oldest first)
+        where = f"{_where(frame.filename)}:{frame.lineno}"
+        by_line[where] += d.size_diff
+        blocks[where] += d.count_diff
+    total = sum(by_line.values())
     print(f"\n## idle viewer: {total / n / 1024:.2f} KB per viewer traced by Python ({n} viewers)")
-    for d in sorted(diff, key=lambda d: -d.size_diff)[:25]:
-        frame = d.traceback[0]
-        print(
-            f"  {d.size_diff / n:8.0f} B  {d.count_diff / n:5.1f} blocks  "
-            f"{_where(frame.filename)}:{frame.lineno}"
-        )
+    for where, size in by_line.most_common(25):
+        print(f"  {size / n:8.0f} B  {blocks[where] / n:5.1f} blocks  {where}")
     for inbox in queues:
         await inbox.put({"type": "websocket.disconnect", "code": 1000})
     await asyncio.wait(tasks, timeout=10)

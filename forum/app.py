@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import Scope
+from starlette.types import ASGIApp, Scope
 from tortoise.contrib.starlette import RegisterTortoise
 
 from forum import accounts, mail, mailbox, notifications, outbox
@@ -35,6 +35,7 @@ from forum.web.middleware import BodyLimitMiddleware, IdentityMiddleware, Securi
 from forum.web.openapi import openapi_route
 from forum.web.pages import error_page
 from forum.web.responses import JSON, error_response, is_api
+from forum.web.socket import SocketShortcut
 from live import web as live_web
 from live.demo import load_programme
 from live.sessions import board_of_session, join_allowance_key
@@ -142,6 +143,11 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
             # The page itself may be what is broken: fall back to plain text.
             return Response(message, status_code=500, media_type="text/plain; charset=utf-8")
 
+    socket_routes = forum_web.socket_routes(hub, access, settings)
+
+    def identify(inner: ASGIApp) -> ASGIApp:
+        return IdentityMiddleware(inner, secure_cookies=settings.secure_cookies, logins=logins)
+
     # The whole route table: each package lists its own routes, composed here.
     app = Starlette(
         routes=[
@@ -160,7 +166,7 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
                 forum_web.settings_part(settings),
             ),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
-            *forum_web.socket_routes(hub, access, settings),
+            *socket_routes,
             *moderation_web.page_routes(),
             *live_web.page_routes(),
             *forum_web.page_routes(),
@@ -168,6 +174,8 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
         middleware=[
             # Outermost: fan-out writes pre-built frames to uvicorn's own transport.
             Middleware(CaptureRawSend),
+            # An idle socket keeps every layer it passed suspended: it skips the HTTP ones.
+            Middleware(SocketShortcut, routes=socket_routes, identify=identify),
             Middleware(SecurityHeadersMiddleware),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
             Middleware(IdentityMiddleware, secure_cookies=settings.secure_cookies, logins=logins),
