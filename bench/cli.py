@@ -29,7 +29,9 @@ from bench.writepath import run_write_path
 __all__ = ["main"]
 
 BENCHMARKS = ("fanout", "write", "page", "scaleout")
-PG_DATABASE = "koryu_bench"
+# One of this run's own: two runs at once (other checkouts on one machine) would drop each
+# other's database mid-run.
+PG_DATABASE = f"koryu_bench_{os.getpid()}"
 SOAK_DATABASE = "koryu_soak"  # its own, so a soak and the other benchmarks never collide
 
 

@@ -38,6 +38,10 @@ TARGETS = {
     "fanout_cpu": 1.25,
     "fanout_p99": 1.5,
     "memory_kb": 32.0,
+    # Issue 14: the thread page against a static body of its size, same run.
+    "page_anonymous": 0.3,
+    "page_logged_in": 0.15,
+    "page_304": 0.6,
 }
 
 
@@ -268,6 +272,14 @@ def summarise(raw: dict[str, Any]) -> dict[str, Any]:
             out[f"write_{db}"] = summarise_http(raw[f"write_{db}"])
     if raw.get("page"):
         out["page"] = {**summarise_http(raw["page"]["pairs"]), **_page_extra(raw["page"])}
+        for kind in ("logged_in", "not_modified"):
+            against_bare = [
+                {"ours": pair[kind], "bare": pair["bare"]}
+                for pair in raw["page"]["pairs"]
+                if kind in pair
+            ]
+            if against_bare:
+                out[f"page_{kind}"] = summarise_http(against_bare)
     if raw.get("scaleout"):
         out["scaleout"] = raw["scaleout"]
     out["targets"] = targets(out)
@@ -322,6 +334,13 @@ def targets(summary: dict[str, Any]) -> list[dict[str, Any]]:
                 TARGETS["memory_kb"],
                 True,
             )
+    for key, name, limit in (
+        ("page", "thread page, visitor, ours/bare", TARGETS["page_anonymous"]),
+        ("page_logged_in", "thread page, signed in, ours/bare", TARGETS["page_logged_in"]),
+        ("page_not_modified", "thread page 304, ours/bare", TARGETS["page_304"]),
+    ):
+        if summary.get(key):
+            add(name, summary[key]["ratio"], limit, False)
     return rows
 
 
@@ -435,6 +454,8 @@ def render(raw: dict[str, Any], summary: dict[str, Any]) -> str:
         ("write_sqlite", "Write path, SQLite (16 clients, posts/s)"),
         ("write_postgres", "Write path, PostgreSQL (16 clients, posts/s)"),
         ("page", "Page render (16 clients, requests/s)"),
+        ("page_logged_in", "Page render, signed in (16 clients, requests/s)"),
+        ("page_not_modified", "Page revalidation, 304 (16 clients, requests/s)"),
     ]
     if any(summary.get(key) for key, _ in http_rows):
         lines += [

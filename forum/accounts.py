@@ -37,18 +37,22 @@ __all__ = [
     "change_password",
     "change_role",
     "create_token",
+    "digest",
     "end_session",
     "hash_password",
     "is_protected_display_name",
     "issue_token",
     "list_tokens",
+    "live_token",
     "login_of_session",
     "login_of_token",
     "register",
     "replace_password",
     "revoke_token",
     "start_session",
+    "token_expired",
     "token_expiry",
+    "token_use_due",
     "update_profile",
     "use_password_hasher",
     "user_for_login",
@@ -123,8 +127,12 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def _digest(raw: str) -> str:
+def digest(raw: str) -> str:
+    """How a session id or token secret is stored: its SHA-256, never the secret itself."""
     return hashlib.sha256(raw.encode()).hexdigest()
+
+
+_digest = digest
 
 
 def _clean_text(value: str) -> str:
@@ -501,8 +509,21 @@ async def create_token(user: User, *, name: str = "", days: int = DEFAULT_TOKEN_
     return (await issue_token(user, days=days, max_days=days, name=name)).secret
 
 
-async def user_for_token(raw: str, now: datetime | None = None) -> User | None:
-    """The owner of a live token; an expired one is refused with ``token_expired``."""
+def token_expired() -> NotAuthenticated:
+    return NotAuthenticated(
+        _("トークンの有効期限が切れています。新しいトークンを発行してください。"),
+        code="token_expired",
+    )
+
+
+def token_use_due(last_used_at: datetime | None, now: datetime) -> bool:
+    """Whether a use of a token is to be written down (at most once a minute)."""
+    return last_used_at is None or now - last_used_at >= TOKEN_USE_RESOLUTION
+
+
+async def live_token(raw: str, now: datetime | None = None) -> ApiToken | None:
+    """A live token with its user, its use written down; an expired one is refused with
+    ``token_expired``, a suspended user's gives None."""
     if not raw.startswith(KEY_PREFIX) or len(raw) > 100:
         return None
     token = await ApiToken.get_or_none(key_hash=_digest(raw)).select_related("user")
@@ -510,15 +531,19 @@ async def user_for_token(raw: str, now: datetime | None = None) -> User | None:
         return None
     now = now or datetime.now(UTC)
     if token_expiry(token) <= now:
-        raise NotAuthenticated(
-            _("トークンの有効期限が切れています。新しいトークンを発行してください。"),
-            code="token_expired",
-        )
+        raise token_expired()
     if is_suspended(token.user):
         return None
-    if token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_RESOLUTION:
+    if token_use_due(token.last_used_at, now):
         await ApiToken.filter(id=token.id).update(last_used_at=now)
-    return token.user
+        token.last_used_at = now
+    return token
+
+
+async def user_for_token(raw: str, now: datetime | None = None) -> User | None:
+    """The owner of a live token; an expired one is refused with ``token_expired``."""
+    token = await live_token(raw, now)
+    return token.user if token is not None else None
 
 
 async def list_tokens(user: User) -> list[ApiToken]:

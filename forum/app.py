@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import Scope
+from starlette.types import ASGIApp, Scope
 from tortoise.contrib.starlette import RegisterTortoise
 
 from forum import accounts, attachments, mail, mailbox, notifications, outbox, restrictions
@@ -28,11 +28,14 @@ from forum.demo import load_demo
 from forum.errors import ForumError, NotFound
 from forum.gate import Gatekeeper
 from forum.i18n import gettext as _
+from forum.logins import LoginCache
 from forum.ratelimit import RateLimiter
+from forum.threadreads import ThreadReads
 from forum.web.middleware import BodyLimitMiddleware, IdentityMiddleware, SecurityHeadersMiddleware
 from forum.web.openapi import openapi_route
 from forum.web.pages import error_page
 from forum.web.responses import JSON, error_response, is_api
+from forum.web.socket import SocketShortcut
 from live import web as live_web
 from live.demo import load_programme
 from live.metrics import FiguresSource
@@ -66,7 +69,8 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
     restrictions.bind(reason_in_force)
 
     access = ChannelAccess(session_board=board_of_session)
-    hub = ForumHub(create_broker(settings.realtime_broker_url), access)
+    logins, reads = LoginCache(), ThreadReads()
+    hub = ForumHub(create_broker(settings.realtime_broker_url), access, logins=logins, reads=reads)
     storage = create_storage(settings.uploads_url)
     attachments.bind(PostAttacher(settings.uploads_per_post))
 
@@ -164,6 +168,11 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
             # The page itself may be what is broken: fall back to plain text.
             return Response(message, status_code=500, media_type="text/plain; charset=utf-8")
 
+    socket_routes = forum_web.socket_routes(hub, access, settings)
+
+    def identify(inner: ASGIApp) -> ASGIApp:
+        return IdentityMiddleware(inner, secure_cookies=settings.secure_cookies, logins=logins)
+
     # The whole route table: each package lists its own routes, composed here.
     app = Starlette(
         routes=[
@@ -184,7 +193,7 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
                 forum_web.settings_part(settings),
             ),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
-            *forum_web.socket_routes(hub, access, settings),
+            *socket_routes,
             *uploads_web.file_routes(),
             *moderation_web.page_routes(),
             *live_web.page_routes(),
@@ -193,6 +202,8 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
         middleware=[
             # Outermost: fan-out writes pre-built frames to uvicorn's own transport.
             Middleware(CaptureRawSend),
+            # An idle socket keeps every layer it passed suspended: it skips the HTTP ones.
+            Middleware(SocketShortcut, routes=socket_routes, identify=identify),
             Middleware(SecurityHeadersMiddleware),
             Middleware(
                 BodyLimitMiddleware,
@@ -200,7 +211,7 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
                 # One file and the form around it (framing, the post's text fields).
                 multipart_bytes=settings.upload_max_bytes + 1_000_000,
             ),
-            Middleware(IdentityMiddleware, secure_cookies=settings.secure_cookies),
+            Middleware(IdentityMiddleware, secure_cookies=settings.secure_cookies, logins=logins),
         ],
         exception_handlers={
             ForumError: forum_error,
@@ -220,6 +231,8 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
     )
     # The pages' forms (no JavaScript needed) send files with the post itself.
     app.state.receive_upload = uploads_web.receive_form_file
+    app.state.logins = logins
+    app.state.thread_reads = reads
     # Typed here so that a gate missing a method of the protocol fails mypy, not a request.
     default_gate: Gatekeeper = WrittenAnswerGate(SlowModeGate(ModerationGate()))
     app.state.gate = gate or default_gate

@@ -18,8 +18,10 @@ from typing import Any
 from forum import events, outbox
 from forum.boards import refresh_actor
 from forum.events import ChannelKind, Name
+from forum.logins import LoginCache
 from forum.models import Board, Thread
 from forum.permissions import Actor, can_moderate, can_read_board
+from forum.threadreads import ThreadReads
 from realtime.broker import Broker
 from realtime.hub import Hub
 from realtime.protocol import Event
@@ -28,6 +30,10 @@ from realtime.types import Replay, Resync
 __all__ = ["MAX_REPLAY", "ChannelAccess", "ForumHub", "replay"]
 
 log = logging.getLogger("koryu.channels")
+
+# Events after which a user's logins are read afresh: what they may do changed.
+_USER_ACCESS_EVENTS = frozenset({Name.ACCESS_CHANGED, Name.USER_SANCTIONED})
+ACCESS_PUBLISH_WAIT = 1.0
 
 # A client further behind than this refetches over HTTP instead of replaying.
 MAX_REPLAY = 1000
@@ -168,7 +174,15 @@ async def replay(channel: str, after: int | None, until: int | None) -> Replay |
 class ForumHub(Hub):
     """The realtime hub, taught to notice access changes in the events it carries."""
 
-    def __init__(self, broker: Broker, access: ChannelAccess, **options: Any) -> None:
+    def __init__(
+        self,
+        broker: Broker,
+        access: ChannelAccess,
+        *,
+        logins: LoginCache | None = None,
+        reads: ThreadReads | None = None,
+        **options: Any,
+    ) -> None:
         super().__init__(
             broker,
             replay=replay,
@@ -180,8 +194,27 @@ class ForumHub(Hub):
         )
         self.access = access
         self._rechecks: set[asyncio.Task[int]] = set()
+        # Logins this process remembers: trusted only while invalidations can arrive.
+        self.logins = logins
+        if logins is not None:
+            logins.trusted = lambda: self._publisher.healthy
+        # Thread heads and rows this process remembers for pages, kept by the events.
+        self.reads = reads
+        if reads is not None:
+            reads.trusted = lambda: self._publisher.healthy
+
+    def _learn(self, event: Event) -> None:
+        """Bring what this process remembers for requests up to date with ``event``."""
+        if self.reads is not None:
+            self.reads.observe(event)
+        if event.name in _USER_ACCESS_EVENTS and self.logins is not None:
+            user = events.parse_channel(event.channel)
+            if user is not None and user.kind is ChannelKind.USER:
+                self.logins.forget_user(user.id)
 
     def dispatch(self, event: Event) -> None:
+        # Every process, this one included, learns here; this one learnt at publish too.
+        self._learn(event)
         if event.name == Name.ACCESS_CHANGED:
             self._access_changed(event)
         stale = self.access.observe(event)
@@ -192,6 +225,33 @@ class ForumHub(Hub):
             )
             self._rechecks.add(task)
             task.add_done_callback(self._rechecks.discard)
+
+    async def publish(self, event: Event) -> None:
+        # Committed: this process's next request must see it, before its own delivery
+        # (on the next turn of the loop) and whatever the broker does.
+        self._learn(event)
+        await super().publish(event)
+        if event.name in _USER_ACCESS_EVENTS:
+            # The change that made this event answers only once the broker has it, so a
+            # request its client sends next to another process finds that process told
+            # (its cached logins of the user dropped). Bounded: a frozen broker costs the
+            # rare access change a second, never a post.
+            await self._publisher.sent(ACCESS_PUBLISH_WAIT)
+
+    def recheck(self) -> None:
+        """The broker may have lost events: access changes among them."""
+        self._forget_all()
+        super().recheck()
+
+    def _ask_recheck(self, dropped: int) -> None:
+        self._forget_all()
+        super()._ask_recheck(dropped)
+
+    def _forget_all(self) -> None:
+        if self.logins is not None:
+            self.logins.clear()
+        if self.reads is not None:
+            self.reads.clear()
 
     def _access_changed(self, event: Event) -> None:
         channel = events.parse_channel(event.channel)

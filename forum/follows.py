@@ -22,6 +22,7 @@ __all__ = [
     "auto_follow",
     "effective_levels",
     "level_of",
+    "levels_by_source",
     "levels_on_page",
     "list_for",
     "mark_seen",
@@ -100,12 +101,19 @@ async def levels_on_page(
 async def effective_levels(thread_id: int, board_id: int) -> dict[int, FollowLevel]:
     """Every follower of the thread with the level that applies to them: two queries, so a
     thread with a thousand followers costs what one with ten does."""
-    levels: dict[int, FollowLevel] = {}
-    for user_id, level in await Follow.filter(board_id=board_id).values_list("user_id", "level"):
-        levels[int(user_id)] = FollowLevel(level)
-    for user_id, level in await Follow.filter(thread_id=thread_id).values_list("user_id", "level"):
-        levels[int(user_id)] = FollowLevel(level)
-    return levels
+    by_board, by_thread = await levels_by_source(thread_id, board_id)
+    return {**by_board, **by_thread}
+
+
+async def levels_by_source(
+    thread_id: int, board_id: int
+) -> tuple[dict[int, FollowLevel], dict[int, FollowLevel]]:
+    """The board's followers and the thread's own, apart (the thread's choice wins)."""
+    rows = await Follow.filter(board_id=board_id).values_list("user_id", "level")
+    by_board = {int(user_id): FollowLevel(level) for user_id, level in rows}
+    rows = await Follow.filter(thread_id=thread_id).values_list("user_id", "level")
+    by_thread = {int(user_id): FollowLevel(level) for user_id, level in rows}
+    return by_board, by_thread
 
 
 # Insert-or-keep in one statement on both databases: a writer's own earlier choice stays.

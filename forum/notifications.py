@@ -281,15 +281,22 @@ async def _fan_out(post_id: int, *, first: bool) -> None:
     if quoted:
         sources = Post.filter(id__in=quoted, status=PostStatus.PUBLISHED, thread__board_id=board.id)
         add(await _column(sources, "author_id"), NotificationKind.QUOTED)
-    levels = await follows.effective_levels(thread.id, board.id)
+    by_board, by_thread = await follows.levels_by_source(thread.id, board.id)
+    levels = {**by_board, **by_thread}
     add((u for u, level in levels.items() if level is FollowLevel.WATCHING), NotificationKind.WATCHED_POST)  # fmt: skip
+    author_id: int = post.author_id  # type: ignore[attr-defined]
+    wanted.pop(author_id, None)
+    for user_id, level in levels.items():
+        if level is FollowLevel.MUTED:
+            wanted.pop(user_id, None)
+    # An author who follows the thread already keeps their choice (auto_follow would
+    # change nothing): with nobody to tell either, no transaction is opened at all.
+    follows_already = author_id in by_thread
+    if follows_already and not wanted:
+        return
     async with outbox.atomic() as tx:
-        await follows.auto_follow(tx, post, starts_thread=first)
-        author_id: int = post.author_id  # type: ignore[attr-defined]
-        wanted.pop(author_id, None)
-        for user_id, level in levels.items():
-            if level is FollowLevel.MUTED:
-                wanted.pop(user_id, None)
+        if not follows_already:
+            await follows.auto_follow(tx, post, starts_thread=first)
         await _deliver(tx, wanted, post=post, thread=thread, board=board)
 
 

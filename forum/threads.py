@@ -31,6 +31,7 @@ from forum.posts import (
 )
 from forum.render import render_markdown_async
 from forum.resources import thread_resource
+from forum.threadreads import ThreadReads
 
 __all__ = [
     "NewThread",
@@ -222,14 +223,42 @@ def _thread_visible(actor: Actor, board: Board, thread: Thread) -> bool:
     return thread.post_count > 0 or (actor.id is not None and author_id == actor.id)
 
 
-async def get_thread(actor: Actor, thread_id: int) -> tuple[Thread, Board]:
-    thread = await Thread.get_or_none(id=thread_id).select_related("board")
-    if thread is None or not can_read_board(actor, thread.board):
+async def get_thread(
+    actor: Actor, thread_id: int, *, reads: ThreadReads | None = None
+) -> tuple[Thread, Board]:
+    """The thread and its board, if ``actor`` may see it. With ``reads`` (a page's GET),
+    the rows come from this process's memory while no event has changed them; the rows
+    it returns are then shared by requests and must not be changed."""
+    found = reads.thread(thread_id) if reads is not None else None
+    if found is not None:
+        thread, board = found
+    else:
+        thread_or_none = await _load_thread(thread_id, reads)
+        if thread_or_none is None:
+            raise NotFound(_("スレッドが見つかりません。"))
+        thread, board = thread_or_none, thread_or_none.board
+    if not can_read_board(actor, board):
         raise NotFound(_("スレッドが見つかりません。"))
-    board = thread.board
     if not _thread_visible(actor, board, thread):
         raise NotFound(_("スレッドが見つかりません。"))
     return thread, board
+
+
+async def _load_thread(thread_id: int, reads: ThreadReads | None) -> Thread | None:
+    if reads is None:
+        return await Thread.get_or_none(id=thread_id).select_related("board")
+    # The head first: a change landing after it leaves the rows under the older seq,
+    # which that change's own event retires.
+    channel = events.thread_channel(thread_id)
+    seq = reads.head(channel)
+    if seq is None:
+        seq = await outbox.head(channel)
+        reads.learn_head(channel, seq)
+    generation = reads.board_generation
+    thread = await Thread.get_or_none(id=thread_id).select_related("board")
+    if thread is not None:
+        reads.remember(thread, thread.board, seq, generation)
+    return thread
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,6 +59,26 @@ class Connection:
     seq. An idle viewer on a raw socket holds no task and no queue of its own.
     """
 
+    # Thousands of idle viewers per process: no per-instance __dict__.
+    __slots__ = (
+        "_backlog_bytes",
+        "_busy",
+        "_close_code",
+        "_close_reason",
+        "_held",
+        "_holds",
+        "_pending",
+        "_raw",
+        "_room",
+        "_wakeup",
+        "_writer",
+        "closing",
+        "principal",
+        "queue_size",
+        "subscriptions",
+        "transport",
+    )
+
     def __init__(
         self,
         transport: Transport,
@@ -84,7 +104,7 @@ class Connection:
         self.closing = False
         # While the hub checks this socket's rights again, live events wait here.
         self._holds = 0
-        self._held: list[Event] = []
+        self._held: list[Event] | None = None  # made by the first event held
 
     @property
     def close_code(self) -> int | None:
@@ -140,7 +160,7 @@ class Connection:
         self._holds -= 1
         if self._holds > 0:
             return
-        held, self._held = self._held, []
+        held, self._held = self._held or [], None
         for event in held:
             self.offer(event, visible)
 
@@ -157,6 +177,8 @@ class Connection:
                 self.close(CLOSE_TOO_SLOW, "too slow")
             return
         if self._holds:
+            if self._held is None:
+                self._held = []
             self._held.append(event)
             if len(self._held) > self.queue_size:
                 self.close(CLOSE_TOO_SLOW, "too slow")

@@ -190,6 +190,21 @@ class _Allowance:
 
 
 class _Session:
+    # One per open socket: no per-instance __dict__.
+    __slots__ = (
+        "authorise",
+        "bad_frames",
+        "conn",
+        "hub",
+        "idle_timeout",
+        "max_frame_bytes",
+        "max_subscriptions",
+        "refused",
+        "replay",
+        "subscribes",
+        "websocket",
+    )
+
     def __init__(
         self,
         hub: Hub,
@@ -216,7 +231,7 @@ class _Session:
         # Channels `authorise` refused on this socket: refused again without asking.
         # Rights granted later take a new socket (the browser client opens one after
         # a refusal anyway); rights withdrawn reach live subscriptions through the hub.
-        self.refused: set[str] = set()
+        self.refused: set[str] | None = None  # made by the first refusal
         self.idle_timeout = idle_timeout
 
     async def read(self) -> None:
@@ -270,7 +285,7 @@ class _Session:
             message = f"at most {self.max_subscriptions} channels per connection"
             await self.refuse(ProtocolError("too_many_subscriptions", message, channel))
             return
-        if channel in self.refused:
+        if self.refused is not None and channel in self.refused:
             await self.refuse(_forbidden(channel))
             return
         try:
@@ -285,6 +300,8 @@ class _Session:
             await conn.send(encode_error("unavailable", "please try again", channel))
             return
         if not allowed:
+            if self.refused is None:
+                self.refused = set()
             self.refused.add(channel)
             await self.refuse(_forbidden(channel))
             return

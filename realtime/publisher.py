@@ -119,6 +119,18 @@ class Publisher:
         self._empty.clear()
         self._wakeup.set()
 
+    async def sent(self, timeout: float) -> bool:  # noqa: ASYNC109 - bounded by the broker's health too
+        """Wait (at most ``timeout`` seconds, and only while the broker is healthy) until
+        everything queued so far has gone to the broker; whether it has."""
+        if not self._queue:
+            return True
+        if not self.healthy or self._sender is None:
+            return False
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await self._empty.wait()
+        return not self._queue
+
     async def _send_forever(self) -> None:
         loop = asyncio.get_running_loop()
         delay = self.min_backoff

@@ -9,10 +9,10 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from forum import accounts, i18n
-from forum.boards import load_actor
+from forum import i18n
 from forum.errors import NotAuthenticated, PayloadTooLarge
-from forum.permissions import Login
+from forum.logins import LoginCache
+from forum.permissions import ANONYMOUS
 from forum.web.responses import error_response
 
 __all__ = [
@@ -102,13 +102,21 @@ def too_large_message() -> str:
 
 
 class IdentityMiddleware:
-    """Resolve the user from a bearer token or the session cookie, and the page language."""
+    """Resolve the user from a bearer token or the session cookie, and the page language.
 
-    def __init__(self, app: ASGIApp, *, secure_cookies: bool = False) -> None:
+    Logins come from ``logins`` (``forum.logins.LoginCache``, the app's, kept current by
+    access events), so a request reads nothing from the database to learn who asks.
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, secure_cookies: bool = False, logins: LoginCache | None = None
+    ) -> None:
         self.app = app
         self.cookie_flags = "; Path=/; HttpOnly; SameSite=Lax" + (
             "; Secure" if secure_cookies else ""
         )
+        # Without the app's cache (a bare middleware in a test) every login is read afresh.
+        self.logins = logins if logins is not None else LoginCache(max_entries=0)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in {"http", "websocket"} or scope["path"].startswith("/static/"):
@@ -117,11 +125,11 @@ class IdentityMiddleware:
         headers = Headers(scope=scope)
         state: dict[str, Any] = scope.setdefault("state", {})
         state.update(user=None, login_session=None, auth=None, session_cookie=None)
-        login: Login | None = None
+        actor = ANONYMOUS
         authorization = headers.get("authorization", "")
         if authorization.lower().startswith("bearer "):
             try:
-                user = await accounts.user_for_token(authorization[7:].strip())
+                login = await self.logins.token(authorization[7:].strip())
             except NotAuthenticated as exc:
                 # An expired token is refused outright, so its owner learns why at once
                 # instead of being served as a visitor. A WebSocket has no error body to
@@ -129,26 +137,31 @@ class IdentityMiddleware:
                 if scope["type"] == "http":
                     await error_response(scope, exc)(scope, receive, send)
                     return
-                user = None
-            state.update(user=user, auth="bearer" if user else "invalid_bearer")
-            if user is not None:
-                login = accounts.login_of_token(authorization[7:].strip())
+                login = None
+            if login is not None:
+                actor = login.actor
+            state.update(user=actor.user, auth="bearer" if login else "invalid_bearer")
         else:
             raw = _cookie(headers, SESSION_COOKIE)
             if raw:
-                session = await accounts.session_for(raw)
-                if session is not None:
+                login = await self.logins.session(raw)
+                if login is not None:
+                    actor = login.actor
                     state.update(
-                        user=session.user, login_session=session, auth="cookie", session_cookie=raw
+                        user=actor.user,
+                        login_session=login.session,
+                        auth="cookie",
+                        session_cookie=raw,
                     )
-                    login = accounts.login_of_session(session)
+        state["actor"] = actor
+        user = actor.user
         state["anon_csrf"] = _cookie(headers, ANON_CSRF_COOKIE)
-        state["new_anon_csrf"] = "" if state["anon_csrf"] else secrets.token_urlsafe(32)
-        state["actor"] = await load_actor(state["user"], login=login)
-        preferred = state["user"].locale if state["user"] else ""
-        chosen = _cookie(headers, "koryu_lang") or preferred
+        # Only a page for a visitor hands out a CSRF cookie; a socket never does.
+        fresh = not state["anon_csrf"] and user is None and scope["type"] == "http"
+        state["new_anon_csrf"] = secrets.token_urlsafe(32) if fresh else ""
+        chosen = _cookie(headers, "koryu_lang") or (user.locale if user else "")
         i18n.set_locale(i18n.negotiate(headers.get("accept-language"), chosen))
-        if scope["type"] != "http" or not state["new_anon_csrf"] or state["user"] is not None:
+        if not fresh:
             await self.app(scope, receive, send)
             return
         cookie = f"{ANON_CSRF_COOKIE}={state['new_anon_csrf']}{self.cookie_flags}"

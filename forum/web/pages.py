@@ -26,6 +26,7 @@ from forum.errors import Forbidden, ForumError, NotFound, RateLimited, Validatio
 from forum.i18n import gettext as _
 from forum.models import Board, FollowLevel, Post, PostKind, PostStatus, Thread, User
 from forum.permissions import can_moderate, can_post_in, can_see_author, can_start_thread
+from forum.threadreads import ThreadReads
 from forum.web import pagecache
 from forum.web.api import AFTER
 from forum.web.attachments import attached_files
@@ -334,6 +335,12 @@ def _page_cache(request: Request) -> pagecache.PageCache:
     return cache
 
 
+def _thread_reads(request: Request) -> ThreadReads | None:
+    """The app's remembered thread heads and rows (``forum.threadreads``), if it keeps any."""
+    reads = getattr(request.app.state, "thread_reads", None)
+    return reads if isinstance(reads, ThreadReads) else None
+
+
 def _cached_anonymously(request: Request) -> bool:
     return (
         request.method == "GET"
@@ -347,7 +354,10 @@ async def _anonymous_thread_page(request: Request, thread: Thread, board: Board)
 
     The caller has checked that the visitor may read the thread: that runs on every request.
     """
-    seq = await outbox.head(events.thread_channel(thread.id))
+    channel = events.thread_channel(thread.id)
+    reads = _thread_reads(request)
+    remembered = reads.head(channel) if reads is not None else None
+    seq = remembered if remembered is not None else await outbox.head(channel)
     key = pagecache.ThreadPageKey(
         thread_id=thread.id,
         seq=seq,
@@ -361,6 +371,11 @@ async def _anonymous_thread_page(request: Request, thread: Thread, board: Board)
     )
     cache = _page_cache(request)
     page = cache.get(key)
+    if page is None and remembered is not None:
+        # A page is rendered at the head the database names, never at one remembered.
+        seq = await outbox.head(channel)
+        key = key._replace(seq=seq)
+        page = cache.get(key)
     if page is None:
         context = await _thread_context(request, thread, board, seq=seq)
         context.update(csrf=pagecache.CSRF_PLACEHOLDER, csp_nonce="")
@@ -374,7 +389,8 @@ async def _anonymous_thread_page(request: Request, thread: Thread, board: Board)
 
 async def thread_page(request: Request) -> Response:
     # Who may read the thread is decided here, for every request, cached page or not.
-    thread, board = await threads.get_thread(actor_of(request), path_id(request))
+    reads = _thread_reads(request) if request.method == "GET" else None
+    thread, board = await threads.get_thread(actor_of(request), path_id(request), reads=reads)
     if _cached_anonymously(request):
         return await _anonymous_thread_page(request, thread, board)
     return await _thread_page(request, thread, board)

@@ -217,3 +217,60 @@ async def test_access_withdrawn_through_one_process_reaches_a_socket_on_another_
             assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
         finally:
             await ws.close()
+
+
+@needs_redis
+async def test_a_login_remembered_by_one_process_is_refused_there_after_a_change_through_another(
+    shared_db: str, tmp_path: Path
+) -> None:
+    """forum.logins: process B serves bob from memory; an access change made through
+    process A reaches B before A answers, so B refuses bob's very next request."""
+    async with (
+        koryu_servers(["a", "b"], shared_db, BROKER_URL, tmp_path) as (a, b),
+        api(a) as via_a,
+        api(b) as via_b,
+    ):
+        await via_a.login()
+        await via_a.thread()
+        for name in ("bob", "carol"):
+            person = {"username": name, "password": PASSWORD, "display_name": name}
+            made = await via_a.client.post("/api/v1/users", json=person)
+            assert made.status_code == 201, made.text
+
+        async def token_of(name: str) -> dict[str, str]:
+            login = {"username": name, "password": PASSWORD}
+            answer = await via_a.client.post("/api/v1/tokens", json=login)
+            assert answer.status_code == 201, answer.text
+            return {"Authorization": f"Bearer {answer.json()['token']}"}
+
+        async def status_on_b(path: str, headers: dict[str, str]) -> int:
+            return (await via_b.client.get(path, headers=headers)).status_code
+
+        bob, carol = await token_of("bob"), await token_of("carol")
+        staff = "/api/v1/boards/kankei/moderators/bob"
+        added = await via_a.client.put(staff, json={"role": "moderator"}, headers=via_a.headers)
+        assert added.status_code in {200, 201}, added.text
+        queue = "/api/v1/moderation/queue?board=kankei"
+        for _ in range(3):  # remembered by B
+            assert await status_on_b(queue, bob) == 200
+        removed = await via_a.client.delete(staff, headers=via_a.headers)
+        assert removed.status_code == 204
+        assert await status_on_b(queue, bob) == 403
+
+        for _ in range(3):
+            assert await status_on_b("/api/v1/me", bob) == 200
+        suspended = await via_a.client.post(
+            "/api/v1/moderation/users/bob/sanctions",
+            json={"kind": "suspend", "hours": 1},
+            headers=via_a.headers,
+        )
+        assert suspended.status_code == 200, suspended.text
+        assert await status_on_b("/api/v1/me", bob) == 401
+
+        for _ in range(3):
+            assert await status_on_b("/api/v1/me", carol) == 200
+        tokens = (await via_a.client.get("/api/v1/tokens", headers=carol)).json()
+        token_id = tokens["items"][0]["id"]
+        revoked = await via_a.client.delete(f"/api/v1/tokens/{token_id}", headers=carol)
+        assert revoked.status_code == 204, revoked.text
+        assert await status_on_b("/api/v1/me", carol) == 401
