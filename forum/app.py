@@ -29,6 +29,7 @@ from forum.errors import ForumError, NotFound
 from forum.gate import Gatekeeper
 from forum.i18n import gettext as _
 from forum.ratelimit import RateLimiter
+from forum.views import ViewCounter
 from forum.web.middleware import BodyLimitMiddleware, IdentityMiddleware, SecurityHeadersMiddleware
 from forum.web.openapi import openapi_route
 from forum.web.pages import error_page
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
 
     access = ChannelAccess(session_board=board_of_session)
     hub = ForumHub(create_broker(settings.realtime_broker_url), access)
+    view_counter = ViewCounter()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -73,6 +75,10 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
                 # cancelled query keeps running on the driver's thread after the
                 # connections close.
                 stop.set()
+                try:
+                    await view_counter.close()
+                except Exception:
+                    log.exception("writing the last view counts failed")
                 # Notices of the last posts are written before the database closes.
                 try:
                     async with asyncio.timeout(30):
@@ -178,6 +184,7 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
     )
     app.state.settings = settings
     app.state.hub = hub
+    app.state.view_counter = view_counter
     # Typed here so that a gate missing a method of the protocol fails mypy, not a request.
     default_gate: Gatekeeper = SlowModeGate(ModerationGate())
     app.state.gate = gate or default_gate

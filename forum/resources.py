@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from forum.avatars import avatar_of
 from forum.models import Board, Post, Thread, User
 
 __all__ = [
@@ -30,6 +31,7 @@ def user_resource(user: User) -> dict[str, Any]:
         "affiliation": user.affiliation.value,
         "organisation": user.organisation,
         "expert_field": user.expert_field,
+        "avatar": avatar_of(user.id, user.display_name),
     }
 
 

@@ -83,6 +83,7 @@ SCHEMAS: dict[str, Schema] = {
         affiliation={"enum": ["municipality", "intermediary", "business", "citizen", "other"]},
         organisation=STR,
         expert_field=STR,
+        avatar=obj(["initials", "hue"], initials=STR, hue=INT),
     ),
     "Board": obj(
         ["slug", "title", "description", "moderation"],

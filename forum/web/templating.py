@@ -11,18 +11,20 @@ needs (the signed-in user's unread notices).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.templating import Jinja2Templates
 from starlette.types import Receive, Scope, Send
 
 from forum import events, i18n, notifications, outbox
+from forum.avatars import avatar_of
 from forum.i18n import gettext as _
 from forum.models import Affiliation, BoardRole, ModerationPolicy, Role, User
 from forum.permissions import STAFF_ROLES, Actor
@@ -54,6 +56,36 @@ def format_datetime(value: datetime | None) -> str:
     if i18n.locale() == "ja":
         return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
     return f"{_MONTHS[local.month - 1]} {local.day}, {local.year}, {local:%H:%M} JST"
+
+
+def relative_text(value: datetime, now: datetime) -> str:
+    """「3分前」: what time.js's relativeText says for the same moment (change both)."""
+    seconds = (now - value).total_seconds()
+    if seconds < 60:
+        return _("たった今")
+    if seconds < 3600:
+        minutes = int(seconds // 60)
+        return i18n.ngettext("%(num)d分前", "%(num)d分前", minutes) % {"num": minutes}
+    if seconds < 86400:
+        hours = int(seconds // 3600)
+        return i18n.ngettext("%(num)d時間前", "%(num)d時間前", hours) % {"num": hours}
+    if seconds < 7 * 86400:
+        days = int(seconds // 86400)
+        return i18n.ngettext("%(num)d日前", "%(num)d日前", days) % {"num": days}
+    return format_datetime(value)
+
+
+def reltime(value: datetime | None, now: datetime | None = None) -> Markup:
+    """A ``<time>`` saying how long ago, with the JST date and time on hover; time.js keeps
+    the words current (cached pages included) and draws live posts' times the same way."""
+    if value is None:
+        return Markup("")
+    moment = value.astimezone(JST)
+    return Markup('<time datetime="{0}" title="{1}" data-rel>{2}</time>').format(
+        moment.isoformat(timespec="seconds"),
+        format_datetime(value),
+        relative_text(value, now or datetime.now(UTC)),
+    )
 
 
 def isoformat(value: datetime | None) -> str:
@@ -135,7 +167,7 @@ def _environment() -> jinja2.Environment:
         board_role=board_role_label,
         html_excerpt=html_excerpt,
     )
-    env.globals.update(csrf_token=csrf_token, choices=choices)
+    env.globals.update(csrf_token=csrf_token, choices=choices, avatar_of=avatar_of, reltime=reltime)
     return env
 
 

@@ -129,6 +129,8 @@ HTTP: dict[str, str] = {
     "GET /t/{id} @here": EVERYONE,
     "GET /t/{id} @closed": READERS_HERE,
     "POST /t/{id}/reply": SIGNED_IN,
+    "POST /t/{id}/read @here": SIGNED_IN,
+    "POST /t/{id}/read @closed": READERS_HERE,
     "POST /t/{id}/posts/{post_id}/vote": SIGNED_IN,
     "GET /u/{username}": EVERYONE,
     "GET /login": EVERYONE,

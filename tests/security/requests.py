@@ -285,6 +285,8 @@ page("POST /b/{slug}/new", "/b/here/new", {"title": "ページから", "body": "
 page("GET /t/{id} @here", "/t/{thread_here}")
 page("GET /t/{id} @closed", "/t/{thread_closed}")
 page("POST /t/{id}/reply", "/t/{thread_here}/reply", {"body": "ページから返信"})
+page("POST /t/{id}/read @here", "/t/{thread_here}/read", {"post_id": "1"})
+page("POST /t/{id}/read @closed", "/t/{thread_closed}/read", {"post_id": "1"})
 page(
     "POST /t/{id}/posts/{post_id}/vote", "/t/{thread_here}/posts/{question_here}/vote", {"up": "1"}
 )
