@@ -25,7 +25,13 @@ from forum import (
 from forum.errors import Forbidden, ForumError, NotFound, RateLimited, ValidationFailed
 from forum.i18n import gettext as _
 from forum.models import Board, Post, PostStatus, Thread, User
-from forum.permissions import can_moderate, can_post_in, can_see_author, can_start_thread
+from forum.permissions import (
+    can_edit_post,
+    can_moderate,
+    can_post_in,
+    can_see_author,
+    can_start_thread,
+)
 from forum.web import pagecache
 from forum.web.api import AFTER
 from forum.web.common import actor_of, csrf_token, gate_of, rate_limit, require_user
@@ -134,6 +140,7 @@ class PostView:
     post: Post
     author: User | None  # None: an anonymous question the viewer may not attribute
     voted: bool = False  # the viewer's vote on a question
+    editable: bool = False  # the viewer may edit and delete it (its author, a moderator)
 
     @property
     def pending(self) -> bool:
@@ -188,7 +195,12 @@ async def _thread_context(
     rows = rows[:POSTS_PER_PAGE]
     voted = await posts.voted_questions(actor, rows)
     views = [
-        PostView(p, p.author if can_see_author(actor, p, board.id) else None, p.id in voted)
+        PostView(
+            p,
+            p.author if can_see_author(actor, p, board.id) else None,
+            p.id in voted,
+            can_edit_post(actor, p, board.id),
+        )
         for p in rows
     ]
     shown = [(p.id, p.author_id) for p in rows if p.status is PostStatus.PUBLISHED]  # type: ignore[attr-defined]
