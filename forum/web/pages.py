@@ -223,6 +223,8 @@ async def _thread_context(
         else None,
         "can_reply": can_post_in(actor, thread, board),
         "can_moderate": can_moderate(actor, board.id),
+        # As can_edit_post decides for one's own posts: signed in and not silenced.
+        "can_edit_own": actor.user is not None and not actor.is_silenced(),
         "posted_pending": request.query_params.get("posted") == "pending",
         "form": form,
         "errors": errors or {},

@@ -88,6 +88,21 @@ def reltime(value: datetime | None, now: datetime | None = None) -> Markup:
     )
 
 
+def time_strings() -> dict[str, object]:
+    """relative_text's words for time.js, in the page's language (singular, plural)."""
+
+    def forms(singular: str) -> list[str]:
+        return [i18n.ngettext(singular, singular, 1), i18n.ngettext(singular, singular, 2)]
+
+    return {
+        "locale": i18n.locale(),
+        "just_now": _("たった今"),
+        "minutes": forms("%(num)d分前"),
+        "hours": forms("%(num)d時間前"),
+        "days": forms("%(num)d日前"),
+    }
+
+
 def isoformat(value: datetime | None) -> str:
     return value.astimezone(JST).isoformat(timespec="minutes") if value else ""
 
@@ -167,7 +182,13 @@ def _environment() -> jinja2.Environment:
         board_role=board_role_label,
         html_excerpt=html_excerpt,
     )
-    env.globals.update(csrf_token=csrf_token, choices=choices, avatar_of=avatar_of, reltime=reltime)
+    env.globals.update(
+        csrf_token=csrf_token,
+        choices=choices,
+        avatar_of=avatar_of,
+        reltime=reltime,
+        time_strings=time_strings,
+    )
     return env
 
 
