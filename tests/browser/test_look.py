@@ -1,0 +1,203 @@
+"""Every page type, as a new user would try it: in Japanese and English, at 1280×800 and
+390×844, light and dark. axe finds nothing serious; each page is saved as a screenshot
+(``KORYU_SCREENSHOT_DIR``, else a temporary directory); phones get 44 px targets and
+cards instead of tables; the moderation queue shows at least four items per screen."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.async_playwright import Axe
+from playwright.async_api import Browser, BrowserContext, Page
+
+from forum import accounts
+from forum.app import load_demo_content
+from forum.models import Board, ModerationPolicy, Post, PostStatus, Thread, User
+from tests.browser.conftest import Site
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
+
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+# (locale, viewport, colour scheme): both languages, both widths, dark in each of them.
+COMBINATIONS = [
+    ("ja-JP", DESKTOP, "light"),
+    ("en-US", PHONE, "light"),
+    ("ja-JP", PHONE, "dark"),
+    ("en-US", DESKTOP, "dark"),
+]
+# name: (path, who is signed in). {thread}, {post} and {board} are filled from the demo.
+PAGES = {
+    "home": ("/", None),
+    "boards": ("/boards", None),
+    "board": ("/b/{board}", "sato-town"),
+    "thread": ("/t/{thread}", "ito-city"),
+    "thread-anonymous": ("/t/{thread}", None),
+    "post-edit": ("/t/{thread}/posts/{post}/edit", "sato-town"),
+    "revisions": ("/posts/{post}/revisions", None),
+    "new-thread": ("/b/{board}/new", "sato-town"),
+    "profile": ("/u/sato-town", None),
+    "settings": ("/settings", "sato-town"),
+    "notifications": ("/notifications", "sato-town"),
+    "search": ("/search?q=関係人口", None),
+    "cases": ("/cases", None),
+    "sessions": ("/sessions", None),
+    "login": ("/login", None),
+    "register": ("/register", None),
+    "queue": ("/moderation", "mod-tanaka"),
+    "audit-log": ("/moderation/log", "mod-tanaka"),
+    "admin": ("/admin", "jimukyoku"),
+}
+
+
+@dataclass
+class Demo:
+    site: Site
+    ids: dict[str, object]
+    shots: Path
+
+
+@pytest.fixture
+async def demo(site: Site, tmp_path: Path) -> AsyncIterator[Demo]:
+    await load_demo_content()
+    sato = await User.get(username="sato-town")
+    thread = await Thread.filter(author_id=sato.id).order_by("id").first()
+    assert thread is not None
+    board = await Board.get(id=thread.board_id)  # type: ignore[attr-defined]
+    post = await Post.filter(thread_id=thread.id, author_id=sato.id).order_by("id").first()
+    assert post is not None
+    token = await accounts.create_token(sato)
+    edited = await site.api.patch(
+        f"/api/v1/posts/{post.id}",
+        json={"body": post.body + "\n\n追記：寄附者向けの報告会も開きました。"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert edited.status_code == 200, edited.text
+    await hold_posts(site, board.slug, thread.id, token)
+    shots = Path(os.environ.get("KORYU_SCREENSHOT_DIR") or tmp_path / "screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
+    yield Demo(site, {"thread": thread.id, "post": post.id, "board": board.slug}, shots)
+
+
+async def hold_posts(site: Site, slug: str, thread_id: int, token: str) -> None:
+    """Six replies waiting for a moderator, so the queue has something to show."""
+    await Board.filter(slug=slug).update(moderation=ModerationPolicy.PREMODERATED)
+    for n in range(6):
+        body = f"承認待ちの返信 {n + 1}\n\n" + "地域の取り組みについての詳しい報告です。" * 8
+        made = await site.api.post(
+            f"/api/v1/threads/{thread_id}/posts",
+            json={"body": body},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert made.status_code == 201 and made.json()["status"] == "pending", made.text
+    await Board.filter(slug=slug).update(moderation=ModerationPolicy.OPEN)
+
+
+async def open_page(
+    browser: Browser, demo: Demo, name: str, locale: str, viewport: dict[str, int], scheme: str
+) -> tuple[BrowserContext, Page]:
+    path, who = PAGES[name]
+    context = await browser.new_context(
+        locale=locale, viewport=viewport, color_scheme=scheme  # type: ignore[arg-type]
+    )
+    if who is not None:
+        user = await User.get(username=who)
+        raw, _session = await accounts.start_session(user, days=1)
+        await context.add_cookies([{"name": "koryu_session", "value": raw, "url": demo.site.base}])
+    page = await context.new_page()
+    response = await page.goto(demo.site.base + path.format(**demo.ids))
+    assert response is not None and response.status == 200, (name, path)
+    await page.wait_for_load_state("networkidle")
+    return context, page
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+async def test_every_page_type_passes_axe_in_both_languages_widths_and_dark_mode(
+    browser: Browser, demo: Demo, name: str
+) -> None:
+    found = []
+    for locale, viewport, scheme in COMBINATIONS:
+        context, page = await open_page(browser, demo, name, locale, viewport, scheme)
+        try:
+            results = await Axe().run(page)
+            found += [
+                (locale, viewport["width"], scheme, v["id"], [n["target"] for n in v["nodes"]][:3])
+                for v in results.response["violations"]
+                if v["impact"] in {"serious", "critical"}
+            ]
+            if scheme == "light" or name in {"home", "thread"}:
+                lang = locale[:2]
+                shot = demo.shots / f"{name}-{lang}-{viewport['width']}-{scheme}.png"
+                await page.screenshot(path=str(shot), full_page=viewport is PHONE)
+                assert shot.stat().st_size > 0
+        finally:
+            await context.close()
+    assert found == []
+
+
+@pytest.mark.parametrize("name", ["home", "board", "thread", "settings", "audit-log", "admin"])
+async def test_a_phone_never_scrolls_sideways_and_its_controls_are_44_px(
+    browser: Browser, demo: Demo, name: str
+) -> None:
+    context, page = await open_page(browser, demo, name, "ja-JP", PHONE, "light")
+    try:
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"]
+        small = await page.evaluate(
+            """() => [...document.querySelectorAll('main button, main .action, main .button,'
+                + ' main .thread-tools a, .site-nav a')]
+              .filter((n) => n.offsetParent !== null)
+              .map((n) => [n.textContent.trim().slice(0, 20), n.getBoundingClientRect().height])
+              .filter(([, h]) => h < 44)"""
+        )
+        assert small == []
+    finally:
+        await context.close()
+
+
+async def test_a_phone_shows_admin_tables_as_cards_with_slugs_whole(
+    browser: Browser, demo: Demo
+) -> None:
+    context, page = await open_page(browser, demo, "admin", "ja-JP", PHONE, "light")
+    try:
+        assert await page.locator("main table tbody tr").first.evaluate(
+            "(n) => getComputedStyle(n).display"
+        ) == "block"
+        heights = await page.eval_on_selector_all(
+            "main td code", "(nodes) => nodes.map((n) => n.getClientRects().length)"
+        )
+        assert heights and set(heights) == {1}  # each slug on one line
+    finally:
+        await context.close()
+
+
+async def test_the_prefecture_map_keeps_44_px_tiles_on_a_phone(
+    browser: Browser, demo: Demo
+) -> None:
+    context, page = await open_page(browser, demo, "cases", "ja-JP", PHONE, "light")
+    try:
+        sizes = await page.eval_on_selector_all(
+            ".case-map .tile rect", "(nodes) => nodes.map((n) => n.getBoundingClientRect().width)"
+        )
+        assert sizes and min(sizes) >= 44
+    finally:
+        await context.close()
+
+
+async def test_the_moderation_queue_shows_at_least_four_items_per_screen(
+    browser: Browser, demo: Demo
+) -> None:
+    assert await Post.filter(status=PostStatus.PENDING).count() >= 6
+    context, page = await open_page(browser, demo, "queue", "ja-JP", DESKTOP, "light")
+    try:
+        heights = await page.eval_on_selector_all(
+            ".mod-item", "(nodes) => nodes.map((n) => n.getBoundingClientRect().height)"
+        )
+        assert len(heights) >= 6
+        assert max(heights) <= DESKTOP["height"] / 4, heights
+    finally:
+        await context.close()
