@@ -62,7 +62,14 @@ class Demo:
 
 
 @pytest.fixture
-async def demo(site: Site, tmp_path: Path) -> AsyncIterator[Demo]:
+def shots(tmp_path: Path) -> Path:
+    directory = Path(os.environ.get("KORYU_SCREENSHOT_DIR") or tmp_path / "screenshots")
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+@pytest.fixture
+async def demo(site: Site, shots: Path) -> AsyncIterator[Demo]:
     await load_demo_content()
     sato = await User.get(username="sato-town")
     thread = await Thread.filter(author_id=sato.id).order_by("id").first()
@@ -78,8 +85,6 @@ async def demo(site: Site, tmp_path: Path) -> AsyncIterator[Demo]:
     )
     assert edited.status_code == 200, edited.text
     await hold_posts(site, board.slug, thread.id, token)
-    shots = Path(os.environ.get("KORYU_SCREENSHOT_DIR") or tmp_path / "screenshots")
-    shots.mkdir(parents=True, exist_ok=True)
     yield Demo(site, {"thread": thread.id, "post": post.id, "board": board.slug}, shots)
 
 
