@@ -61,6 +61,8 @@ async def test_an_edit_from_the_page_keeps_the_old_body_as_a_revision_shown_as_a
     assert "<del>&lt;b&gt;古い&lt;/b&gt;二行目</del>" in history
     assert "<ins>新しい&lt;i&gt;二行目&lt;/i&gt;</ins>" in history
     assert "<b>古い</b>" not in history
+    # One line per span, nothing between them: a newline would be a blank line in <pre>.
+    assert '</del></span><span class="diff-added">' in history
 
 
 async def test_the_revisions_api_answers_as_reading_the_post_does(
