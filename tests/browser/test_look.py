@@ -231,3 +231,19 @@ async def test_the_moderation_queue_shows_at_least_four_items_per_screen(
         assert max(heights) <= DESKTOP["height"] / 4, heights
     finally:
         await context.close()
+
+
+async def test_a_phone_shows_the_audit_log_as_cards_with_the_date_on_one_line(
+    browser: Browser, demo: Demo
+) -> None:
+    context, page = await open_page(browser, demo, "audit-log", "ja-JP", PHONE, "light")
+    try:
+        row = page.locator("main table tbody tr").first
+        assert await row.evaluate("(n) => getComputedStyle(n).display") == "block"
+        lines = await row.locator("td").first.evaluate(
+            "(n) => { const r = document.createRange(); r.selectNodeContents(n);"
+            " return new Set([...r.getClientRects()].map((b) => Math.round(b.top))).size; }"
+        )
+        assert lines == 1
+    finally:
+        await context.close()
