@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Browser, BrowserContext, Page
+from playwright.async_api import Browser, BrowserContext, Page, ViewportSize
 
 from forum import accounts
 from forum.app import load_demo_content
@@ -21,8 +21,8 @@ from tests.browser.conftest import Site
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
 
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 # (locale, viewport, colour scheme): both widths in each language, dark at both widths.
 COMBINATIONS = [
     ("ja-JP", DESKTOP, "light"),
@@ -114,7 +114,7 @@ async def hold_posts(site: Site, slug: str, thread_id: int, token: str) -> None:
 
 
 async def open_page(
-    browser: Browser, demo: Demo, name: str, locale: str, viewport: dict[str, int], scheme: str
+    browser: Browser, demo: Demo, name: str, locale: str, viewport: ViewportSize, scheme: str
 ) -> tuple[BrowserContext, Page]:
     path, who = PAGES[name]
     context = await browser.new_context(
