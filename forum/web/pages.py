@@ -20,7 +20,6 @@ from forum import (
     posts,
     reading,
     threads,
-    views,
 )
 from forum.errors import Forbidden, ForumError, NotFound, RateLimited, ValidationFailed
 from forum.i18n import gettext as _
@@ -32,6 +31,7 @@ from forum.permissions import (
     can_see_author,
     can_start_thread,
 )
+from forum.views import ViewCounter
 from forum.web import pagecache
 from forum.web.api import AFTER
 from forum.web.common import actor_of, csrf_token, gate_of, rate_limit, require_user
@@ -263,9 +263,9 @@ ANONYMOUS_PAGE_HEADERS = {
 }
 
 
-def view_counter(request: Request) -> views.ViewCounter:
+def view_counter(request: Request) -> ViewCounter:
     """The app's batched view counts, written by the app's lifespan (one per app)."""
-    counter: views.ViewCounter = request.app.state.view_counter
+    counter: ViewCounter = request.app.state.view_counter
     return counter
 
 
