@@ -196,9 +196,11 @@ function start() {
     readTimer = setTimeout(sendRead, 3000);
   }
   function sendRead() {
-    const form = new FormData();
-    form.append("csrf_token", document.querySelector('meta[name="csrf-token"]')?.content || "");
-    form.append("post_id", String(readUpTo));
+    // URL-encoded, as the page's own forms post: the server reads it as one of them.
+    const form = new URLSearchParams({
+      csrf_token: document.querySelector('meta[name="csrf-token"]')?.content || "",
+      post_id: String(readUpTo),
+    });
     navigator.sendBeacon(`/t/${root.dataset.threadId}/read`, form);
   }
 

@@ -3,13 +3,14 @@ its vote button and affiliation included; and the live page's state reads plainl
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Page, expect
 
 from forum import accounts
-from forum.models import Role
+from forum.models import ReadPosition, Role
 from tests.browser.conftest import Site
 from tests.conftest import Member, make_member
 
@@ -203,3 +204,31 @@ async def test_relative_times_match_the_server_and_show_jst_on_hover(
     assert title and title.startswith("20") and "年" in title and "月" in title
     await page.reload()
     assert await page.locator(f"#post-{made.json()['id']} time").get_attribute("title") == title
+
+
+async def test_a_live_post_seen_on_screen_moves_the_read_position_by_one_beacon(
+    browser: Browser, site: Site
+) -> None:
+    admin, _asker, reader, thread_id = await live_thread(site)
+    page = await signed_in(browser, site, reader, f"/t/{thread_id}")
+    beacons: list[str] = []
+    page.on("request", lambda r: beacons.append(r.url) if r.url.endswith("/read") else None)
+    made = []
+    for n in range(3):
+        response = await site.api.post(
+            f"/api/v1/threads/{thread_id}/posts",
+            json={"body": f"短い投稿 {n}"},
+            headers=admin.headers,
+        )
+        made.append(int(response.json()["id"]))
+        await expect(page.locator(f"#post-{made[-1]}")).to_have_count(1)
+    # Those below the fold count as read once scrolled to.
+    await page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    for _ in range(100):
+        position = await ReadPosition.get_or_none(user_id=reader.user.id, thread_id=thread_id)
+        if position is not None and position.last_read_post_id == made[-1]:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("the read position did not reach the last live post")
+    assert len(beacons) == 1  # debounced: one for the three posts
