@@ -6,13 +6,14 @@ cards instead of tables; the moderation queue shows at least four items per scre
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Browser, BrowserContext, Page, ViewportSize
+from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, expect
 
 from forum import accounts
 from forum.app import load_demo_content
@@ -245,5 +246,21 @@ async def test_a_phone_shows_the_audit_log_as_cards_with_the_date_on_one_line(
             " return new Set([...r.getClientRects()].map((b) => Math.round(b.top))).size; }"
         )
         assert lines == 1
+    finally:
+        await context.close()
+
+
+async def test_a_queue_item_shows_its_whole_post_once_chosen_by_a_click(
+    browser: Browser, demo: Demo
+) -> None:
+    context, page = await open_page(browser, demo, "queue", "ja-JP", DESKTOP, "light")
+    try:
+        item = page.locator(".mod-item").nth(1)
+        body = item.locator(".mod-post")
+        clamped = await body.evaluate("(n) => n.getBoundingClientRect().height")
+        await body.click()
+        await expect(item).to_have_class(re.compile(r"\bis-current\b"))
+        opened = await body.evaluate("(n) => n.getBoundingClientRect().height")
+        assert opened > clamped
     finally:
         await context.close()
