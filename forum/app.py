@@ -31,6 +31,7 @@ from forum.i18n import gettext as _
 from forum.logins import LoginCache
 from forum.ratelimit import RateLimiter
 from forum.threadreads import ThreadReads
+from forum.views import ViewCounter
 from forum.web.middleware import BodyLimitMiddleware, IdentityMiddleware, SecurityHeadersMiddleware
 from forum.web.openapi import openapi_route
 from forum.web.pages import error_page
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
     hub = ForumHub(create_broker(settings.realtime_broker_url), access, logins=logins, reads=reads)
     storage = create_storage(settings.uploads_url)
     attachments.bind(PostAttacher(settings.uploads_per_post))
+    view_counter = ViewCounter()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -94,6 +96,10 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
                 # cancelled query keeps running on the driver's thread after the
                 # connections close.
                 stop.set()
+                try:
+                    await view_counter.close()
+                except Exception:
+                    log.exception("writing the last view counts failed")
                 # Notices of the last posts are written before the database closes.
                 try:
                     async with asyncio.timeout(30):
@@ -233,6 +239,7 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
     app.state.receive_upload = uploads_web.receive_form_file
     app.state.logins = logins
     app.state.thread_reads = reads
+    app.state.view_counter = view_counter
     # Typed here so that a gate missing a method of the protocol fails mypy, not a request.
     default_gate: Gatekeeper = WrittenAnswerGate(SlowModeGate(ModerationGate()))
     app.state.gate = gate or default_gate

@@ -38,10 +38,13 @@ __all__ = [
 MAX_BODY = 20_000
 
 _THREAD_COUNTERS = (
-    "UPDATE threads SET post_count = post_count + 1, last_post_at = {0} WHERE id = {1}"
+    "UPDATE threads SET post_count = post_count + 1, last_post_at = {0}, last_poster_id = {1} "
+    "WHERE id = {2}"
 )
 _USER_COUNTERS = "UPDATE users SET published_posts = published_posts + 1 WHERE id = {0}"
-_BOTH_COUNTERS = f"WITH t AS ({_THREAD_COUNTERS}) {_USER_COUNTERS.format('$3')}".format("$1", "$2")
+_BOTH_COUNTERS = f"WITH t AS ({_THREAD_COUNTERS}) {_USER_COUNTERS.format('$4')}".format(
+    "$1", "$2", "$3"
+)
 
 # Where each reason for leaving view puts the post: hidden and sent-back posts stay
 # visible to their author and moderators as pending.
@@ -68,18 +71,27 @@ def check_body(body: str, *, kind: str, anonymous: bool) -> dict[str, str]:
     return errors
 
 
-async def _count(tx: outbox.Tx, thread_id: int, user_id: int | None, now: datetime) -> None:
+async def _count(
+    tx: outbox.Tx, post: Post, thread_id: int, *, count_author: bool, now: datetime
+) -> None:
     """Plain SQL: this runs for every post, inside the transaction. PostgreSQL takes both
-    updates in one statement (a data-modifying CTE); SQLite needs two."""
+    updates in one statement (a data-modifying CTE); SQLite needs two.
+
+    An anonymous question leaves the thread's last poster empty: a thread list must not
+    name who asked it."""
+    author_id: int = post.author_id  # type: ignore[attr-defined]
+    poster = None if post.anonymous else author_id
     if tx.conn.capabilities.dialect == "postgres":
-        if user_id is None:
-            await tx.conn.execute_query(_THREAD_COUNTERS.format("$1", "$2"), [now, thread_id])
+        if count_author:
+            await tx.conn.execute_query(_BOTH_COUNTERS, [now, poster, thread_id, author_id])
         else:
-            await tx.conn.execute_query(_BOTH_COUNTERS, [now, thread_id, user_id])
+            await tx.conn.execute_query(
+                _THREAD_COUNTERS.format("$1", "$2", "$3"), [now, poster, thread_id]
+            )
         return
-    await tx.conn.execute_query(_THREAD_COUNTERS.format("?", "?"), [now, thread_id])
-    if user_id is not None:
-        await tx.conn.execute_query(_USER_COUNTERS.format("?"), [user_id])
+    await tx.conn.execute_query(_THREAD_COUNTERS.format("?", "?", "?"), [now, poster, thread_id])
+    if count_author:
+        await tx.conn.execute_query(_USER_COUNTERS.format("?"), [author_id])
 
 
 async def publish(
@@ -103,10 +115,11 @@ async def publish(
         post.status = PostStatus.PUBLISHED
         await post.save(update_fields=["status"], using_db=tx.conn)
     author_id: int = post.author_id  # type: ignore[attr-defined]
-    await _count(tx, thread.id, author_id if count_author else None, now)
+    await _count(tx, post, thread.id, count_author=count_author, now=now)
     first = thread.post_count == 0
     thread.post_count += 1
     thread.last_post_at = now
+    thread.last_poster_id = None if post.anonymous else author_id  # type: ignore[attr-defined]
     await search_index.index_post(tx.conn, post, thread)
     tx.emit(events.post_created(post))
     if first:

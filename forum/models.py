@@ -166,6 +166,12 @@ class Thread(Model):
     moderation = fields.CharEnumField(ModerationPolicy, max_length=16, null=True)
     post_count = fields.IntField(default=0)
     last_post_at = fields.DatetimeField(auto_now_add=True)
+    # Who wrote the latest published post: a thread list shows it without a query per row.
+    last_poster: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="last_posts_in", null=True, on_delete=fields.SET_NULL
+    )
+    # Page views, added in batches by forum.views (never one write per view).
+    view_count = fields.IntField(default=0, db_default=0)
     deleted = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
 
@@ -235,6 +241,24 @@ class PostRevision(Model):
 
     class Meta:
         table = "post_revisions"
+
+
+class ReadPosition(Model):
+    """How far one user has read one thread: the id of the last post they saw there."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="read_positions", on_delete=fields.CASCADE
+    )
+    thread: fields.ForeignKeyRelation[Thread] = fields.ForeignKeyField(
+        "models.Thread", related_name="read_positions", on_delete=fields.CASCADE
+    )
+    last_read_post_id = fields.IntField(default=0)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "read_positions"
+        unique_together = (("user", "thread"),)
 
 
 class Vote(Model):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from forum.avatars import avatar_of
 from forum.models import AnswerState, Board, Post, PostKind, Thread, User
 
 __all__ = [
@@ -32,6 +33,7 @@ def user_resource(user: User) -> dict[str, Any]:
         "affiliation": user.affiliation.value,
         "organisation": user.organisation,
         "expert_field": user.expert_field,
+        "avatar": avatar_of(user.id, user.display_name),
     }
 
 

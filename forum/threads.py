@@ -13,7 +13,7 @@ import orjson
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 
-from forum import events, outbox, restrictions, search_index
+from forum import events, outbox, reading, restrictions, search_index
 from forum.errors import BadRequest, Forbidden, NotFound, ValidationFailed
 from forum.gate import Gatekeeper, Verdict
 from forum.i18n import gettext as _
@@ -289,7 +289,10 @@ def _decode_cursor(cursor: str) -> tuple[bool, datetime, int]:
 async def list_threads(
     actor: Actor, board: Board, *, cursor: str | None = None, limit: int = 30
 ) -> ThreadPage:
-    """Pinned first, then by latest activity; a keyset cursor so pages never skip or repeat."""
+    """Pinned first, then by latest activity; a keyset cursor so pages never skip or repeat.
+
+    Each row comes with its last poster and the actor's reading (``reading.with_reading``),
+    in the one query."""
     query = Thread.filter(_visible_threads(actor, board), board_id=board.id)
     if cursor:
         pinned, stamp, last_id = _decode_cursor(cursor)
@@ -299,6 +302,7 @@ async def list_threads(
         if pinned:
             after |= Q(pinned=False)
         query = query.filter(after)
+    query = reading.with_reading(query, actor.id)
     rows = await query.order_by("-pinned", "-last_post_at", "-id").limit(limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
@@ -309,7 +313,8 @@ async def recent_threads(actor: Actor, *, limit: int = 10, featured: bool = Fals
     query = Thread.filter(deleted=False, post_count__gt=0, board__private=False)
     if featured:
         query = query.filter(featured=True)
-    return await query.order_by("-last_post_at", "-id").limit(limit).select_related("board")
+    query = reading.with_reading(query.select_related("board"), actor.id)
+    return await query.order_by("-last_post_at", "-id").limit(limit)
 
 
 async def featured_threads(actor: Actor, *, limit: int = 6) -> list[Thread]:

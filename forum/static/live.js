@@ -1,5 +1,6 @@
 // Live updates for a thread page. The page works without this script; with it, new
 // posts appear as they are published, in order, and nothing is missed across drops.
+import { timeElement } from "./time.js";
 
 const root = document.getElementById("thread");
 const list = document.getElementById("posts");
@@ -17,6 +18,7 @@ function start() {
   const announcer = document.getElementById("live-status");
   const badge = makeBadge(strings);
   const jump = makeJump(strings);
+  const viewer = readViewer();
   let seq = Number(root.dataset.seq || 0);
   let socket = null;
   let attempts = 0;
@@ -24,9 +26,21 @@ function start() {
   let pingTimer = 0;
   let unseen = [];
 
+  let viewers = null;  // unknown until the server says, and again whenever disconnected
+
   function setState(name) {
     badge.dataset.state = name;
-    badge.textContent = strings[`state_${name}`] || name;
+    if (name !== "live") viewers = null;
+    badge.querySelector(".live-state-text").textContent = strings[`state_${name}`] || name;
+    showViewers();
+  }
+
+  function showViewers() {
+    const count = badge.querySelector(".live-viewers");
+    count.dataset.known = viewers === null ? "" : "1";
+    count.textContent = viewers === null
+      ? strings.viewers_unknown
+      : (strings.viewers || "{n}").replace("{n}", viewers);
   }
 
   function connect() {
@@ -64,6 +78,8 @@ function start() {
     switch (frame.type) {
       case "subscribed":
         attempts = 0;
+        // What was announced before the drop is old news now.
+        if (announcer) announcer.textContent = "";
         setState("live");
         return;
       case "event":
@@ -76,8 +92,8 @@ function start() {
         refetch(frame.seq);
         return;
       case "presence":
-        badge.dataset.viewers = String(frame.viewers);
-        badge.title = (strings.viewers || "{n}").replace("{n}", frame.viewers);
+        viewers = frame.viewers;
+        showViewers();
         return;
       case "error":
         if (frame.code === "forbidden") { setState("closed"); socket && socket.close(); socket = null; clearTimeout(retryTimer); }
@@ -142,10 +158,17 @@ function start() {
   }
 
   function added(post) {
-    if (document.getElementById(`post-${post.id}`) || !onLastPage) return;
+    const shown = document.getElementById(`post-${post.id}`);
+    if (shown) {
+      // One's own post waiting for approval is on the page already: approved, it loses
+      // its 承認待ち badge at once.
+      if (shown.classList.contains("post-pending")) shown.replaceWith(renderPost(post, strings, viewer));
+      return;
+    }
+    if (!onLastPage) return;
     list.querySelector(".empty")?.remove();
-    const nearBottom = window.innerHeight + window.scrollY >= document.body.scrollHeight - 200;
-    const element = renderPost(post, strings);
+    const element = renderPost(post, strings, viewer);
+    element.dataset.live = "";
     const question = post.kind === "answer" ? document.getElementById(`post-${post.reply_to}`) : null;
     if (question) {
       // As the server places it: after its question and the question's earlier answers.
@@ -158,17 +181,61 @@ function start() {
     }
     const who = post.author ? post.author.display_name : strings.anonymous;
     announce(strings.announce.replace("{name}", who));
-    if (!nearBottom) {
+    if (offScreen(element)) {
       unseen.push(element);
-      jump.hidden = false;
-      jump.textContent = strings.new_posts.replace("{n}", unseen.length);
+      watcher?.observe(element);
+      showJump();
+    } else {
+      read(post.id);
     }
+  }
+
+  function offScreen(element) {
+    const box = element.getBoundingClientRect();
+    return box.top >= window.innerHeight || box.bottom <= 0;
+  }
+
+  function showJump() {
+    jump.hidden = unseen.length === 0;
+    jump.textContent = strings.new_posts.replace("{n}", unseen.length);
+  }
+
+  // A post scrolled into view is no longer new: the button counts only what is off screen.
+  const watcher = "IntersectionObserver" in window ? new IntersectionObserver((entries) => {
+    for (const entry of entries) {
+      if (!entry.isIntersecting) continue;
+      watcher.unobserve(entry.target);
+      unseen = unseen.filter((node) => node !== entry.target);
+      read(Number(entry.target.id.replace("post-", "")));
+    }
+    showJump();
+  }) : null;
+
+  // The reader's position moves as live posts are seen: one beacon a few seconds after the
+  // last one, never one per post.
+  let readUpTo = 0;
+  let readTimer = 0;
+  function read(postId) {
+    if (!viewer.name || postId <= readUpTo) return;
+    readUpTo = postId;
+    clearTimeout(readTimer);
+    readTimer = setTimeout(sendRead, 3000);
+  }
+  function sendRead() {
+    // URL-encoded, as the page's own forms post: the server reads it as one of them.
+    const form = new URLSearchParams({
+      csrf_token: document.querySelector('meta[name="csrf-token"]')?.content || "",
+      post_id: String(readUpTo),
+    });
+    navigator.sendBeacon(`/t/${root.dataset.threadId}/read`, form);
   }
 
   function updated(post) {
     const element = document.getElementById(`post-${post.id}`);
     if (!element) return;
-    element.replaceWith(renderPost(post, strings));
+    const fresh = renderPost(post, strings, viewer);
+    if ("live" in element.dataset) fresh.dataset.live = "";
+    element.replaceWith(fresh);
   }
 
   function announce(text) {
@@ -195,6 +262,7 @@ function start() {
     const first = unseen[0];
     unseen = [];
     jump.hidden = true;
+    if (first) read(Number(first.id.replace("post-", "")));
     if (first) {
       first.scrollIntoView({ behavior: "smooth", block: "start" });
       first.setAttribute("tabindex", "-1");
@@ -235,10 +303,20 @@ function readStrings() {
   try { return { ...defaults, ...(block ? JSON.parse(block.textContent) : {}) }; } catch { return defaults; }
 }
 
+function readViewer() {
+  const data = root.dataset;
+  return {
+    name: data.viewer || "", canReply: Boolean(data.canReply), canModerate: Boolean(data.canModerate),
+    canEditOwn: Boolean(data.canEditOwn), after: data.after || "",
+  };
+}
+
+// The connection's state and how many are reading, both as text (not only a tooltip).
 function makeBadge(strings) {
   const badge = document.createElement("p");
   badge.className = "live-state";
   badge.setAttribute("role", "status");
+  badge.append(el("span", "live-state-text"), el("span", "live-viewers"));
   root.querySelector(".thread-header")?.append(badge);
   return badge;
 }
@@ -259,12 +337,43 @@ function el(tag, className, text) {
   return node;
 }
 
-// Mirrors templates/partials/post.html for a published post.
-function renderPost(post, strings) {
+function avatar(author) {
+  // partials/avatar.html's avatar_svg(), from the server's forum.avatars.avatar_of().
+  const svg = "http://www.w3.org/2000/svg";
+  const node = document.createElementNS(svg, "svg");
+  const initials = author ? author.avatar.initials : "?";
+  for (const [name, value] of [["class", "avatar"], ["width", "32"], ["height", "32"], ["viewBox", "0 0 32 32"], ["aria-hidden", "true"], ["focusable", "false"]]) node.setAttribute(name, value);
+  const circle = document.createElementNS(svg, "circle");
+  circle.setAttribute("cx", "16"); circle.setAttribute("cy", "16"); circle.setAttribute("r", "16");
+  circle.setAttribute("fill", author ? `hsl(${author.avatar.hue} 50% 30%)` : "#5c6670");
+  const text = document.createElementNS(svg, "text");
+  text.setAttribute("x", "16"); text.setAttribute("y", "21"); text.setAttribute("text-anchor", "middle");
+  text.setAttribute("font-size", author && initials.length > 1 ? "13" : "15");
+  text.setAttribute("fill", "#fff");
+  text.textContent = initials;
+  node.append(circle, text);
+  return node;
+}
+
+function hidden(text) {
+  return el("span", "visually-hidden", text);
+}
+
+function action(href, label, suffix, className = "action") {
+  const link = el("a", className, label);
+  link.href = href;
+  link.append(hidden(suffix));
+  return link;
+}
+
+// Mirrors templates/partials/post.html for a published post, as this viewer sees it after
+// a reload (tests/browser compare the two).
+function renderPost(post, strings, viewer) {
   const article = el("article", "post");
   article.id = `post-${post.id}`;
   const meta = el("header", "post-meta");
   const author = post.author;
+  meta.append(avatar(author));
   if (author) {
     // post.badge is the role the server shows beside the name: expert, moderator or admin.
     if (post.badge === "expert") article.classList.add("post-expert");
@@ -272,27 +381,30 @@ function renderPost(post, strings) {
     link.href = `/u/${encodeURIComponent(author.username)}`;
     meta.append(link);
     if (post.badge === "expert") {
-      meta.append(" ", el("span", "badge badge-expert", strings.expert));
-      if (author.expert_field) meta.append(" ", el("span", "expert-field", author.expert_field));
+      meta.append(el("span", "badge badge-expert", strings.expert));
+      if (author.expert_field) meta.append(el("span", "expert-field", author.expert_field));
     } else if (post.badge) {
-      meta.append(" ", el("span", "badge", strings[`role_${post.badge}`] || post.badge));
+      meta.append(el("span", "badge", strings[`role_${post.badge}`] || post.badge));
     }
-    if (author.organisation) meta.append(" ", el("span", "affiliation", author.organisation));
+    const affiliation = el("span", "affiliation", strings[`affiliation_${author.affiliation}`] || author.affiliation);
+    if (author.organisation) affiliation.append(" ", el("span", "organisation", author.organisation));
+    meta.append(affiliation);
   } else {
     meta.append(el("span", "post-author", strings.anonymous));
   }
   const time = el("a", "post-time");
   time.href = `#post-${post.id}`;
-  const stamp = el("time", "", japanTime(post.created_at));
-  stamp.dateTime = post.created_at;
-  time.append(stamp);
-  meta.append(" ", time);
-  if (post.edited_at) meta.append(" ", el("span", "edited", strings.edited));
-  if (post.kind === "question") meta.append(" ", el("span", "badge badge-question", strings.question));
+  time.append(timeElement(post.created_at));
+  meta.append(time);
+  if (post.edited_at) {
+    const edited = action(`/posts/${post.id}/revisions`, strings.edited, strings.history_of.replace("{id}", post.id), "edited");
+    meta.append(edited);
+  }
+  if (post.kind === "question") meta.append(el("span", "badge badge-question", strings.question));
   if (post.kind === "answer") {
     article.classList.add("post-answer");
     article.dataset.answers = String(post.reply_to);
-    meta.append(" ", el("span", "badge badge-answer", strings.answer));
+    meta.append(el("span", "badge badge-answer", strings.answer));
   }
   if (post.kind === "question" && post.status === "published") {
     const state = post.answer_state || "open";
@@ -300,7 +412,7 @@ function renderPost(post, strings) {
     badge.dataset.state = state;
     const similar = el("span", "similar-count", strings.similar.replace("{n}", post.similar_count || 0));
     similar.hidden = !post.similar_count;
-    meta.append(" ", badge, " ", similar);
+    meta.append(badge, similar);
   }
   article.append(meta);
   if (post.reply_to) {
@@ -327,19 +439,52 @@ function renderPost(post, strings) {
       }));
     });
   }
+  const actions = postActions(post, strings, viewer);
+  if (actions) article.append(actions);
   return article;
 }
 
-// Dates read as the server writes them (forum/formatting.py): Japan time, to the minute,
-// "2026年11月30日 05:50" or "Nov 30, 2026, 05:50 JST", whatever the browser's own zone.
-function japanTime(iso) {
-  const ja = (document.documentElement.lang || "ja").startsWith("ja");
-  const format = new Intl.DateTimeFormat(ja ? "ja-JP" : "en-US", {
-    timeZone: "Asia/Tokyo", year: "numeric", month: ja ? "numeric" : "short", day: "numeric",
-    hour: "2-digit", minute: "2-digit", hourCycle: "h23",
-  });
-  const part = Object.fromEntries(format.formatToParts(new Date(iso)).map((p) => [p.type, p.value]));
-  return ja
-    ? `${part.year}年${part.month}月${part.day}日 ${part.hour}:${part.minute}`
-    : `${part.month} ${part.day}, ${part.year}, ${part.hour}:${part.minute} JST`;
+function postActions(post, strings, viewer) {
+  const own = Boolean(viewer.name) && Boolean(post.author) && post.author.username === viewer.name;
+  const ofOthers = Boolean(viewer.name) && !own;
+  const question = post.kind === "question";
+  const editable = viewer.canModerate || (own && viewer.canEditOwn);
+  if (!(viewer.canReply || ofOthers || question || editable)) return null;
+  const box = el("div", "post-actions");
+  const page = viewer.after ? `&after=${viewer.after}` : "";
+  const thread = root.dataset.threadId;
+  if (question) {
+    const votes = el("span", "votes", `${strings.votes} `);
+    votes.append(el("span", "vote-count", String(post.votes)));
+    box.append(votes);
+    if (ofOthers) {
+      const form = el("form", "inline-form");
+      form.method = "post";
+      form.action = `/t/${thread}/posts/${post.id}/vote`;
+      const fields = [["csrf_token", document.querySelector('meta[name="csrf-token"]')?.content || ""], ["up", "1"]];
+      if (viewer.after) fields.push(["after", viewer.after]);
+      for (const [name, value] of fields) {
+        const input = el("input");
+        input.type = "hidden"; input.name = name; input.value = value;
+        form.append(input);
+      }
+      const button = el("button", "small-button", strings.vote);
+      button.type = "submit";
+      button.append(hidden(strings.of_post.replace("{id}", post.id)));
+      form.append(button);
+      box.append(form);
+    }
+  }
+  if (viewer.canReply) {
+    box.append(action(`/t/${thread}?reply_to=${post.id}${page}#reply`, strings.reply, strings.for_post.replace("{id}", post.id)));
+    box.append(action(`/t/${thread}?quote=${post.id}${page}#reply`, strings.quote, strings.for_post.replace("{id}", post.id)));
+  }
+  if (editable) {
+    box.append(action(`/t/${thread}/posts/${post.id}/edit`, strings.edit, strings.of_post.replace("{id}", post.id)));
+    box.append(action(`/t/${thread}/posts/${post.id}/edit#delete`, strings.delete, strings.of_post.replace("{id}", post.id)));
+  }
+  if (ofOthers) {
+    box.append(action(`/moderation/posts/${post.id}/flag`, strings.flag, strings.of_post.replace("{id}", post.id), "action flag-link"));
+  }
+  return box;
 }

@@ -55,6 +55,16 @@ function typing(target) {
   );
 }
 
+// Items show their first lines (moderation.css) until chosen: by j / k, or a click on one
+// anywhere but its links and controls.
+list?.classList.add("is-enhanced");
+list?.addEventListener("click", (event) => {
+  const item = event.target.closest(".mod-item");
+  if (!item || item.classList.contains("is-current") || item.classList.contains("is-decided")) return;
+  if (event.target.closest("a, button, summary, input, select, textarea, label")) return;
+  select(item);
+});
+
 document.addEventListener("keydown", (event) => {
   if (event.key === "Escape") {
     const panel = document.activeElement?.closest?.("details[open]");

@@ -20,6 +20,7 @@ from forum.web import (
     notifications_api,
     openapi,
     pages,
+    post_pages,
     search,
     socket,
 )
@@ -49,6 +50,7 @@ def api_routes() -> list[BaseRoute]:
 def page_routes() -> list[BaseRoute]:
     return [
         *pages.routes(),
+        *post_pages.routes(),
         *account_pages.routes(),
         *admin_pages.routes(),
         *search.page_routes(),

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from forum import accounts, boards, posts, threads
+from forum import accounts, boards, posts, revisions, threads
 from forum.config import Settings
 from forum.errors import BadRequest, Forbidden, NotFound
 from forum.i18n import gettext as _
@@ -323,6 +323,11 @@ async def delete_post(request: Request) -> Response:
     return Response(status_code=204)
 
 
+async def post_revisions(request: Request) -> Response:
+    found = await revisions.history(actor_of(request), path_id(request))
+    return JSON({"items": [c.resource() for c in found.changes], "next_cursor": None})
+
+
 async def vote(request: Request) -> Response:
     require_user(request)
     up = request.method == "PUT"
@@ -356,5 +361,6 @@ def routes() -> list[BaseRoute]:
         route("/posts/{id}", get_post, ["GET"]),
         route("/posts/{id}", edit_post, ["PATCH"]),
         route("/posts/{id}", delete_post, ["DELETE"]),
+        route("/posts/{id}/revisions", post_revisions, ["GET"]),
         route("/posts/{id}/vote", vote, ["PUT", "DELETE"]),
     ]

@@ -83,6 +83,7 @@ SCHEMAS: dict[str, Schema] = {
         affiliation={"enum": ["municipality", "intermediary", "business", "citizen", "other"]},
         organisation=STR,
         expert_field=STR,
+        avatar=obj(["initials", "hue"], initials=STR, hue=INT),
     ),
     "Board": obj(
         ["slug", "title", "description", "moderation"],
@@ -205,6 +206,15 @@ SCHEMAS: dict[str, Schema] = {
     "ThreadList": list_of("Thread"),
     "PostList": list_of("Post"),
     "ApiTokenList": list_of("ApiToken"),
+    "Revision": obj(
+        ["number", "editor", "created_at", "before", "after"],
+        number=INT,
+        editor=nullable(ref("User")),
+        created_at=TIME,
+        before=STR,
+        after=STR,
+    ),
+    "RevisionList": list_of("Revision"),
 }
 
 ERRORS = {
@@ -356,6 +366,16 @@ OPERATIONS: list[Operation] = [
         204,
         None,
         "author or moderator",
+        False,
+    ),
+    (
+        "get",
+        "/posts/{id}/revisions",
+        "A post's edits, newest first: the body before and after each",
+        None,
+        200,
+        "RevisionList",
+        "anyone",
         False,
     ),
     ("put", "/posts/{id}/vote", "Upvote a question", None, 200, "VoteResult", "user", False),

@@ -19,14 +19,22 @@ from forum import (
     i18n,
     outbox,
     posts,
+    reading,
     restrictions,
     threads,
 )
 from forum.errors import Forbidden, ForumError, NotFound, RateLimited, ValidationFailed
 from forum.i18n import gettext as _
 from forum.models import Board, FollowLevel, Post, PostKind, PostStatus, Thread, User
-from forum.permissions import can_moderate, can_post_in, can_see_author, can_start_thread
+from forum.permissions import (
+    can_edit_post,
+    can_moderate,
+    can_post_in,
+    can_see_author,
+    can_start_thread,
+)
 from forum.threadreads import ThreadReads
+from forum.views import ViewCounter
 from forum.web import pagecache
 from forum.web.api import AFTER
 from forum.web.attachments import attached_files
@@ -68,19 +76,10 @@ async def home(request: Request) -> Response:
             "featured": featured,
             "cases": await cases.recent_cases(),
             "recent": recent,
-            "unread": await _unread(request, [*featured, *recent]),
             "boards": await boards.list_boards(actor),
             "panels": panels,
         },
     )
-
-
-async def _unread(request: Request, shown: list[Thread]) -> dict[int, int]:
-    """Unread posts of the shown threads the user watches or tracks (one query)."""
-    user: User | None = request.state.user
-    if user is None:
-        return {}
-    return await follows.unread_in(user, [t.id for t in shown])
 
 
 async def board_list(request: Request) -> Response:
@@ -100,7 +99,6 @@ async def board_page(request: Request) -> Response:
         {
             "board": board,
             "threads": page.threads,
-            "unread": await _unread(request, page.threads),
             "next_cursor": page.next_cursor,
             "paged": cursor is not None,
             "can_start": can_start_thread(actor, board),
@@ -201,6 +199,7 @@ class PostView:
     post: Post
     author: User | None  # None: an anonymous question the viewer may not attribute
     voted: bool = False  # the viewer's vote on a question
+    editable: bool = False  # the viewer may edit and delete it (its author, a moderator)
 
     @property
     def pending(self) -> bool:
@@ -260,10 +259,13 @@ async def _thread_context(
     board: Board,
     *,
     seq: int,
+    last_read: int | None = None,
     form: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """What thread.html shows; ``seq`` is read before the posts, so the page is never older."""
+    """What thread.html shows; ``seq`` is read before the posts, so the page is never older.
+
+    ``last_read`` is the signed-in reader's position: the first post past it is marked."""
     actor = actor_of(request)
     after: int = query(request, "after", AFTER, 0)
     rows = await posts.list_posts(actor, thread, board, after=after, limit=POSTS_PER_PAGE + 1)
@@ -271,9 +273,16 @@ async def _thread_context(
     rows = rows[:POSTS_PER_PAGE]
     voted = await posts.voted_questions(actor, rows)
     views = [
-        PostView(p, p.author if can_see_author(actor, p, board.id) else None, p.id in voted)
+        PostView(
+            p,
+            p.author if can_see_author(actor, p, board.id) else None,
+            p.id in voted,
+            can_edit_post(actor, p, board.id),
+        )
         for p in answers_under_questions(rows)
     ]
+    shown = [(p.id, p.author_id) for p in rows if p.status is PostStatus.PUBLISHED]  # type: ignore[attr-defined]
+    first_unread = reading.first_unread(last_read, shown, actor.id or 0)
     user: User | None = request.state.user
     follow = None
     if user is not None:
@@ -290,9 +299,16 @@ async def _thread_context(
         "posts": views,
         "after": after,
         "next_after": rows[-1].id if more and rows else None,
+        "first_unread": first_unread,
+        # The unread posts start on a later page: the link starts the page there.
+        "unread_after": last_read
+        if not first_unread and more and rows and last_read is not None and last_read >= rows[-1].id
+        else None,
         "can_reply": can_post_in(actor, thread, board),
         "silence": await restrictions.silence_of(request.state.user),
         "can_moderate": can_moderate(actor, board.id),
+        # As can_edit_post decides for one's own posts: signed in and not silenced.
+        "can_edit_own": actor.user is not None and not actor.is_silenced(),
         "posted_pending": request.query_params.get("posted") == "pending",
         "follow": follow,
         "form": form,
@@ -310,11 +326,17 @@ async def _thread_page(
     status_code: int = 200,
 ) -> Response:
     seq = await outbox.head(events.thread_channel(thread.id))
-    context = await _thread_context(request, thread, board, seq=seq, form=form, errors=errors)
     user: User | None = request.state.user
+    last_read, known = (None, None) if user is None else await reading.position(user.id, thread.id)
+    context = await _thread_context(
+        request, thread, board, seq=seq, last_read=last_read, form=form, errors=errors
+    )
     if user is not None and context["posts"]:
-        # What the user has now seen no longer counts as unread in their thread lists.
-        await follows.mark_seen(user, thread, context["posts"][-1].post.id)
+        # What the user has now seen no longer counts as unread in their thread lists; a
+        # page seen before writes nothing.
+        last_shown = context["posts"][-1].post.id
+        if await reading.mark_read(user.id, thread.id, last_shown, known=known):
+            await follows.mark_seen(user, thread, last_shown)
     return render(request, "forum/thread.html", context, status_code=status_code)
 
 
@@ -324,6 +346,12 @@ ANONYMOUS_PAGE_HEADERS = {
     "Cache-Control": "private, no-cache",
     "Vary": "Accept-Language, Cookie",
 }
+
+
+def view_counter(request: Request) -> ViewCounter:
+    """The app's batched view counts, written by the app's lifespan (one per app)."""
+    counter: ViewCounter = request.app.state.view_counter
+    return counter
 
 
 def _page_cache(request: Request) -> pagecache.PageCache:
@@ -391,6 +419,7 @@ async def thread_page(request: Request) -> Response:
     # Who may read the thread is decided here, for every request, cached page or not.
     reads = _thread_reads(request) if request.method == "GET" else None
     thread, board = await threads.get_thread(actor_of(request), path_id(request), reads=reads)
+    view_counter(request).hit(thread.id)
     if _cached_anonymously(request):
         return await _anonymous_thread_page(request, thread, board)
     return await _thread_page(request, thread, board)
@@ -446,6 +475,17 @@ async def vote(request: Request) -> Response:
     return redirect(f"/t/{thread_id}{page}#post-{post_id}")
 
 
+async def mark_read(request: Request) -> Response:
+    """A reader's page saw posts that arrived live: live.js reports the last one it showed
+    (a debounced beacon), and the read position moves forward to it, never back."""
+    form = await read_form(request)
+    user = require_user(request)
+    thread, _board = await threads.get_thread(actor_of(request), path_id(request))
+    post_id: int = form_value(form, "post_id", ID, 0)
+    await reading.mark_read_upto(user.id, thread.id, post_id)
+    return Response(status_code=204)
+
+
 # --- people -------------------------------------------------------------------------------
 
 
@@ -466,6 +506,7 @@ def routes() -> list[BaseRoute]:
         Route("/t/{id}/reply", reply, methods=["POST"], name="reply"),
         Route("/t/{id}/follow", follow_thread, methods=["POST"], name="follow_thread"),
         Route("/b/{slug}/follow", follow_board, methods=["POST"], name="follow_board"),
+        Route("/t/{id}/read", mark_read, methods=["POST"], name="mark_read"),
         Route("/t/{id}/posts/{post_id}/vote", vote, methods=["POST"], name="vote"),
         Route("/u/{username}", profile, methods=["GET"], name="profile"),
     ]

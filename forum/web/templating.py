@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import Receive, Scope, Send
 
 from forum import events, i18n, notifications, outbox
+from forum.avatars import avatar_of
 from forum.formatting import JST, format_date, format_datetime, format_number
 from forum.i18n import gettext as _
 from forum.models import Affiliation, BoardRole, ModerationPolicy, Role, User
@@ -47,6 +48,51 @@ __all__ = [
 ]
 
 TEMPLATE_DIR = Path(__file__).parents[1] / "templates"
+
+
+def relative_text(value: datetime, now: datetime) -> str:
+    """「3分前」: what time.js's relativeText says for the same moment (change both)."""
+    seconds = (now - value).total_seconds()
+    if seconds < 60:
+        return _("たった今")
+    if seconds < 3600:
+        minutes = int(seconds // 60)
+        return i18n.ngettext("%(num)d分前", "%(num)d分前", minutes) % {"num": minutes}
+    if seconds < 86400:
+        hours = int(seconds // 3600)
+        return i18n.ngettext("%(num)d時間前", "%(num)d時間前", hours) % {"num": hours}
+    if seconds < 7 * 86400:
+        days = int(seconds // 86400)
+        return i18n.ngettext("%(num)d日前", "%(num)d日前", days) % {"num": days}
+    return format_datetime(value)
+
+
+def reltime(value: datetime | None, now: datetime | None = None) -> Markup:
+    """A ``<time>`` saying how long ago, with the JST date and time on hover; time.js keeps
+    the words current (cached pages included) and draws live posts' times the same way."""
+    if value is None:
+        return Markup("")
+    moment = value.astimezone(JST)
+    return Markup('<time datetime="{0}" title="{1}" data-rel>{2}</time>').format(
+        moment.isoformat(timespec="seconds"),
+        format_datetime(value),
+        relative_text(value, now or datetime.now(UTC)),
+    )
+
+
+def time_strings() -> dict[str, object]:
+    """relative_text's words for time.js, in the page's language (singular, plural)."""
+
+    def forms(singular: str) -> list[str]:
+        return [i18n.ngettext(singular, singular, 1), i18n.ngettext(singular, singular, 2)]
+
+    return {
+        "locale": i18n.locale(),
+        "just_now": _("たった今"),
+        "minutes": forms("%(num)d分前"),
+        "hours": forms("%(num)d時間前"),
+        "days": forms("%(num)d日前"),
+    }
 
 
 def isoformat(value: datetime | None) -> str:
@@ -177,7 +223,13 @@ def _environment() -> jinja2.Environment:
         answer_state=answer_state_label,
         html_excerpt=html_excerpt,
     )
-    env.globals.update(csrf_token=csrf_token, choices=choices)
+    env.globals.update(
+        csrf_token=csrf_token,
+        choices=choices,
+        avatar_of=avatar_of,
+        reltime=reltime,
+        time_strings=time_strings,
+    )
     return env
 
 

@@ -7,7 +7,8 @@ from typing import Any
 import httpx2
 import pytest
 
-from forum.models import Board, Post, PostRevision, PostStatus, Role, Thread
+from forum import avatars
+from forum.models import Board, Post, PostRevision, PostStatus, Role, Thread, User
 from tests.conftest import PASSWORD, Member, make_member
 
 pytestmark = pytest.mark.asyncio
@@ -63,7 +64,11 @@ async def test_registration_creates_a_participant_and_a_token_authenticates_them
         },
     )
     assert response.status_code == 201
-    assert response.json() == {
+    created = response.json()
+    # The generated avatar: the name's first character on a colour from the user's id.
+    user_id = (await User.get(username="sato-town")).id
+    assert created.pop("avatar") == {"initials": "佐", "hue": avatars.hue_of(user_id)}
+    assert created == {
         "username": "sato-town",
         "display_name": "佐藤 大輔",
         "role": "participant",

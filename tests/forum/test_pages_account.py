@@ -396,7 +396,8 @@ async def test_a_followed_thread_shows_its_unread_posts_in_thread_lists_until_op
     await outbox.settled()  # the writer's tracking starts after commit
     await log_in(client, "alice")
     board = await client.get("/b/kankei")
-    assert '<span class="badge badge-unread">未読2件</span>' in board.text
+    thread_id = thread["id"]
+    assert f'<a class="badge badge-unread" href="/t/{thread_id}#unread">未読2件</a>' in board.text
     assert "未読2件" in (await client.get("/")).text
     assert (await client.get(f"/t/{thread['id']}")).status_code == 200
     assert 'class="badge badge-unread"' not in (await client.get("/b/kankei")).text

@@ -72,6 +72,9 @@ HTTP: dict[str, str] = {
     "GET /api/v1/posts/{id} @pending": STAFF_HERE,  # held for approval, another's post
     "PATCH /api/v1/posts/{id}": STAFF_HERE,  # another user's post
     "DELETE /api/v1/posts/{id}": STAFF_HERE,
+    "GET /api/v1/posts/{id}/revisions @here": EVERYONE,
+    "GET /api/v1/posts/{id}/revisions @closed": READERS_HERE,
+    "GET /api/v1/posts/{id}/revisions @pending": STAFF_HERE,
     "PUT /api/v1/posts/{id}/vote": SIGNED_IN,
     "DELETE /api/v1/posts/{id}/vote": SIGNED_IN,
     "POST /api/v1/posts/{id}/flags": SIGNED_IN,
@@ -138,6 +141,13 @@ HTTP: dict[str, str] = {
     "GET /t/{id} @here": EVERYONE,
     "GET /t/{id} @closed": READERS_HERE,
     "POST /t/{id}/reply": SIGNED_IN,
+    "GET /t/{id}/posts/{post_id}/edit": STAFF_HERE,  # another user's post
+    "POST /t/{id}/posts/{post_id}/edit": STAFF_HERE,
+    "POST /t/{id}/posts/{post_id}/delete": STAFF_HERE,
+    "GET /posts/{id}/revisions @here": EVERYONE,
+    "GET /posts/{id}/revisions @closed": READERS_HERE,
+    "POST /t/{id}/read @here": SIGNED_IN,
+    "POST /t/{id}/read @closed": READERS_HERE,
     "POST /t/{id}/posts/{post_id}/vote": SIGNED_IN,
     "POST /t/{id}/follow @here": SIGNED_IN,
     "POST /t/{id}/follow @closed": READERS_HERE,

@@ -164,6 +164,9 @@ async def _delete(site: Site, person: Person) -> Call:
     return Call("DELETE", f"/api/v1/posts/{await site.here_post_by_author()}")
 
 
+simple("GET /api/v1/posts/{id}/revisions @here", "/api/v1/posts/{post_here}/revisions")
+simple("GET /api/v1/posts/{id}/revisions @closed", "/api/v1/posts/{post_closed}/revisions")
+simple("GET /api/v1/posts/{id}/revisions @pending", "/api/v1/posts/{pending_post}/revisions")
 simple("PUT /api/v1/posts/{id}/vote", "/api/v1/posts/{question_here}/vote")
 simple("DELETE /api/v1/posts/{id}/vote", "/api/v1/posts/{question_here}/vote")
 
@@ -294,6 +297,31 @@ page("POST /b/{slug}/new", "/b/here/new", {"title": "ページから", "body": "
 page("GET /t/{id} @here", "/t/{thread_here}")
 page("GET /t/{id} @closed", "/t/{thread_closed}")
 page("POST /t/{id}/reply", "/t/{thread_here}/reply", {"body": "ページから返信"})
+
+
+@row("GET /t/{id}/posts/{post_id}/edit")
+async def _edit_page(site: Site, person: Person) -> Call:
+    post = await site.here_post_by_author()
+    return Call("GET", f"/t/{site.ids['thread_here']}/posts/{post}/edit", api=False)
+
+
+@row("POST /t/{id}/posts/{post_id}/edit")
+async def _edit_from_page(site: Site, person: Person) -> Call:
+    post = await site.here_post_by_author()
+    path = f"/t/{site.ids['thread_here']}/posts/{post}/edit"
+    return Call("POST", path, form={"body": "ページで直しました"}, api=False)
+
+
+@row("POST /t/{id}/posts/{post_id}/delete")
+async def _delete_from_page(site: Site, person: Person) -> Call:
+    post = await site.here_post_by_author()
+    return Call("POST", f"/t/{site.ids['thread_here']}/posts/{post}/delete", form={}, api=False)
+
+
+page("GET /posts/{id}/revisions @here", "/posts/{post_here}/revisions")
+page("GET /posts/{id}/revisions @closed", "/posts/{post_closed}/revisions")
+page("POST /t/{id}/read @here", "/t/{thread_here}/read", {"post_id": "1"})
+page("POST /t/{id}/read @closed", "/t/{thread_closed}/read", {"post_id": "1"})
 page(
     "POST /t/{id}/posts/{post_id}/vote", "/t/{thread_here}/posts/{question_here}/vote", {"up": "1"}
 )
