@@ -20,7 +20,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 from tortoise.contrib.starlette import RegisterTortoise
 
-from forum import accounts, mail, mailbox, notifications, outbox
+from forum import accounts, mail, mailbox, notifications, outbox, tallies
 from forum import web as forum_web
 from forum.channels import ChannelAccess, ForumHub
 from forum.config import Settings
@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
             ticker = asyncio.create_task(
                 run_ticker(stop, viewers=hub.viewers), name="koryu-sessions"
             )
+            tallier = asyncio.create_task(tallies.run_tallies(stop), name="koryu-tallies")
             mailer = _start_mail(settings, stop)
             try:
                 yield
@@ -89,6 +90,11 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
                         await ticker
                 except TimeoutError:
                     log.warning("the sessions' clock did not stop in time")
+                try:
+                    async with asyncio.timeout(30):
+                        await tallier
+                except TimeoutError:
+                    log.warning("the vote tallies did not stop in time")
                 if mailer is not None:
                     try:
                         async with asyncio.timeout(30):

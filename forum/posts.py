@@ -10,7 +10,7 @@ import orjson
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
-from forum import events, lifecycle, outbox
+from forum import events, lifecycle, outbox, tallies
 from forum.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from forum.events import Withdrawal
 from forum.gate import Gatekeeper, Verdict
@@ -345,9 +345,13 @@ async def set_vote(actor: Actor, post_id: int, *, up: bool) -> Voted:
             await Vote.filter(post_id=post.id, user_id=actor.user.id).using_db(tx.conn).delete()
         # The counter is recounted, not incremented, so a repeated vote cannot drift it.
         votes = await Vote.filter(post_id=post.id).using_db(tx.conn).count()
-        if votes != post.votes:
+        changed = votes != post.votes
+        if changed:
             await Post.filter(id=post.id).using_db(tx.conn).update(votes=votes)
-            tx.emit(events.vote_changed(post, votes))
+    if changed:
+        # Viewers learn the count from the thread's next coalesced tally (forum/tallies.py),
+        # not from an event per vote; the voter learns it from this answer.
+        tallies.mark(post.thread_id)  # type: ignore[attr-defined]
     return Voted(post.id, votes, up)
 
 
