@@ -1,4 +1,5 @@
-"""`python -m bench [--full] [--only fanout,write,page,scaleout]`: run, summarise, write docs.
+"""`python -m bench [--full] [--only fanout,write,page,scaleout,storm,qa]`: run, summarise,
+write docs.
 
 `python -m bench --soak [--soak-minutes 60]` runs the soak instead (see bench/soak.py).
 """
@@ -23,12 +24,14 @@ from bench import procs, report, site
 from bench.common import Context, Invalid
 from bench.fanout import run_fanout
 from bench.page import run_page
+from bench.qa_write import run_qa_write
 from bench.scaleout import run_scaleout
+from bench.storm import run_storm
 from bench.writepath import run_write_path
 
 __all__ = ["main"]
 
-BENCHMARKS = ("fanout", "write", "page", "scaleout")
+BENCHMARKS = ("fanout", "write", "page", "scaleout", "storm", "qa")
 PG_DATABASE = "koryu_bench"
 SOAK_DATABASE = "koryu_soak"  # its own, so a soak and the other benchmarks never collide
 
@@ -41,6 +44,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--posts", type=int, default=20, help="posts per fan-out batch")
     p.add_argument("--stages", default=None, help="fan-out viewer counts, e.g. 100,1000")
     p.add_argument("--seconds", type=float, default=None, help="HTTP load per run (1.5; full 5)")
+    p.add_argument(
+        "--storm-seconds", type=float, default=None, help="each vote-storm phase (20; full 60)"
+    )
+    p.add_argument("--storm-viewers", type=int, default=2000, help="vote-storm viewers (2000)")
     p.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432/postgres")
     p.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     p.add_argument("--docs", default=str(procs.ROOT / "docs" / "benchmarks.md"))
@@ -112,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         "problems": [],
     }
     pg_admin = args.postgres
-    use_pg = bool(only & {"write", "scaleout"}) and _pg_available(pg_admin)
+    use_pg = bool(only & {"write", "scaleout", "qa"}) and _pg_available(pg_admin)
     use_redis = "scaleout" in only and _redis_available(args.redis)
     pg_created = False
     ctx: Context | None = None
@@ -153,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 seeder.stop()
             ctx.pg_url = pg_url
-        elif only & {"write", "scaleout"}:
+        elif only & {"write", "scaleout", "qa"}:
             raw["problems"].append(f"PostgreSQL not reachable at {pg_admin}: its runs skipped")
         _run_all(ctx, raw, only, stages, seconds, args)
     except KeyboardInterrupt:
@@ -221,6 +228,20 @@ def _run_all(
             )
     if "page" in only:
         raw["page"] = guarded("page render", lambda: run_page(ctx, seconds=seconds))
+    if "qa" in only:
+        raw["qa_sqlite"] = guarded(
+            "Q&A writes (SQLite)", lambda: run_qa_write(ctx, "sqlite", seconds=seconds)
+        )
+        if ctx.pg_url:
+            raw["qa_postgres"] = guarded(
+                "Q&A writes (PostgreSQL)", lambda: run_qa_write(ctx, "postgres", seconds=seconds)
+            )
+    if "storm" in only:
+        storm_seconds = args.storm_seconds or (60.0 if ctx.full else 20.0)
+        raw["storm"] = guarded(
+            "vote storm",
+            lambda: run_storm(ctx, seconds=storm_seconds, viewers=args.storm_viewers),
+        )
     if "scaleout" in only:
         if ctx.pg_url and ctx.redis_url:
             viewers = 2000 if ctx.full else 1000

@@ -11,7 +11,7 @@ import pytest
 from starlette.applications import Starlette
 
 from forum import boards, events, outbox, posts, tallies
-from forum.models import Board, Post, PostKind, PostStatus, Thread, User
+from forum.models import Board, Post, PostKind, PostStatus, Thread, User, Vote
 from tests.conftest import Member, make_user
 
 pytestmark = pytest.mark.asyncio
@@ -65,7 +65,10 @@ async def test_a_vote_sends_no_event_of_its_own_and_the_voter_gets_the_count_at_
     assert await outbox.head(channel) == 0
     assert await tallies.tally_marked() == 1
     (event,) = await outbox.read_events(channel, 0)
-    assert (event.name, event.data) == ("votes.tallied", {"tallies": [{"id": asked.id, "votes": 1}]})
+    assert (event.name, event.data) == (
+        "votes.tallied",
+        {"tallies": [{"id": asked.id, "votes": 1}]},
+    )
     # Nothing changed since: the next tick sends nothing.
     assert await tallies.tally_marked() == 0
     assert await outbox.head(channel) == 1
@@ -208,3 +211,18 @@ async def test_the_app_sends_a_vote_s_tally_within_its_tick(
             await asyncio.sleep(0.05)
     (event,) = await tallied(thread)
     assert event.data == {"tallies": [{"id": asked.id, "votes": 1}]}
+
+
+async def test_votes_cast_at_once_on_one_question_count_exactly(db: None) -> None:
+    """Many participants voting for the same question at the same moment: the count is the
+    number of votes, on PostgreSQL (concurrent transactions) as on SQLite."""
+    thread, (asked, *_), _asker = await live_thread(1)
+    actors = await voters(24)
+    await asyncio.gather(*(posts.set_vote(actor, asked.id, up=True) for actor in actors))
+    await asyncio.gather(*(posts.set_vote(actor, asked.id, up=False) for actor in actors[:10]))
+    await asyncio.gather(*(posts.set_vote(actor, asked.id, up=True) for actor in actors[:4]))
+    rows = await Vote.filter(post_id=asked.id).count()
+    assert rows == 18
+    assert (await Post.get(id=asked.id)).votes == rows
+    await tallies.tally([thread.id])
+    assert fold(await tallied(thread)) == {asked.id: 18}
