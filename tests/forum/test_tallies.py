@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 
 from forum import boards, events, outbox, posts, tallies
 from forum.models import Board, Post, PostKind, PostStatus, Thread, User, Vote
+from forum.permissions import Actor
 from tests.conftest import Member, make_user
 
 pytestmark = pytest.mark.asyncio
@@ -30,7 +31,7 @@ async def live_thread(questions: int = 3) -> tuple[Thread, list[Post], User]:
     return thread, rows, asker
 
 
-async def voters(count: int) -> list[boards.Actor]:
+async def voters(count: int) -> list[Actor]:
     users = [await make_user(username=f"voter{i:03d}") for i in range(count)]
     return [await boards.load_actor(user) for user in users]
 
@@ -39,6 +40,15 @@ async def tallied(thread: Thread, after: int = 0) -> list[Any]:
     """The votes.tallied events of the thread's channel after ``after``, in seq order."""
     found = await outbox.read_events(events.thread_channel(thread.id), after)
     return [e for e in found if e.name == events.Name.VOTES_TALLIED.value]
+
+
+async def first_tally(thread: Thread, *, within: float) -> None:
+    """Wait until the thread's channel has a votes.tallied (sent by a running tally task)."""
+    for _ in range(int(within / 0.02)):
+        if await tallied(thread):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"no votes.tallied within {within} s")
 
 
 def fold(history: list[Any], counts: dict[int, int] | None = None) -> dict[int, int]:
@@ -112,7 +122,7 @@ async def test_a_burst_of_votes_from_many_users_is_one_tally_per_tick_with_exact
 
 
 async def test_a_viewer_resuming_from_any_seq_converges_on_the_counts(db: None) -> None:
-    thread, questions, asker = await live_thread(2)
+    thread, questions, _asker = await live_thread(2)
     actors = await voters(6)
     channel = events.thread_channel(thread.id)
     for round_ in range(3):
@@ -180,9 +190,7 @@ async def test_the_sweep_sends_votes_no_process_of_this_one_took(db: None) -> No
     stop = asyncio.Event()
     task = asyncio.create_task(tallies.run_tallies(stop, every=0.05, sweep_every=0.05))
     try:
-        async with asyncio.timeout(5):
-            while not await tallied(thread):
-                await asyncio.sleep(0.02)
+        await first_tally(thread, within=5.0)
     finally:
         stop.set()
         await task
@@ -206,9 +214,7 @@ async def test_the_app_sends_a_vote_s_tally_within_its_tick(
     thread, (asked, *_), _asker = await live_thread(1)
     response = await client.put(f"/api/v1/posts/{asked.id}/vote", headers=bob.headers)
     assert response.json() == {"id": asked.id, "votes": 1, "voted": True}
-    async with asyncio.timeout(tallies.TALLY_EVERY * 3 + 2):
-        while not await tallied(thread):
-            await asyncio.sleep(0.05)
+    await first_tally(thread, within=tallies.TALLY_EVERY * 3 + 2)
     (event,) = await tallied(thread)
     assert event.data == {"tallies": [{"id": asked.id, "votes": 1}]}
 
