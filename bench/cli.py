@@ -48,6 +48,12 @@ def parser() -> argparse.ArgumentParser:
         "--storm-seconds", type=float, default=None, help="each vote-storm phase (20; full 60)"
     )
     p.add_argument("--storm-viewers", type=int, default=2000, help="vote-storm viewers (2000)")
+    p.add_argument(
+        "--koryu-root",
+        default=None,
+        help="serve koryu from this checkout (e.g. `git archive` of an older commit), "
+        "for a before/after under the same load; implies --no-docs",
+    )
     p.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432/postgres")
     p.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     p.add_argument("--docs", default=str(procs.ROOT / "docs" / "benchmarks.md"))
@@ -95,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     unknown = only - set(BENCHMARKS)
     if unknown:
         parser().error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
+    if args.koryu_root:
+        site.KORYU_ROOT = Path(args.koryu_root).resolve()
+        args.no_docs = True
     procs.install_signal_handlers()
     server_cpus, load_cpus = procs.core_plan()
     # The orchestrator mostly waits; keep it off the server's core all the same.
@@ -117,6 +126,10 @@ def main(argv: list[str] | None = None) -> int:
         "server_cpus": ",".join(map(str, sorted(server_cpus))),
         "load_cpus": ",".join(map(str, sorted(load_cpus))),
         "problems": [],
+        "koryu_root": str(site.KORYU_ROOT or procs.ROOT),
+        # Other work on the machine shows here: every ratio is of one run, but a machine
+        # busier than its cores moves the numbers of both sides of a pair unevenly.
+        "loadavg": [round(os.getloadavg()[0], 1)],
     }
     pg_admin = args.postgres
     use_pg = bool(only & {"write", "scaleout", "qa"}) and _pg_available(pg_admin)
@@ -178,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"bench: kept {work}", flush=True)
     raw["seconds"] = time.monotonic() - started
+    raw["loadavg"].append(round(os.getloadavg()[0], 1))
     raw["machine"] = report.machine(
         pg_admin if use_pg else None, ctx.redis_url if ctx else None, ctx.wrk if ctx else None
     )

@@ -431,7 +431,12 @@ def render(raw: dict[str, Any], summary: dict[str, Any]) -> str:
         "",
         f"Machine: {m['nproc']} CPUs ({m['cpu_model']}), {m['memory_gib']} GiB, Linux {m['kernel']}, "
         f"Python {m['python']}; server pinned to CPU {raw['server_cpus']}, load generator to "
-        f"CPU {raw['load_cpus']}.",
+        f"CPU {raw['load_cpus']}"
+        + (
+            f"; load average (1 min) {raw['loadavg'][0]} at the start, {raw['loadavg'][-1]} at the end."
+            if raw.get("loadavg")
+            else "."
+        ),
         "",
         "Packages: " + ", ".join(f"{k} {v}" for k, v in m["packages"].items() if v) + ".",
         f"Services: PostgreSQL {m['postgresql'] or 'not used'}, Redis {m['redis'] or 'not used'}; "
@@ -614,7 +619,10 @@ def _render_qa(summary: dict[str, Any]) -> list[str]:
             + ", ".join(str(r["storm"]["votes_total"]) for r in storm["rows"])
             + " on "
             + ", ".join(str(r["storm"]["questions_total"]) for r in storm["rows"])
-            + " questions.",
+            + " questions; votes not sent because the server was behind the schedule at "
+            "the end of the storm phase: "
+            + ", ".join(str(r["storm"].get("votes_dropped", 0)) for r in storm["rows"])
+            + ".",
         ]
     qa_rows = [
         (f"qa_{db}", label) for db, label in (("sqlite", "SQLite"), ("postgres", "PostgreSQL"))

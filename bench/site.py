@@ -29,6 +29,9 @@ __all__ = [
 ]
 
 ORIGIN = "http://127.0.0.1:8000"
+# `--koryu-root DIR`: serve koryu from another checkout (an older commit, for a before/after
+# in the same conditions); the load generators and baselines stay this checkout's.
+KORYU_ROOT: Path | None = None
 ADMIN = "bench-admin"
 PASSWORD = "bench password for koryu"  # noqa: S105 - a throwaway local database
 # Long enough to look like a real live question, with the send-time marker at the end.
@@ -153,6 +156,7 @@ def start_koryu(
         env,
         log_dir,
         cpus,
+        cwd=KORYU_ROOT,
     )
 
 
@@ -175,10 +179,11 @@ def _start(
     env: dict[str, str],
     log_dir: Path,
     cpus: set[int] | None,
+    cwd: Path | None = None,
 ) -> Server:
     """Start a server on a free port and wait until its /healthz answers."""
     port = free_port()
-    child = spawn(name, command(port), env=env, log_dir=log_dir, cpus=cpus)
+    child = spawn(name, command(port), env=env, log_dir=log_dir, cpus=cpus, cwd=cwd)
     server = Server(child, port)
     try:
         wait_ready(child, f"{server.base}/healthz")

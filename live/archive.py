@@ -20,7 +20,7 @@ from forum.models import OutboxEvent, Post, PostKind, PostStatus
 from live.calendar import JST
 from live.models import LiveSession
 
-__all__ = ["QA", "Report", "load_qa", "report", "to_csv", "to_markdown"]
+__all__ = ["QA", "Report", "load_qa", "report", "to_csv", "to_markdown", "votes_per_minute"]
 
 TOP_QUESTIONS = 5
 
@@ -153,7 +153,7 @@ def _minute(value: datetime) -> datetime:
     return value.replace(second=0, microsecond=0)
 
 
-async def _votes_per_minute(channel: str) -> Counter[datetime]:
+async def votes_per_minute(channel: str) -> Counter[datetime]:
     """Votes cast or taken back per minute, from the thread's events: a coalesced tally
     counts each question's change since its previous tally (a ``vote.changed``, written
     before tallies were coalesced, counts one)."""
@@ -192,7 +192,7 @@ async def report(session: LiveSession, items: list[QA]) -> Report:
         (shown_at[q.id] - q.created_at).total_seconds() / 60 for q in questions if q.id in shown_at
     ]
     per_question: Counter[datetime] = Counter(_minute(q.created_at) for q in questions)
-    per_vote = await _votes_per_minute(channel)
+    per_vote = await votes_per_minute(channel)
     start = _minute(session.started_at or session.starts_at)
     end = _minute(session.ended_at or session.ends_at)
     stamps = sorted({*per_question, *per_vote})
