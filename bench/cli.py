@@ -196,7 +196,13 @@ def main(argv: list[str] | None = None) -> int:
         pg_admin if use_pg else None, ctx.redis_url if ctx else None, ctx.wrk if ctx else None
     )
     summary = report.summarise(raw)
-    text = report.render(raw, summary)
+    qa_parts = {"storm", "qa"}
+    blocks = []
+    if only - qa_parts:
+        blocks.append((report.render(raw, summary), report.BEGIN, report.END))
+    if only & qa_parts:
+        blocks.append((report.render(raw, summary, "qa"), report.QA_BEGIN, report.QA_END))
+    text = "\n".join(block for block, _, _ in blocks)
     results_dir = procs.ROOT / "bench" / "results"
     results_dir.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -205,7 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(text, flush=True)
     if not args.no_docs:
-        report.write_docs(Path(args.docs), text)
+        for block, begin, end in blocks:
+            report.write_docs(Path(args.docs), block, begin, end)
         print(f"bench: results written to {args.docs}", flush=True)
     print(f"bench: raw numbers in bench/results/{stamp}-{mode}.json; took {raw['seconds']:.0f} s")
     return 0 if all(row["met"] for row in summary["targets"]) and not raw["problems"] else 1

@@ -14,10 +14,21 @@ from typing import Any
 
 from bench.stats import median, ratio
 
-__all__ = ["BEGIN", "END", "machine", "render", "summarise", "write_docs"]
+__all__ = [
+    "BEGIN",
+    "END",
+    "QA_BEGIN",
+    "QA_END",
+    "machine",
+    "render",
+    "summarise",
+    "write_docs",
+]
 
 BEGIN = "<!-- bench:results:begin (written by `make bench`; edit above or below) -->"
 END = "<!-- bench:results:end -->"
+QA_BEGIN = "<!-- bench:qa:begin (written by `make bench`, its storm and qa parts) -->"
+QA_END = "<!-- bench:qa:end -->"
 SATURATED = 0.9
 PACKAGES = (
     "starlette",
@@ -336,7 +347,7 @@ def _page_extra(page: dict[str, Any]) -> dict[str, Any]:
 def targets(summary: dict[str, Any]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
 
-    def add(name: str, value: float | None, limit: float, upper: bool) -> None:
+    def add(name: str, value: float | None, limit: float, upper: bool, part: str = "main") -> None:
         ok = value is not None and (value <= limit if upper else value >= limit)
         rows.append(
             {
@@ -344,6 +355,7 @@ def targets(summary: dict[str, Any]) -> list[dict[str, Any]]:
                 "limit": f"{'≤' if upper else '≥'} {limit:g}",
                 "value": value,
                 "met": ok,
+                "part": part,
             }
         )
 
@@ -378,24 +390,28 @@ def targets(summary: dict[str, Any]) -> list[dict[str, Any]]:
             storm["p99_ratio"],
             TARGETS["storm_p99"],
             True,
+            "qa",
         )
         add(
             "vote storm: frames per viewer per second (most of any viewer)",
             storm["frames_max"],
             TARGETS["storm_frames"],
             True,
+            "qa",
         )
         add(
             "vote storm: share of viewers on the final tallies",
             storm["converged"],
             TARGETS["storm_converged"],
             False,
+            "qa",
         )
         add(
             "vote storm: server CPU, cores (one process, pinned)",
             storm["cpu"],
             TARGETS["storm_cpu"],
             True,
+            "qa",
         )
     for db, label in (("sqlite", "SQLite"), ("postgres", "PostgreSQL")):
         qa = summary.get(f"qa_{db}")
@@ -408,6 +424,7 @@ def targets(summary: dict[str, Any]) -> list[dict[str, Any]]:
                     qa[what]["ratio"],
                     TARGETS[what],
                     False,
+                    "qa",
                 )
     return rows
 
@@ -423,7 +440,10 @@ def _ms(value: float | None) -> str:
     return "—" if value is None else f"{value * 1000:.1f}"
 
 
-def render(raw: dict[str, Any], summary: dict[str, Any]) -> str:
+def render(raw: dict[str, Any], summary: dict[str, Any], part: str = "main") -> str:
+    """The results of one part: ``main`` (fan-out, write path, page, scale-out) or ``qa``
+    (vote storm, Q&A writes); each has its own block in docs/benchmarks.md, so running one
+    part does not erase the other's last results."""
     m = raw["machine"]
     lines = [
         f"Run: {raw['started']} · mode **{raw['mode']}** · {raw['pairs']} pairs · "
@@ -448,8 +468,16 @@ def render(raw: dict[str, Any], summary: dict[str, Any]) -> str:
         "|---|---|---|---|",
     ]
     for row in summary["targets"]:
+        if row.get("part", "main") != part:
+            continue
         mark = "met" if row["met"] else "**missed**"
         lines.append(f"| {row['target']} | {row['limit']} | {_f(row['value'])} | {mark} |")
+    if part == "qa":
+        lines += _render_qa(summary)
+        if raw.get("problems"):
+            lines += ["", "### Problems in this run", ""]
+            lines += [f"- {p}" for p in raw["problems"]]
+        return "\n".join(lines) + "\n"
     fan = summary.get("fanout")
     if fan:
         lines += [
@@ -559,7 +587,6 @@ def render(raw: dict[str, Any], summary: dict[str, Any]) -> str:
                     else "no ETag on the response (every request renders)."
                 ),
             ]
-    lines += _render_qa(summary)
     sc = summary.get("scaleout")
     if sc:
         by = sc["by_process"]
@@ -653,13 +680,14 @@ def _render_qa(summary: dict[str, Any]) -> list[str]:
     return lines
 
 
-def write_docs(path: Path, results: str) -> None:
-    block = f"{BEGIN}\n\n{results}\n{END}"
+def write_docs(path: Path, results: str, begin: str = BEGIN, end: str = END) -> None:
+    """Replace the block between ``begin`` and ``end`` (added at the end when missing)."""
+    block = f"{begin}\n\n{results}\n{end}"
     if path.exists():
         text = path.read_text()
-        if BEGIN in text and END in text:
-            head, _, rest = text.partition(BEGIN)
-            _, _, tail = rest.partition(END)
+        if begin in text and end in text:
+            head, _, rest = text.partition(begin)
+            _, _, tail = rest.partition(end)
             path.write_text(head + block + tail)
             return
         path.write_text(text.rstrip() + "\n\n## Results\n\n" + block + "\n")
