@@ -191,6 +191,7 @@ async def _phase(
     asked = 0
     skipped = 0
     dropped = 0
+    questions_dropped = 0
     phase_end = time.perf_counter() + seconds + 1.0
 
     def vote_request(method: str, voter: int, question: int) -> bytes:
@@ -246,13 +247,20 @@ async def _phase(
     async def asker() -> None:
         # Open loop on the schedule: a slow answer does not delay the next question (each
         # of a few connections takes the next one due).
-        conns = [HttpConnection(host, port) for _ in range(4)]
+        nonlocal questions_dropped
+        conns: list[HttpConnection] = []
         running: set[asyncio.Task[None]] = set()
-        idle = list(conns)
+        idle: list[HttpConnection] = []
         try:
             start = time.perf_counter()
             for i in range(int(seconds * qps)):
                 await asyncio.sleep(max(0.0, start + i / qps - time.perf_counter()))
+                if time.perf_counter() > phase_end:
+                    questions_dropped += 1  # behind the schedule when the phase is over
+                    continue
+                if not idle and len(conns) < 16:
+                    conns.append(HttpConnection(host, port))
+                    idle.append(conns[-1])
                 while not idle:
                     await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
                 conn = idle.pop()
@@ -312,6 +320,7 @@ async def _phase(
         "viewers": pool.open_count,
         "questions_asked": asked,
         "question_errors": question_errors[:5],
+        "questions_dropped": questions_dropped,
         "question_post_p50": percentile(question_times, 50),
         "question_post_p99": percentile(question_times, 99),
         "votes_wanted": int(seconds * votes_per_s),
