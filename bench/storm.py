@@ -39,7 +39,9 @@ def ensure_voters(ctx: Context, database: str, base: str, count: int) -> list[st
     return have[:count]
 
 
-def run_storm(ctx: Context, *, seconds: float, viewers: int = VIEWERS) -> list[dict[str, Any]]:
+def run_storm(
+    ctx: Context, *, seconds: float, viewers: int = VIEWERS, votes_per_s: float = VOTES_PER_S
+) -> list[dict[str, Any]]:
     seed = ctx.sqlite_seed
     env = koryu_env(ctx.sqlite_url, ctx.work / "data")
     pairs = 1 if not ctx.full else min(ctx.pairs, 3)
@@ -79,7 +81,7 @@ def run_storm(ctx: Context, *, seconds: float, viewers: int = VIEWERS) -> list[d
                 "unvote_share": 0.1,
                 "settle": SETTLE,
                 "phases": [
-                    {"name": name, "votes_per_s": VOTES_PER_S if name == "storm" else 0.0}
+                    {"name": name, "votes_per_s": votes_per_s if name == "storm" else 0.0}
                     for name in order
                 ],
             }
