@@ -217,10 +217,9 @@ async def _phase(
                     continue
                 vote_lateness.append(start - due)
                 try:
-                    status, _ = await conn.send_raw(raw)
+                    status, _ = await _send(conn, raw)
                 except (ConnectionError, OSError, asyncio.IncompleteReadError):
                     status = 0
-                    await conn.close()
                 vote_times.append(time.perf_counter() - start)
                 key = str(status)
                 vote_results[key] = vote_results.get(key, 0) + 1
@@ -232,9 +231,10 @@ async def _phase(
         t0 = time.perf_counter()
         body = template.replace(MARKER, _marker(t0))
         try:
-            status, answer = await conn.request("POST", spec["posts_path"], body, asker_headers)
+            status, answer = await _send(
+                conn, conn.encode("POST", spec["posts_path"], body, asker_headers)
+            )
         except (ConnectionError, OSError, asyncio.IncompleteReadError) as exc:
-            await conn.close()
             question_errors.append(repr(exc))
             return
         question_times.append(time.perf_counter() - t0)
@@ -355,6 +355,20 @@ async def _phase(
         "lost": pool.lost,
         "anomalies": [a[:200].decode(errors="replace") for a in pool.anomalies[:3]],
     }
+
+
+async def _send(conn: HttpConnection, raw: bytes) -> tuple[int, bytes]:
+    """One request; once more on a new connection when the server had closed an idle
+    keep-alive one (uvicorn closes them after 5 s)."""
+    try:
+        return await conn.send_raw(raw)
+    except (ConnectionError, OSError, asyncio.IncompleteReadError):
+        await conn.close()
+    try:
+        return await conn.send_raw(raw)
+    except (ConnectionError, OSError, asyncio.IncompleteReadError):
+        await conn.close()
+        raise
 
 
 def _done(
