@@ -166,8 +166,10 @@ def test_the_vote_storm_and_the_q_and_a_writes_at_tiny_scale(ctx: Context) -> No
     assert "### Vote storm" in text and "### Q&A writes" in text and "Fan-out" not in text
     docs = ctx.work / "benchmarks.md"
     docs.write_text(
-        f"{report.BEGIN}\nmain\n{report.END}\n\n{report.QA_BEGIN}\nold\n{report.QA_END}\n"
+        f"{report.BEGIN}\nMAIN-RESULTS\n{report.END}\n\n"
+        f"{report.QA_BEGIN}\nPREVIOUS-QA-RESULTS\n{report.QA_END}\n"
     )
     report.write_docs(docs, text, report.QA_BEGIN, report.QA_END)
     written = docs.read_text()
-    assert "main" in written and "old" not in written and "### Vote storm" in written
+    assert "MAIN-RESULTS" in written and "PREVIOUS-QA-RESULTS" not in written
+    assert "### Vote storm" in written
