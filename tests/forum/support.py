@@ -3,13 +3,14 @@ form, boards, threads, replies and questions made as a member would make them.""
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 from typing import Any
 
 import httpx2
 
-from forum import boards, posts
+from forum import boards, posts, tallies
 from forum.gate import OpenGate
 from forum.models import Board, Post, PostKind, Thread
 from tests.conftest import PASSWORD, Member
@@ -90,3 +91,14 @@ async def question(thread_id: int, asker: Member, body: str = "財源はどう�
     draft = posts.Draft(body=body, kind=PostKind.QUESTION.value)
     posted = await posts.create_post(actor, thread, board, draft, gate=OpenGate())
     return await Post.get(id=posted.post_id)
+
+
+async def settle_tallies(thread_id: int) -> None:
+    """The thread's vote counts sent: a tick's work now, and waiting for a tick of the app's
+    own tally task that may have taken the thread first and not committed yet."""
+    for _ in range(500):
+        await tallies.tally([thread_id])
+        if thread_id not in await tallies.untallied_threads():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"thread {thread_id}: vote counts still untallied")

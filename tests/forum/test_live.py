@@ -12,11 +12,12 @@ import pytest
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import InvalidStatus
 
-from forum import accounts, db, events, outbox, tallies
+from forum import accounts, db, events, outbox
 from forum.app import create_app
 from forum.config import Settings
 from forum.models import Role
 from tests.conftest import REDIS_URL, Member, make_member
+from tests.forum.support import settle_tallies
 from tests.realtime.support import Frame, event_seqs, open_ws, recv, send, serve, subscribe
 
 pytestmark = pytest.mark.asyncio
@@ -135,7 +136,7 @@ async def test_a_thread_channel_state_at_seq_n_plus_the_events_after_n_equals_a_
 
     question = await live.post(thread_id, "質問です", member=live.bob, kind="question")
     await live.api.put(f"/api/v1/posts/{question['id']}/vote", headers=live.alice.headers)
-    await tallies.tally_marked()  # the tick's work, now rather than within the second
+    await settle_tallies(thread_id)  # the tick's work, now rather than within the second
     await live.api.patch(
         f"/api/v1/posts/{first['id']}", json={"body": "訂正しました"}, headers=live.alice.headers
     )
