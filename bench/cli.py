@@ -49,6 +49,9 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--storm-viewers", type=int, default=2000, help="vote-storm viewers (2000)")
     p.add_argument(
+        "--storm-votes", type=float, default=200.0, help="votes a second in the storm (200)"
+    )
+    p.add_argument(
         "--koryu-root",
         default=None,
         help="serve koryu from this checkout (e.g. `git archive` of an older commit), "
@@ -261,7 +264,12 @@ def _run_all(
         storm_seconds = args.storm_seconds or (60.0 if ctx.full else 20.0)
         raw["storm"] = guarded(
             "vote storm",
-            lambda: run_storm(ctx, seconds=storm_seconds, viewers=args.storm_viewers),
+            lambda: run_storm(
+                ctx,
+                seconds=storm_seconds,
+                viewers=args.storm_viewers,
+                votes_per_s=args.storm_votes,
+            ),
         )
     if "scaleout" in only:
         if ctx.pg_url and ctx.redis_url:

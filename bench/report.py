@@ -631,7 +631,8 @@ def _render_qa(summary: dict[str, Any]) -> list[str]:
             "### Vote storm (koryu `serve`, SQLite + memory broker, one live session)",
             "",
             "Each run: the same viewers through two phases of the same length, 5 questions a "
-            "second without votes, then with 200 votes a second (one in ten taking a vote "
+            "second without votes, then with the storm's votes (200 a second unless "
+            "`--storm-votes` says otherwise; one in ten taking a vote "
             "back), alternating which goes first. Latency is question sent → frame received, "
             "per viewer; frames count every event a viewer got; converged = viewers whose "
             "fold of the tallies equals the counts read over HTTP after the phase. A run is "
