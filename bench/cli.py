@@ -1,4 +1,5 @@
-"""`python -m bench [--full] [--only fanout,write,page,scaleout]`: run, summarise, write docs.
+"""`python -m bench [--full] [--only fanout,write,page,scaleout,storm,qa]`: run, summarise,
+write docs.
 
 `python -m bench --soak [--soak-minutes 60]` runs the soak instead (see bench/soak.py).
 """
@@ -23,12 +24,14 @@ from bench import procs, report, site
 from bench.common import Context, Invalid
 from bench.fanout import run_fanout
 from bench.page import run_page
+from bench.qa_write import run_qa_write
 from bench.scaleout import run_scaleout
+from bench.storm import run_storm
 from bench.writepath import run_write_path
 
 __all__ = ["main"]
 
-BENCHMARKS = ("fanout", "write", "page", "scaleout")
+BENCHMARKS = ("fanout", "write", "page", "scaleout", "storm", "qa")
 # One of this run's own: two runs at once (other checkouts on one machine) would drop each
 # other's database mid-run.
 PG_DATABASE = f"koryu_bench_{os.getpid()}"
@@ -43,6 +46,19 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--posts", type=int, default=20, help="posts per fan-out batch")
     p.add_argument("--stages", default=None, help="fan-out viewer counts, e.g. 100,1000")
     p.add_argument("--seconds", type=float, default=None, help="HTTP load per run (1.5; full 5)")
+    p.add_argument(
+        "--storm-seconds", type=float, default=None, help="each vote-storm phase (20; full 60)"
+    )
+    p.add_argument("--storm-viewers", type=int, default=2000, help="vote-storm viewers (2000)")
+    p.add_argument(
+        "--storm-votes", type=float, default=200.0, help="votes a second in the storm (200)"
+    )
+    p.add_argument(
+        "--koryu-root",
+        default=None,
+        help="serve koryu from this checkout (e.g. `git archive` of an older commit), "
+        "for a before/after under the same load; implies --no-docs",
+    )
     p.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432/postgres")
     p.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     p.add_argument("--docs", default=str(procs.ROOT / "docs" / "benchmarks.md"))
@@ -90,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     unknown = only - set(BENCHMARKS)
     if unknown:
         parser().error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
+    if args.koryu_root:
+        site.KORYU_ROOT = Path(args.koryu_root).resolve()
+        args.no_docs = True
     procs.install_signal_handlers()
     server_cpus, load_cpus = procs.core_plan()
     # The orchestrator mostly waits; keep it off the server's core all the same.
@@ -112,9 +131,13 @@ def main(argv: list[str] | None = None) -> int:
         "server_cpus": ",".join(map(str, sorted(server_cpus))),
         "load_cpus": ",".join(map(str, sorted(load_cpus))),
         "problems": [],
+        "koryu_root": str(site.KORYU_ROOT or procs.ROOT),
+        # Other work on the machine shows here: every ratio is of one run, but a machine
+        # busier than its cores moves the numbers of both sides of a pair unevenly.
+        "loadavg": [round(os.getloadavg()[0], 1)],
     }
     pg_admin = args.postgres
-    use_pg = bool(only & {"write", "scaleout"}) and _pg_available(pg_admin)
+    use_pg = bool(only & {"write", "scaleout", "qa"}) and _pg_available(pg_admin)
     use_redis = "scaleout" in only and _redis_available(args.redis)
     pg_created = False
     ctx: Context | None = None
@@ -155,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 seeder.stop()
             ctx.pg_url = pg_url
-        elif only & {"write", "scaleout"}:
+        elif only & {"write", "scaleout", "qa"}:
             raw["problems"].append(f"PostgreSQL not reachable at {pg_admin}: its runs skipped")
         _run_all(ctx, raw, only, stages, seconds, args)
     except KeyboardInterrupt:
@@ -173,11 +196,18 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"bench: kept {work}", flush=True)
     raw["seconds"] = time.monotonic() - started
+    raw["loadavg"].append(round(os.getloadavg()[0], 1))
     raw["machine"] = report.machine(
         pg_admin if use_pg else None, ctx.redis_url if ctx else None, ctx.wrk if ctx else None
     )
     summary = report.summarise(raw)
-    text = report.render(raw, summary)
+    qa_parts = {"storm", "qa"}
+    blocks = []
+    if only - qa_parts:
+        blocks.append((report.render(raw, summary), report.BEGIN, report.END))
+    if only & qa_parts:
+        blocks.append((report.render(raw, summary, "qa"), report.QA_BEGIN, report.QA_END))
+    text = "\n".join(block for block, _, _ in blocks)
     results_dir = procs.ROOT / "bench" / "results"
     results_dir.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -186,7 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(text, flush=True)
     if not args.no_docs:
-        report.write_docs(Path(args.docs), text)
+        for block, begin, end in blocks:
+            report.write_docs(Path(args.docs), block, begin, end)
         print(f"bench: results written to {args.docs}", flush=True)
     print(f"bench: raw numbers in bench/results/{stamp}-{mode}.json; took {raw['seconds']:.0f} s")
     return 0 if all(row["met"] for row in summary["targets"]) and not raw["problems"] else 1
@@ -223,6 +254,25 @@ def _run_all(
             )
     if "page" in only:
         raw["page"] = guarded("page render", lambda: run_page(ctx, seconds=seconds))
+    if "qa" in only:
+        raw["qa_sqlite"] = guarded(
+            "Q&A writes (SQLite)", lambda: run_qa_write(ctx, "sqlite", seconds=seconds)
+        )
+        if ctx.pg_url:
+            raw["qa_postgres"] = guarded(
+                "Q&A writes (PostgreSQL)", lambda: run_qa_write(ctx, "postgres", seconds=seconds)
+            )
+    if "storm" in only:
+        storm_seconds = args.storm_seconds or (60.0 if ctx.full else 20.0)
+        raw["storm"] = guarded(
+            "vote storm",
+            lambda: run_storm(
+                ctx,
+                seconds=storm_seconds,
+                viewers=args.storm_viewers,
+                votes_per_s=args.storm_votes,
+            ),
+        )
     if "scaleout" in only:
         if ctx.pg_url and ctx.redis_url:
             viewers = 2000 if ctx.full else 1000

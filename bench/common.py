@@ -38,6 +38,8 @@ class Context:
     pg_seed: Seed | None = None
     redis_url: str | None = None
     wrk: str | None = None
+    # Participants' bearer tokens per database, seeded once by the Q&A benchmarks.
+    voters: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def logs(self) -> Path:

@@ -47,12 +47,18 @@ def http_load(
     body: str = "",
     connections: int = 16,
     seconds: float = 3.0,
+    cycles: list[list[dict[str, Any]]] | None = None,
+    python: bool = False,
 ) -> dict[str, Any]:
-    """{"rate": successful requests/s, "ok", "failed", "load_utilisation", "tool"}."""
+    """{"rate": successful requests/s, "ok", "failed", "load_utilisation", "tool"}.
+
+    `cycles` (requests that differ per connection: {method, path, headers, body}) and
+    `python` run the Python client even where wrk is installed, so that a pair compares
+    like with like."""
     headers = dict(headers or {})
     if body:
         headers.setdefault("Content-Type", "application/json")
-    if ctx.wrk:
+    if ctx.wrk and not cycles and not python:
         return _wrk(ctx, name, port, method, path, headers, body, connections, seconds)
     result = run_loadgen(
         ctx,
@@ -66,6 +72,7 @@ def http_load(
             "body": body,
             "connections": connections,
             "seconds": seconds,
+            "cycles": cycles or [],
         },
         timeout=seconds + 30,
     )

@@ -104,22 +104,30 @@ class LoadResult:
 
 
 async def closed_loop(
-    host: str, port: int, raw_request: bytes, *, connections: int, seconds: float
+    host: str,
+    port: int,
+    raw_request: bytes,
+    *,
+    connections: int,
+    seconds: float,
+    cycles: list[list[bytes]] | None = None,
 ) -> LoadResult:
-    """`connections` clients each sending the same request back to back for `seconds`."""
+    """`connections` clients each sending the same request back to back for `seconds`;
+    with `cycles`, client i sends the requests of `cycles[i % len(cycles)]` in turn."""
     result = LoadResult()
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
     started = time.perf_counter()
 
-    async def client() -> None:
+    async def client(index: int) -> None:
         conn = HttpConnection(host, port)
+        mine = cycles[index % len(cycles)] if cycles else [raw_request]
         try:
-            for _ in range(10_000_000):
+            for n in range(10_000_000):
                 if loop.time() >= deadline:
                     break
                 try:
-                    status, _body = await conn.send_raw(raw_request)
+                    status, _body = await conn.send_raw(mine[n % len(mine)])
                 except (ConnectionError, OSError, asyncio.IncompleteReadError):
                     result.errors += 1
                     await conn.close()
@@ -131,6 +139,6 @@ async def closed_loop(
         finally:
             await conn.close()
 
-    await asyncio.gather(*(client() for _ in range(connections)))
+    await asyncio.gather(*(client(i) for i in range(connections)))
     result.seconds = time.perf_counter() - started
     return result

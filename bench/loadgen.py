@@ -6,7 +6,9 @@ writes the result as JSON to `spec["out"]`. Modes:
 - `fanout`: open viewers in stages, and at each stage post batches through HTTP and time
   every delivery; reads the servers' CPU (/proc/<pid>/stat) around each batch and their
   RSS at each stage, and its own CPU to tell when it was the bottleneck.
-- `http`: closed-loop HTTP load (the fallback when wrk is not installed).
+- `http`: closed-loop HTTP load (the fallback when wrk is not installed, and the load of
+  requests that differ per connection).
+- `storm`: a live session's viewers under questions and a vote storm (bench/storm_load.py).
 """
 
 from __future__ import annotations
@@ -187,6 +189,14 @@ async def _http(spec: dict[str, Any]) -> dict[str, Any]:
     body = spec.get("body", "").encode()
     conn = HttpConnection(spec["host"], spec["port"])
     raw = conn.encode(spec["method"], spec["path"], body, headers)
+    # Requests that differ per connection (each its own voter), sent in turn on it.
+    cycles = [
+        [
+            conn.encode(r["method"], r["path"], r.get("body", "").encode(), r.get("headers", {}))
+            for r in cycle
+        ]
+        for cycle in spec.get("cycles", [])
+    ]
     own0, t0 = _own_cpu(), time.perf_counter()
     result = await closed_loop(
         spec["host"],
@@ -194,6 +204,7 @@ async def _http(spec: dict[str, Any]) -> dict[str, Any]:
         raw,
         connections=spec["connections"],
         seconds=spec["seconds"],
+        cycles=cycles or None,
     )
     own1, t1 = _own_cpu(), time.perf_counter()
     return {
@@ -213,6 +224,10 @@ async def _run(spec: dict[str, Any]) -> dict[str, Any]:
             return await _fanout(spec)
         if spec["mode"] == "http":
             return await _http(spec)
+        if spec["mode"] == "storm":
+            from bench.storm_load import run_storm
+
+            return await run_storm(spec)
     raise ValueError(f"unknown mode {spec['mode']!r}")
 
 

@@ -97,6 +97,7 @@ def spawn(
     log_dir: Path,
     cpus: set[int] | None = None,
     stdout: int | None = None,
+    cwd: Path | None = None,
 ) -> Child:
     log_path = log_dir / f"{name}.log"
     log_file = log_path.open("ab")
@@ -104,7 +105,7 @@ def spawn(
     try:
         popen = subprocess.Popen(
             args,
-            cwd=ROOT,
+            cwd=cwd or ROOT,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=stdout if stdout is not None else log_file,

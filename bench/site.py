@@ -15,9 +15,23 @@ from typing import Any
 
 from bench.procs import PYTHON, Child, free_port, http_json, spawn, wait_ready
 
-__all__ = ["ORIGIN", "Seed", "Server", "koryu_env", "prepare", "seed", "start_koryu"]
+__all__ = [
+    "ORIGIN",
+    "Seed",
+    "Server",
+    "ask",
+    "koryu_env",
+    "live_session",
+    "prepare",
+    "seed",
+    "seed_voters",
+    "start_koryu",
+]
 
 ORIGIN = "http://127.0.0.1:8000"
+# `--koryu-root DIR`: serve koryu from another checkout (an older commit, for a before/after
+# in the same conditions); the load generators and baselines stay this checkout's.
+KORYU_ROOT: Path | None = None
 ADMIN = "bench-admin"
 PASSWORD = "bench password for koryu"  # noqa: S105 - a throwaway local database
 # Long enough to look like a real live question, with the send-time marker at the end.
@@ -39,6 +53,13 @@ def koryu_env(database_url: str, data_dir: Path, broker_url: str = "memory://") 
         KORYU_POSTS_PER_MINUTE="1000000000",
         # Every simulated viewer comes from loopback: lift the per-address socket cap.
         KORYU_WS_CONNECTIONS_PER_IP="1000000",
+        # The voters of the Q&A benchmarks register from loopback too, and their passwords
+        # are throwaway: hashing at production cost would only slow the seeding down (no
+        # measured request checks a password; they carry bearer tokens), and they all
+        # sign in from loopback.
+        KORYU_REGISTRATIONS_PER_HOUR_PER_IP="1000000",
+        KORYU_LOGIN_ATTEMPTS_PER_MINUTE="1000000",
+        KORYU_PASSWORD_HASHER="fast",  # noqa: S106 - a hasher's name, not a password
         PYTHONUNBUFFERED="1",
     )
     return env
@@ -135,6 +156,7 @@ def start_koryu(
         env,
         log_dir,
         cpus,
+        cwd=KORYU_ROOT,
     )
 
 
@@ -157,10 +179,11 @@ def _start(
     env: dict[str, str],
     log_dir: Path,
     cpus: set[int] | None,
+    cwd: Path | None = None,
 ) -> Server:
     """Start a server on a free port and wait until its /healthz answers."""
     port = free_port()
-    child = spawn(name, command(port), env=env, log_dir=log_dir, cpus=cpus)
+    child = spawn(name, command(port), env=env, log_dir=log_dir, cpus=cpus, cwd=cwd)
     server = Server(child, port)
     try:
         wait_ready(child, f"{server.base}/healthz")
@@ -243,3 +266,53 @@ def seed(base: str, *, page_posts: int = 0) -> Seed:
                 "page post",
             )
     return Seed(token, fanout, write, page, dict(template))
+
+
+def seed_voters(base: str, count: int, prefix: str, *, start: int = 0) -> list[str]:
+    """Participants ``start`` … ``count - 1`` registered through the API, and a bearer token
+    for each."""
+    tokens = []
+    for i in range(start, count):
+        username = f"{prefix}{i:04d}"
+        registration = {
+            "username": username,
+            "password": PASSWORD,
+            "display_name": f"参加者{i}",
+            "affiliation": "citizen",
+        }
+        status, body = http_json("POST", f"{base}/api/v1/users", registration)
+        if status != 409 and not (status == 422 and "username" in str(body)):
+            _ok(status, body, "voter")
+        made = http_json(
+            "POST", f"{base}/api/v1/tokens", {"username": username, "password": PASSWORD}
+        )
+        tokens.append(str(_ok(*made, "voter token")["token"]))
+    return tokens
+
+
+def live_session(base: str, auth: dict[str, str], title: str) -> int:
+    """A session on the bench board, started now; returns its live thread's id."""
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    session = {
+        "title": title,
+        "kind": "forum",
+        "board": "bench",
+        "starts_at": (now + timedelta(hours=1)).isoformat(),
+        "ends_at": (now + timedelta(hours=3)).isoformat(),
+    }
+    made = _ok(*http_json("POST", f"{base}/api/v1/sessions", session, headers=auth), "session")
+    started = http_json("POST", f"{base}/api/v1/sessions/{made['id']}/start", None, headers=auth)
+    return int(_ok(*started, "session start")["thread"]["id"])
+
+
+def ask(base: str, auth: dict[str, str], thread_id: int, body: str) -> int:
+    """A question in the thread, by a staff member (never held); returns its id."""
+    made = http_json(
+        "POST",
+        f"{base}/api/v1/threads/{thread_id}/posts",
+        {"body": body, "kind": "question"},
+        headers=auth,
+    )
+    return int(_ok(*made, "question")["id"])

@@ -20,7 +20,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Scope
 from tortoise.contrib.starlette import RegisterTortoise
 
-from forum import accounts, attachments, mail, mailbox, notifications, outbox, restrictions
+from forum import accounts, attachments, mail, mailbox, notifications, outbox, restrictions, tallies
 from forum import web as forum_web
 from forum.channels import ChannelAccess, ForumHub
 from forum.config import Settings
@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
             ticker = asyncio.create_task(
                 run_ticker(stop, viewers=hub.viewers), name="koryu-sessions"
             )
+            tallier = asyncio.create_task(tallies.run_tallies(stop), name="koryu-tallies")
             mailer = _start_mail(settings, stop)
             cleaner = asyncio.create_task(
                 _clean_uploads_forever(settings, storage, stop), name="koryu-uploads"
@@ -122,6 +123,11 @@ def create_app(settings: Settings | None = None, *, gate: Gatekeeper | None = No
                 except TimeoutError:
                     log.warning("cleaning uploads did not stop in time")
                 await storage.close()
+                try:
+                    async with asyncio.timeout(30):
+                        await tallier
+                except TimeoutError:
+                    log.warning("the vote tallies did not stop in time")
                 if mailer is not None:
                     try:
                         async with asyncio.timeout(30):

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
 from forum import attachments as attached
-from forum import events, lifecycle, outbox, restrictions
+from forum import events, lifecycle, outbox, restrictions, tallies
 from forum.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from forum.events import Withdrawal
 from forum.gate import Gatekeeper, Verdict
@@ -388,6 +389,28 @@ async def delete_post(actor: Actor, post_id: int, *, gate: Gatekeeper) -> None:
             await gate.record_withdrawal(tx, actor, post, board)
 
 
+# A vote and the step of the counter it causes, counted exactly under concurrent voters:
+# the counter moves by the rows the statement really inserted or deleted (a repeated vote
+# moves it by 0), under the post row's lock. A recount (COUNT(*) after the insert) is not
+# exact on PostgreSQL: two transactions voting at once each count without the other's
+# uncommitted row, and the later write loses one. PostgreSQL does it in one statement;
+# SQLite in one transaction of two (it has one writer at a time).
+_PG_VOTE = {
+    True: "WITH changed AS (INSERT INTO votes (post_id, user_id) VALUES ($1, $2) "
+    "ON CONFLICT DO NOTHING RETURNING 1) "
+    "UPDATE posts SET votes = votes + (SELECT count(*) FROM changed) WHERE id = $1 "
+    "RETURNING votes, (SELECT count(*) FROM changed) AS changed",
+    False: "WITH changed AS (DELETE FROM votes WHERE post_id = $1 AND user_id = $2 RETURNING 1) "
+    "UPDATE posts SET votes = votes - (SELECT count(*) FROM changed) WHERE id = $1 "
+    "RETURNING votes, (SELECT count(*) FROM changed) AS changed",
+}
+_SQLITE_VOTE = {
+    True: "INSERT INTO votes (post_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING id",
+    False: "DELETE FROM votes WHERE post_id = ? AND user_id = ? RETURNING id",
+}
+_SQLITE_STEP = "UPDATE posts SET votes = votes + ? WHERE id = ? RETURNING votes"
+
+
 async def set_vote(actor: Actor, post_id: int, *, up: bool) -> Voted:
     post, _thread, _board = await get_post(actor, post_id)
     if actor.user is None:
@@ -396,20 +419,24 @@ async def set_vote(actor: Actor, post_id: int, *, up: bool) -> Voted:
         raise ValidationFailed(_("投票できるのは公開中の質問だけです。"), code="not_votable")
     if post.author_id == actor.user.id:  # type: ignore[attr-defined]
         raise Forbidden(_("自分の質問には投票できません。"), code="own_post")
-    async with outbox.atomic() as tx:
-        if up:
-            await Vote.bulk_create(
-                [Vote(post_id=post.id, user_id=actor.user.id)],
-                ignore_conflicts=True,
-                using_db=tx.conn,
-            )
-        else:
-            await Vote.filter(post_id=post.id, user_id=actor.user.id).using_db(tx.conn).delete()
-        # The counter is recounted, not incremented, so a repeated vote cannot drift it.
-        votes = await Vote.filter(post_id=post.id).using_db(tx.conn).count()
-        if votes != post.votes:
-            await Post.filter(id=post.id).using_db(tx.conn).update(votes=votes)
-            tx.emit(events.vote_changed(post, votes))
+    conn = connections.get("default")
+    if conn.capabilities.dialect == "postgres":
+        # One statement: atomic without a transaction of its own.
+        rows = await conn.execute_query_dict(_PG_VOTE[up], [post.id, actor.user.id])
+        changed = bool(rows) and int(rows[0]["changed"]) > 0
+    else:
+        async with outbox.atomic() as tx:
+            moved = await tx.conn.execute_query_dict(_SQLITE_VOTE[up], [post.id, actor.user.id])
+            step = len(moved) if up else -len(moved)
+            rows = await tx.conn.execute_query_dict(_SQLITE_STEP, [step, post.id])
+        changed = step != 0
+    if not rows:
+        raise NotFound(_("投稿が見つかりません。"))
+    votes = int(rows[0]["votes"])
+    if changed:
+        # Viewers learn the count from the thread's next coalesced tally (forum/tallies.py),
+        # not from an event per vote; the voter learns it from this answer.
+        tallies.mark(post.thread_id)  # type: ignore[attr-defined]
     return Voted(post.id, votes, up)
 
 

@@ -21,7 +21,7 @@ from forum.models import OutboxEvent, Post, PostKind, PostStatus
 from live.calendar import JST
 from live.models import LiveSession
 
-__all__ = ["QA", "Report", "load_qa", "report", "to_csv", "to_markdown"]
+__all__ = ["QA", "Report", "load_qa", "report", "to_csv", "to_markdown", "votes_per_minute"]
 
 TOP_QUESTIONS = 5
 
@@ -157,6 +157,27 @@ def _minute(value: datetime) -> datetime:
     return value.replace(second=0, microsecond=0)
 
 
+async def votes_per_minute(channel: str) -> Counter[datetime]:
+    """Votes cast or taken back per minute, from the thread's events: a coalesced tally
+    counts each question's change since its previous tally (a ``vote.changed``, written
+    before tallies were coalesced, counts one)."""
+    names = [events.Name.VOTES_TALLIED.value, events.Name.VOTE_CHANGED.value]
+    rows = await OutboxEvent.filter(channel=channel, name__in=names).order_by("seq")
+    counts: dict[int, int] = {}
+    per_minute: Counter[datetime] = Counter()
+    for row in rows:
+        minute = _minute(row.created_at)
+        if row.name == events.Name.VOTE_CHANGED.value:
+            per_minute[minute] += 1
+            counts[int(row.payload["id"])] = int(row.payload["votes"])
+            continue
+        for tally in row.payload.get("tallies", []):
+            post_id, votes = int(tally["id"]), int(tally["votes"])
+            per_minute[minute] += abs(votes - counts.get(post_id, 0))
+            counts[post_id] = votes
+    return per_minute
+
+
 async def report(session: LiveSession, items: list[QA]) -> Report:
     thread_id = session.thread_id  # type: ignore[attr-defined]
     posts = await Post.filter(thread_id=thread_id, status=PostStatus.PUBLISHED).order_by("id")
@@ -174,9 +195,8 @@ async def report(session: LiveSession, items: list[QA]) -> Report:
     waits = [
         (shown_at[q.id] - q.created_at).total_seconds() / 60 for q in questions if q.id in shown_at
     ]
-    votes = await OutboxEvent.filter(channel=channel, name=events.Name.VOTE_CHANGED.value)
     per_question: Counter[datetime] = Counter(_minute(q.created_at) for q in questions)
-    per_vote: Counter[datetime] = Counter(_minute(v.created_at) for v in votes)
+    per_vote = await votes_per_minute(channel)
     start = _minute(session.started_at or session.starts_at)
     end = _minute(session.ended_at or session.ends_at)
     stamps = sorted({*per_question, *per_vote})

@@ -7,7 +7,7 @@ const list = document.getElementById("posts");
 // Events of a thread: channel this client does not act on. Every name the server can send
 // on the channel (forum/events.py, CHANNEL_EVENTS) is either a key of `handlers` below or
 // listed here; tests/forum/test_events.py reads both and holds them to the server's list.
-const IGNORED = ["votes.tallied"];
+const IGNORED = [];
 if (root && list && "WebSocket" in window) start();
 
 function start() {
@@ -107,10 +107,11 @@ function start() {
     "post.updated": (data) => updated(data),
     // Deleted, hidden, rejected or sent back: one shape, {id, reason}; all leave the page.
     "post.deleted": (data) => document.getElementById(`post-${data.id}`)?.remove(),
-    "vote.changed": (data) => {
-      const count = document.querySelector(`#post-${data.id} .vote-count`);
-      if (count) count.textContent = String(data.votes);
-    },
+    // One question's count; sent per vote before tallies were coalesced (a replay of older
+    // history may still carry it).
+    "vote.changed": (data) => setVotes(data),
+    // The absolute counts of every question that changed since the thread's last tally.
+    "votes.tallied": (data) => data.tallies.forEach(setVotes),
     // A question's answer state, assignee or similar count: its badges change in place.
     "question.updated": (data) => {
       const element = document.getElementById(`post-${data.id}`);
@@ -134,6 +135,11 @@ function start() {
     },
     "thread.moved": (data) => moved(data),
   };
+
+  function setVotes(tally) {
+    const count = document.querySelector(`#post-${tally.id} .vote-count`);
+    if (count) count.textContent = String(tally.votes);
+  }
 
   function apply(name, data) {
     if (IGNORED.includes(name)) return;

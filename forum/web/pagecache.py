@@ -8,8 +8,10 @@ The thread page's key (``ThreadPageKey``) is exact for everything a thread event
 
 * ``thread_id`` and ``seq`` — the head of the ``thread:{id}`` outbox channel. Every change to
   what the page shows of the thread (a post created, edited, deleted, hidden or published
-  from the queue, a vote, lock/pin/feature/live, a move) emits an event on that channel in
-  the same transaction as the change, so a new seq means a new key.
+  from the queue, lock/pin/feature/live, a move) emits an event on that channel in the same
+  transaction as the change, so a new seq means a new key. Votes are the one exception: they
+  reach the channel in the thread's coalesced tally (``forum/tallies.py``) within a second,
+  and the page's count follows with it.
 * ``locale`` — the page's language (from the cookie or ``Accept-Language``).
 * ``path`` and ``query`` — as requested: the page links back to itself (the language switch
   carries ``next``), and ``after`` picks the page of posts. Only ``GET`` with no query or

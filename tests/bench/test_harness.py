@@ -10,7 +10,9 @@ from bench import procs, report, site
 from bench.common import Context
 from bench.fanout import run_one
 from bench.http_load import http_load
+from bench.qa_write import run_qa_write
 from bench.stats import percentile
+from bench.storm import run_storm
 
 pytestmark = pytest.mark.slow
 
@@ -117,3 +119,57 @@ def test_percentile_is_nearest_rank() -> None:
     assert percentile(values, 50) == 50.0
     assert percentile(values, 99) == 99.0
     assert percentile([], 50) is None
+
+
+def test_the_vote_storm_and_the_q_and_a_writes_at_tiny_scale(ctx: Context) -> None:
+    """The storm's two phases on a few viewers: questions reach every viewer, every viewer
+    folds the tallies to the counts read over HTTP, and the report and its block are built."""
+    try:
+        runs = run_storm(ctx, seconds=2.0, viewers=6, votes_per_s=20.0)
+        writes = run_qa_write(ctx, "sqlite", seconds=1.0)
+    finally:
+        procs.stop_all()
+    (run,) = runs
+    phases = {p["name"]: p for p in run["phases"]}
+    assert set(phases) == {"questions", "storm"}
+    for phase in phases.values():
+        assert phase["viewers"] == 6 and phase["lost"] == 0
+        assert phase["questions_asked"] + phase["questions_dropped"] == 10
+        assert phase["questions_asked"] > 0 and phase["viewers_missing_questions"] == 0
+        assert phase["converged_viewers"] == 6, phase
+        assert phase["gaps"] == 0 and phase["repeats"] == 0
+    assert phases["questions"]["votes_ok"] == 0
+    assert phases["storm"]["votes_ok"] > 0 and phases["storm"]["votes_total"] > 0
+    # Coalesced: a viewer gets about one tally a second, not one frame per vote.
+    assert phases["storm"]["tallies_per_viewer_per_s"]["max"] <= 2.0
+    assert all(p["ours"]["ok"] > 0 and p["bare"]["ok"] > 0 for p in writes["votes"])
+    assert all(p["ours"]["failed"] == 0 for p in writes["votes"] + writes["questions"])
+
+    raw = {
+        "started": "now",
+        "mode": "smoke",
+        "pairs": 1,
+        "posts": 2,
+        "server_cpus": "0",
+        "load_cpus": "1",
+        "problems": [],
+        "seconds": 1.0,
+        "storm": runs,
+        "qa_sqlite": writes,
+        "machine": report.machine(None, None, None),
+    }
+    summary = report.summarise(raw)
+    names = [row["target"] for row in summary["targets"]]
+    assert any("vote storm" in name for name in names)
+    assert any(name.startswith("votes/s") for name in names)
+    text = report.render(raw, summary, "qa")
+    assert "### Vote storm" in text and "### Q&A writes" in text and "Fan-out" not in text
+    docs = ctx.work / "benchmarks.md"
+    docs.write_text(
+        f"{report.BEGIN}\nMAIN-RESULTS\n{report.END}\n\n"
+        f"{report.QA_BEGIN}\nPREVIOUS-QA-RESULTS\n{report.QA_END}\n"
+    )
+    report.write_docs(docs, text, report.QA_BEGIN, report.QA_END)
+    written = docs.read_text()
+    assert "MAIN-RESULTS" in written and "PREVIOUS-QA-RESULTS" not in written
+    assert "### Vote storm" in written

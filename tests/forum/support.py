@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx2
 
-from forum import boards, outbox, posts
+from forum import boards, outbox, posts, tallies
 from forum.gate import OpenGate
 from forum.models import Board, Post, PostKind, Thread
 from tests.conftest import PASSWORD, Member
@@ -127,3 +127,14 @@ def counting_statements() -> Iterator[list[str]]:
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
+
+
+async def settle_tallies(thread_id: int) -> None:
+    """The thread's vote counts sent: a tick's work now, and waiting for a tick of the app's
+    own tally task that may have taken the thread first and not committed yet."""
+    for _ in range(500):
+        await tallies.tally([thread_id])
+        if thread_id not in await tallies.untallied_threads():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"thread {thread_id}: vote counts still untallied")

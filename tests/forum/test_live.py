@@ -17,6 +17,7 @@ from forum.app import create_app
 from forum.config import Settings
 from forum.models import Role
 from tests.conftest import REDIS_URL, Member, make_member
+from tests.forum.support import settle_tallies
 from tests.realtime.support import Frame, event_seqs, open_ws, recv, send, serve, subscribe
 
 pytestmark = pytest.mark.asyncio
@@ -109,8 +110,9 @@ async def fold_thread(
         state[data["id"]] = data
     elif frame["name"] == "post.deleted":
         state.pop(data["id"], None)
-    elif frame["name"] == "vote.changed":
-        state[data["id"]] = {**state[data["id"]], "votes": data["votes"]}
+    elif frame["name"] == "votes.tallied":
+        for tally in data["tallies"]:
+            state[tally["id"]] = {**state[tally["id"]], "votes": tally["votes"]}
     elif frame["name"] == "thread.updated":
         thread.update({k: v for k, v in data.items() if k != "id"})
     elif frame["name"] == "thread.moved":
@@ -134,6 +136,7 @@ async def test_a_thread_channel_state_at_seq_n_plus_the_events_after_n_equals_a_
 
     question = await live.post(thread_id, "質問です", member=live.bob, kind="question")
     await live.api.put(f"/api/v1/posts/{question['id']}/vote", headers=live.alice.headers)
+    await settle_tallies(thread_id)  # the tick's work, now rather than within the second
     await live.api.patch(
         f"/api/v1/posts/{first['id']}", json={"body": "訂正しました"}, headers=live.alice.headers
     )

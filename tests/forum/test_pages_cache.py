@@ -14,7 +14,15 @@ from starlette.applications import Starlette
 from forum.models import User
 from forum.web import pagecache, pages, templating
 from tests.conftest import Member
-from tests.forum.support import log_in, new_board, new_thread, question, reply, token_in
+from tests.forum.support import (
+    log_in,
+    new_board,
+    new_thread,
+    question,
+    reply,
+    settle_tallies,
+    token_in,
+)
 
 
 @pytest.fixture
@@ -191,6 +199,8 @@ async def test_locking_the_thread_and_a_vote_change_the_page_and_its_etag(
     async def vote() -> None:
         response = await client.put(f"/api/v1/posts/{asked.id}/vote", headers=bob.headers)
         assert response.status_code == 200, response.text
+        # A vote reaches the thread's channel, and so the page's key, with the tally.
+        await settle_tallies(thread_id)
 
     await assert_changes(client, thread_id, lock, shows="このスレッドはロックされています")
     await assert_changes(client, thread_id, vote, shows='<span class="vote-count">1</span>')
