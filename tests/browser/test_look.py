@@ -18,7 +18,9 @@ from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, ex
 from forum import accounts
 from forum.app import load_demo_content
 from forum.models import Board, ModerationPolicy, Post, PostStatus, Thread, User
+from live.models import LiveSession, SessionState
 from tests.browser.conftest import Site
+from tests.forum.test_page_wording import problems
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
 
@@ -52,6 +54,10 @@ PAGES = {
     "queue": ("/moderation", "mod-tanaka"),
     "audit-log": ("/moderation/log", "mod-tanaka"),
     "admin": ("/admin", "jimukyoku"),
+    "session": ("/sessions/{session}", None),
+    "questions": ("/sessions/{session}/questions", "sato-town"),
+    "console": ("/sessions/{session}/console", "expert-yamamoto"),
+    "presenter": ("/sessions/{session}/presenter", None),
 }
 
 
@@ -86,7 +92,11 @@ async def demo(site: Site, shots: Path) -> AsyncIterator[Demo]:
     )
     assert edited.status_code == 200, edited.text
     await hold_posts(site, board.slug, thread.id, token)
-    yield Demo(site, {"thread": thread.id, "post": post.id, "board": board.slug}, shots)
+    # The live session with questions in every state (live/demo.py).
+    live = await LiveSession.filter(state=SessionState.LIVE, thread__posts__kind="question").first()
+    assert live is not None
+    ids = {"thread": thread.id, "post": post.id, "board": board.slug, "session": live.id}
+    yield Demo(site, ids, shots)
 
 
 async def hold_posts(site: Site, slug: str, thread_id: int, token: str) -> None:
@@ -264,3 +274,24 @@ async def test_a_queue_item_shows_its_whole_post_once_chosen_by_a_click(
         assert opened > clamped
     finally:
         await context.close()
+
+
+# What a reader meets in the rendered page, scripts' text included: the text and the
+# attributes that are shown or read aloud.
+READ_TEXT = """() => {
+  const said = [...document.querySelectorAll("[title], [aria-label], [placeholder], img[alt]")]
+    .map((e) => [e.title, e.getAttribute("aria-label"), e.placeholder, e.alt].filter(Boolean).join(" "));
+  return document.body.innerText + " " + said.join(" ");
+}"""
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+async def test_every_page_type_reads_as_japanese_once_its_scripts_have_run(
+    browser: Browser, demo: Demo, name: str
+) -> None:
+    context, page = await open_page(browser, demo, name, "ja-JP", DESKTOP, "light")
+    try:
+        text = await page.evaluate(READ_TEXT)
+    finally:
+        await context.close()
+    assert problems(text, japanese=True) == [], name
