@@ -191,7 +191,7 @@ async def test_the_bulk_form_works_without_javascript_and_reports_a_stale_item(
     assert (await Post.get(id=first["post"]["id"])).status is PostStatus.PUBLISHED
     assert (await Post.get(id=second["post"]["id"])).status is PostStatus.PENDING
     page = await client.get(response.headers["location"])
-    assert "ほかのモデレーターが先に対応していた" in page.text
+    assert "ほかのモデレーターが先に判断していた" in page.text
 
 
 async def test_the_bulk_form_answers_the_script_with_each_items_outcome(
@@ -214,7 +214,7 @@ async def test_the_bulk_form_answers_the_script_with_each_items_outcome(
     answer = response.json()
     assert answer["notice"] == "bulk_partial"
     assert answer["message"] == (
-        "1件を却下しました。 1件はほかのモデレーターが先に対応していたため、そのままにしました。"
+        "1件を却下しました。 1件はほかのモデレーターが先に判断していたため、そのままにしました。"
     )
     assert [(o["id"], o["decided"], o["code"]) for o in answer["items"]] == [
         (first["id"], True, None),
