@@ -250,14 +250,14 @@ def _selection(form: FormData) -> list[tuple[int, int]]:
 
 def bulk_message(decided: int, failed: int, decision: bulk.BulkDecision) -> str:
     if decision is bulk.BulkDecision.APPROVE:
-        done = ngettext("%(num)d件を承認しました。", "%(num)d件を承認しました。", decided)
+        done = ngettext("%(num)d件を公開しました。", "%(num)d件を公開しました。", decided)
     else:
-        done = ngettext("%(num)d件を却下しました。", "%(num)d件を却下しました。", decided)
+        done = ngettext("%(num)d件を公開しないことにしました。", "%(num)d件を公開しないことにしました。", decided)
     text = done % {"num": decided}
     if failed:
         left = ngettext(
-            "%(num)d件はほかのモデレーターが先に対応していたため、そのままにしました。",
-            "%(num)d件はほかのモデレーターが先に対応していたため、そのままにしました。",
+            "%(num)d件はほかのモデレーターが先に判断していたため、そのままにしました。",
+            "%(num)d件はほかのモデレーターが先に判断していたため、そのままにしました。",
             failed,
         )
         text += " " + left % {"num": failed}

@@ -335,7 +335,7 @@ async def test_x_selects_and_shift_a_approves_the_selection_while_another_page_f
         await expect(item(ito, chosen)).to_have_count(0, timeout=WAIT)
         await expect(item(kato, chosen)).to_have_class(re.compile(r"\bis-decided\b"), timeout=WAIT)
         await expect(item(kato, chosen).locator("[data-select]")).to_be_disabled()
-    await expect(ito.locator("#mod-live")).to_contain_text("2件を承認しました")
+    await expect(ito.locator("#mod-live")).to_contain_text("2件を公開しました")
     await expect(ito.locator("#mod-selected")).to_have_text("")
     await expect(item(ito, ids[1])).to_be_visible()
     decided = await QueueItem.filter(decision=Decision.APPROVED).order_by("id")

@@ -214,7 +214,7 @@ async def test_the_bulk_form_answers_the_script_with_each_items_outcome(
     answer = response.json()
     assert answer["notice"] == "bulk_partial"
     assert answer["message"] == (
-        "1件を却下しました。 1件はほかのモデレーターが先に判断していたため、そのままにしました。"
+        "1件を公開しないことにしました。 1件はほかのモデレーターが先に判断していたため、そのままにしました。"
     )
     assert [(o["id"], o["decided"], o["code"]) for o in answer["items"]] == [
         (first["id"], True, None),
