@@ -92,6 +92,13 @@ def _filters(request: Request) -> tuple[SessionKind | None, str | None]:
     return kind, board
 
 
+# For the English calendar's headings ("December 2026"); the Japanese ones need none.
+MONTH_NAMES = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+
 def _month(request: Request, now: datetime) -> tuple[int, int]:
     raw = query(request, "month", MONTH, "")
     if not raw:
@@ -144,6 +151,7 @@ async def calendar_page(request: Request) -> Response:
         "weeks": calendar.month_grid(year, month, in_month),
         "year": year,
         "month": month,
+        "month_name": MONTH_NAMES[month - 1],
         "previous_month": f"{before[0]}-{before[1]:02d}",
         "next_month": f"{after[0]}-{after[1]:02d}",
         "kinds": _kinds(),

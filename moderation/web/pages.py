@@ -252,7 +252,11 @@ def bulk_message(decided: int, failed: int, decision: bulk.BulkDecision) -> str:
     if decision is bulk.BulkDecision.APPROVE:
         done = ngettext("%(num)d件を公開しました。", "%(num)d件を公開しました。", decided)
     else:
-        done = ngettext("%(num)d件を公開しないことにしました。", "%(num)d件を公開しないことにしました。", decided)
+        done = ngettext(
+            "%(num)d件を公開しないことにしました。",
+            "%(num)d件を公開しないことにしました。",
+            decided,
+        )
     text = done % {"num": decided}
     if failed:
         left = ngettext(

@@ -96,6 +96,9 @@ async def test_session_pages_render_in_english(client: httpx2.AsyncClient, admin
     assert '<html lang="en">' in calendar.text
     assert h1_of(calendar) == "Programme"
     assert "Upcoming" in calendar.text
+    december = await client.get("/sessions?month=2026-12", headers=english)
+    assert '<h2 id="month-heading">December 2026</h2>' in december.text
+    assert "Sessions in December 2026" in december.text
     page = await client.get(f"/sessions/{session['id']}", headers=english)
     assert "Dec 1, 2026, 13:00 JST" in page.text
     assert "Breakout session" in page.text and "Scheduled" in page.text
