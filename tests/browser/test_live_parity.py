@@ -223,7 +223,7 @@ async def test_a_live_post_seen_on_screen_moves_the_read_position_by_one_beacon(
         made.append(int(response.json()["id"]))
         await expect(page.locator(f"#post-{made[-1]}")).to_have_count(1)
     # Those below the fold count as read once scrolled to.
-    await page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    await page.locator(f"#post-{made[-1]}").scroll_into_view_if_needed()
     for _ in range(100):
         position = await ReadPosition.get_or_none(user_id=reader.user.id, thread_id=thread_id)
         if position is not None and position.last_read_post_id == made[-1]:

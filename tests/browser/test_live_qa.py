@@ -45,7 +45,7 @@ async def test_answer_states_a_written_answer_and_a_merge_arrive_as_a_reload_sho
         "data-state", "live", timeout=10_000
     )
     state = page.locator(f"#post-{first} .answer-state")
-    await expect(state).to_have_text("回答待ち")
+    await expect(state).to_have_text("未回答")
 
     assert (await move(site.api, hall.ito, first, "answering")).status_code == 200
     await expect(state).to_have_text("回答中", timeout=5_000)
@@ -61,7 +61,7 @@ async def test_answer_states_a_written_answer_and_a_merge_arrive_as_a_reload_sho
     assert answered.status_code == 201, answered.text
     answer = page.locator(f"#post-{answered.json()['id']}")
     await expect(answer.locator(".badge-answer")).to_have_text("有識者の回答", timeout=5_000)
-    await expect(state).to_have_text("文書で回答", timeout=5_000)
+    await expect(state).to_have_text("文書で回答済み", timeout=5_000)
     following = await page.eval_on_selector(f"#post-{first}", "n => n.nextElementSibling.id")
     assert following == f"post-{answered.json()['id']}"
 

@@ -63,9 +63,11 @@ async def test_a_new_post_appears_without_reload_and_is_announced(
     article = page.locator(f"#post-{made['id']}")
     await expect(article).to_be_visible(timeout=5_000)
     await expect(article.locator(".post-body strong")).to_have_text("専門家")
-    # Japan time to the minute, as the server writes it, whatever the browser's zone.
+    # "たった今", with Japan time to the minute on hover, as the server writes it, whatever
+    # the browser's zone.
     expected = format_datetime(datetime.fromisoformat(made["created_at"]))
-    await expect(article.locator("time")).to_have_text(expected)
+    await expect(article.locator("time")).to_have_text("たった今")
+    await expect(article.locator("time")).to_have_attribute("title", expected)
     await expect(page.locator("#live-status")).to_contain_text("新しい投稿")
     assert await page.locator("article.post").count() == 2
 

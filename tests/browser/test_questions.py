@@ -242,7 +242,7 @@ async def test_the_board_sorts_and_filters_without_reload_and_keeps_the_readers_
     await expect(page.locator('a[data-sort="new"]')).to_have_attribute("aria-current", "true")
     assert await rows.evaluate_all("rows => rows.map(r => Number(r.dataset.id))") == ids[::-1]
     assert "sort=new" in page.url
-    await page.get_by_role("link", name="保留").click()
+    await page.get_by_role("link", name="後日回答").click()
     await expect(page.locator(f"#q-{ids[0]}")).to_be_hidden()
     await expect(page.locator(f"#q-{ids[2]}")).to_be_visible()
     assert await page.evaluate("window.koryuStayed === true")
