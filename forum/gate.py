@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from forum.models import Board, Post, PostStatus, Thread
+from forum.models import Board, Post, PostKind, PostStatus, Thread
 from forum.outbox import Tx
 from forum.permissions import Actor
 
-__all__ = ["Gatekeeper", "OpenGate", "Verdict"]
+__all__ = ["GateInFront", "Gatekeeper", "OpenGate", "Verdict"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,3 +105,44 @@ class OpenGate:
 
     async def record_withdrawal(self, tx: Tx, actor: Actor, post: Post, board: Board) -> None:
         return None
+
+
+class GateInFront:
+    """A gate that adds a rule in front of another: every step goes to ``inner`` unless a
+    subclass overrides it (live sessions' slow mode and written answers are two)."""
+
+    def __init__(self, inner: Gatekeeper) -> None:
+        self.inner = inner
+
+    async def review(
+        self,
+        actor: Actor,
+        board: Board,
+        thread: Thread | None,
+        body: str,
+        *,
+        kind: str = PostKind.POST.value,
+        editing: Post | None = None,
+    ) -> Verdict:
+        return await self.inner.review(actor, board, thread, body, kind=kind, editing=editing)
+
+    async def review_title(self, actor: Actor, board: Board, title: str) -> Verdict:
+        return await self.inner.review_title(actor, board, title)
+
+    async def record(
+        self, tx: Tx, actor: Actor, post: Post, board: Board, verdict: Verdict
+    ) -> None:
+        await self.inner.record(tx, actor, post, board, verdict)
+
+    async def record_revision(
+        self, tx: Tx, actor: Actor, post: Post, board: Board, verdict: Verdict
+    ) -> None:
+        await self.inner.record_revision(tx, actor, post, board, verdict)
+
+    async def record_proposal(
+        self, tx: Tx, actor: Actor, post: Post, board: Board, verdict: Verdict
+    ) -> None:
+        await self.inner.record_proposal(tx, actor, post, board, verdict)
+
+    async def record_withdrawal(self, tx: Tx, actor: Actor, post: Post, board: Board) -> None:
+        await self.inner.record_withdrawal(tx, actor, post, board)

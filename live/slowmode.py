@@ -11,10 +11,9 @@ import math
 from datetime import timedelta
 
 from forum.errors import RateLimited
-from forum.gate import Gatekeeper, Verdict
+from forum.gate import GateInFront, Gatekeeper, Verdict
 from forum.i18n import gettext as _
 from forum.models import Board, Post, PostKind, Thread
-from forum.outbox import Tx
 from forum.permissions import Actor, can_moderate
 from live.models import LiveSession, SessionState
 from live.transitions import Clock, utcnow
@@ -22,11 +21,11 @@ from live.transitions import Clock, utcnow
 __all__ = ["SlowModeGate"]
 
 
-class SlowModeGate:
+class SlowModeGate(GateInFront):
     """Implements ``forum.gate.Gatekeeper`` by adding slow mode in front of another gate."""
 
     def __init__(self, inner: Gatekeeper, *, clock: Clock = utcnow) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.clock = clock
 
     async def review(
@@ -65,24 +64,3 @@ class SlowModeGate:
                 retry_after=max(1, math.ceil(wait.total_seconds())),
                 code="slow_mode",
             )
-
-    async def record(
-        self, tx: Tx, actor: Actor, post: Post, board: Board, verdict: Verdict
-    ) -> None:
-        await self.inner.record(tx, actor, post, board, verdict)
-
-    async def record_revision(
-        self, tx: Tx, actor: Actor, post: Post, board: Board, verdict: Verdict
-    ) -> None:
-        await self.inner.record_revision(tx, actor, post, board, verdict)
-
-    async def record_withdrawal(self, tx: Tx, actor: Actor, post: Post, board: Board) -> None:
-        await self.inner.record_withdrawal(tx, actor, post, board)
-
-    async def review_title(self, actor: Actor, board: Board, title: str) -> Verdict:
-        return await self.inner.review_title(actor, board, title)
-
-    async def record_proposal(
-        self, tx: Tx, actor: Actor, post: Post, board: Board, verdict: Verdict
-    ) -> None:
-        await self.inner.record_proposal(tx, actor, post, board, verdict)

@@ -10,7 +10,7 @@ organiser named its author to answer there (blocked words still refuse it).
 from __future__ import annotations
 
 from forum.errors import ValidationFailed
-from forum.gate import Gatekeeper, Verdict
+from forum.gate import GateInFront, Verdict
 from forum.i18n import gettext as _
 from forum.models import Board, Post, PostKind, PostStatus, Thread
 from forum.outbox import Tx
@@ -20,11 +20,8 @@ from live.answers import check_answerer, record_written_answer
 __all__ = ["WrittenAnswerGate"]
 
 
-class WrittenAnswerGate:
+class WrittenAnswerGate(GateInFront):
     """Implements ``forum.gate.Gatekeeper``: written answers in front of another gate."""
-
-    def __init__(self, inner: Gatekeeper) -> None:
-        self.inner = inner
 
     async def review(
         self,
@@ -53,19 +50,3 @@ class WrittenAnswerGate:
         await self.inner.record(tx, actor, post, board, verdict)
         if post.kind is PostKind.ANSWER and post.status is PostStatus.PUBLISHED:
             await record_written_answer(tx, actor, post)
-
-    async def record_revision(
-        self, tx: Tx, actor: Actor, post: Post, board: Board, verdict: Verdict
-    ) -> None:
-        await self.inner.record_revision(tx, actor, post, board, verdict)
-
-    async def record_withdrawal(self, tx: Tx, actor: Actor, post: Post, board: Board) -> None:
-        await self.inner.record_withdrawal(tx, actor, post, board)
-
-    async def review_title(self, actor: Actor, board: Board, title: str) -> Verdict:
-        return await self.inner.review_title(actor, board, title)
-
-    async def record_proposal(
-        self, tx: Tx, actor: Actor, post: Post, board: Board, verdict: Verdict
-    ) -> None:
-        await self.inner.record_proposal(tx, actor, post, board, verdict)
