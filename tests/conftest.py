@@ -110,16 +110,20 @@ def postgres_migrated() -> Iterator[str]:
     asyncio.run(_create_database(POSTGRES_URL, name, drop=True))
 
 
+def sqlite_copy(template: Path, tmp_path: Path) -> str:
+    """A test's own SQLite database: a copy of the migrated template."""
+    path = tmp_path / "koryu.sqlite3"
+    shutil.copyfile(template, path)
+    return f"sqlite://{path}"
+
+
 @pytest.fixture(params=DATABASES)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     # Tortoise caches insert statements per connection name, not per dialect: a run that
     # goes from SQLite to PostgreSQL must not reuse SQLite's placeholders.
     EXECUTOR_CACHE.clear()
     if request.param == "sqlite":
-        template: Path = request.getfixturevalue("sqlite_template")
-        path = tmp_path / "koryu.sqlite3"
-        shutil.copyfile(template, path)
-        return f"sqlite://{path}"
+        return sqlite_copy(request.getfixturevalue("sqlite_template"), tmp_path)
     url: str = request.getfixturevalue("postgres_migrated")
     asyncio.run(_empty_postgres(url))
     return url

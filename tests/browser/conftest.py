@@ -8,14 +8,17 @@ import shutil
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import httpx2
 import pytest
 import uvicorn
 from playwright.async_api import Browser, async_playwright
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from forum.app import create_app
 from forum.config import Settings
+from tests.conftest import sqlite_copy
 
 CHROMIUM = os.environ.get("KORYU_TEST_BROWSER") or shutil.which("chromium") or ""
 CHROMIUM_PRESENT = bool(CHROMIUM) and os.path.exists(CHROMIUM)
@@ -28,6 +31,15 @@ FLAGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+
+
+# The browser tests drive the pages. What differs between the databases is tested below the
+# pages, on both; here SQLite is enough, and CI's browser time stays bounded (the whole
+# browser suite on PostgreSQL as well took CI's browser part from 8 to 17 minutes).
+@pytest.fixture
+def database_url(sqlite_template: Path, tmp_path: Path) -> str:
+    EXECUTOR_CACHE.clear()
+    return sqlite_copy(sqlite_template, tmp_path)
 
 
 @dataclass
